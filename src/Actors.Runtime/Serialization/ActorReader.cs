@@ -1,0 +1,167 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Actors.Serialization;
+
+/// <summary>Reads what <see cref="ActorWriter"/> wrote, from one contiguous span (a whole frame).</summary>
+/// <remarks>Not thread-safe. A read past the end throws <see cref="SerializationException"/>.</remarks>
+public ref struct ActorReader
+{
+    private readonly ReadOnlySpan<byte> input;
+    private int position;
+
+    public ActorReader(ReadOnlySpan<byte> input)
+    {
+        this.input = input;
+        position = 0;
+    }
+
+    public readonly int Position => position;
+
+    public readonly int Remaining => input.Length - position;
+
+    public readonly bool IsEnd => position >= input.Length;
+
+    /// <summary>Reads a field header. Returns the id and wire type.</summary>
+    public (uint FieldId, WireType WireType) ReadFieldHeader()
+    {
+        var header = ReadVarUInt64();
+        var wireType = (WireType)(header & 7);
+        if (wireType > WireType.Null)
+        {
+            throw new SerializationException($"Unknown wire type {(byte)wireType} at position {position}.");
+        }
+
+        return ((uint)(header >> 3), wireType);
+    }
+
+    public byte ReadByte()
+    {
+        if (position >= input.Length)
+        {
+            throw EndOfInput(1);
+        }
+
+        return input[position++];
+    }
+
+    public ulong ReadVarUInt64()
+    {
+        ulong result = 0;
+        for (var shift = 0; shift < 70; shift += 7)
+        {
+            var b = ReadByte();
+            result |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return result;
+            }
+        }
+
+        throw new SerializationException($"Malformed varint at position {position}.");
+    }
+
+    public uint ReadVarUInt32() => checked((uint)ReadVarUInt64());
+
+    public long ReadVarInt64()
+    {
+        var raw = ReadVarUInt64();
+        return (long)(raw >> 1) ^ -(long)(raw & 1);
+    }
+
+    public int ReadVarInt32() => checked((int)ReadVarInt64());
+
+    public uint ReadFixed32() => BinaryPrimitives.ReadUInt32LittleEndian(ReadRaw(4));
+
+    public ulong ReadFixed64() => BinaryPrimitives.ReadUInt64LittleEndian(ReadRaw(8));
+
+    /// <summary>Reads a length-prefixed payload as a slice of the input (no copy).</summary>
+    public ReadOnlySpan<byte> ReadLengthPrefixed()
+    {
+        var length = ReadVarUInt64();
+        if (length > (ulong)Remaining)
+        {
+            throw new SerializationException(
+                $"Length {length} at position {position} runs past the end of the input ({Remaining} bytes left).");
+        }
+
+        return ReadRaw((int)length);
+    }
+
+    public string ReadString() => Encoding.UTF8.GetString(ReadLengthPrefixed());
+
+    public ReadOnlySpan<byte> ReadRaw(int count)
+    {
+        if (count < 0 || count > Remaining)
+        {
+            throw EndOfInput(count);
+        }
+
+        var slice = input.Slice(position, count);
+        position += count;
+        return slice;
+    }
+
+    /// <summary>Skips the payload of a field whose header was just read (unknown field ids from newer writers).</summary>
+    public void SkipField(WireType wireType)
+    {
+        switch (wireType)
+        {
+            case WireType.VarInt:
+                ReadVarUInt64();
+                break;
+            case WireType.Fixed32:
+                ReadRaw(4);
+                break;
+            case WireType.Fixed64:
+                ReadRaw(8);
+                break;
+            case WireType.LengthPrefixed:
+                ReadLengthPrefixed();
+                break;
+            case WireType.TagDelimited:
+                SkipObject();
+                break;
+            case WireType.Null:
+                break;
+            default:
+                throw new SerializationException($"Unexpected wire type {wireType} at position {position}.");
+        }
+    }
+
+    /// <summary>Skips fields up to and including the end of the current nested object.</summary>
+    public void SkipObject()
+    {
+        while (true)
+        {
+            var (_, wireType) = ReadFieldHeader();
+            if (wireType == WireType.EndTagDelimited)
+            {
+                return;
+            }
+
+            SkipField(wireType);
+        }
+    }
+
+    private readonly SerializationException EndOfInput(int wanted) =>
+        new($"Unexpected end of input: wanted {wanted} bytes at position {position}, {Remaining} left.");
+}
+
+/// <summary>Malformed or truncated serialized data.</summary>
+public class SerializationException : Exception
+{
+    public SerializationException()
+    {
+    }
+
+    public SerializationException(string message)
+        : base(message)
+    {
+    }
+
+    public SerializationException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}
