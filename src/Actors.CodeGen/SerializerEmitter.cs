@@ -14,8 +14,10 @@ namespace Actors.CodeGen;
 /// </summary>
 /// <remarks>
 /// Wire format: a <c>TagDelimited</c> object; each [Id(n)] member is a field with id n; a
-/// [GenerateSerializer] base class's members are written in a nested object under the reserved
-/// field id <c>uint.MaxValue</c> (recursively for deeper bases), so derived and base ids never clash.
+/// [GenerateSerializer] class deriving from another [GenerateSerializer] class writes the root base's
+/// members at the top level and its own members in a nested object under the reserved field id
+/// <c>uint.MaxValue</c> (recursively for deeper hierarchies), so ids are per class and never clash,
+/// and a base-type reader reads a derived value's base members (skipping the derived ones).
 /// Reading skips unknown ids and keeps defaults for missing ones. Construction: the accessible
 /// constructor whose parameters all name serialized members (records' primary constructors) is called
 /// with the values read (a parameter's declared default when the field is missing); remaining members
@@ -80,6 +82,9 @@ internal static class SerializerEmitter
             levels.Add(b);
         }
 
+        // The root base class is written at the top level and each derived class's members in a nested
+        // object, so a base-type reader of a derived value's bytes reads the base members correctly.
+        levels.Reverse();
         var members = new List<Member>();
         for (var level = 0; level < levels.Count; level++)
         {
