@@ -105,8 +105,8 @@ public sealed class GeneratorDriverTests
     [Theory]
     [InlineData("[Id(0)] public object? Value { get; set; }", "ACT0006")]
     [InlineData("[Id(0)] public int A { get; set; } [Id(0)] public int B { get; set; }", "ACT0008")]
-    [InlineData("[Id(0)] public int A { get; }", "ACT0007")]
-    [InlineData("[Id(0)] private int a;", "ACT0007")]
+    [InlineData("[Id(0)] public int A => 1;", "ACT0007")]
+    [InlineData("[Id(0)] public int A { set { } }", "ACT0007")]
     public void A_bad_serializable_member_is_an_error(string members, string id)
     {
         var source = $$"""
