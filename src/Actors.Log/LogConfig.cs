@@ -33,6 +33,10 @@ public sealed record LogConfig
     /// <summary><c>index.interval.bytes</c>: bytes between entries of the sparse offset index. Default 4096.</summary>
     public int IndexIntervalBytes { get; init; } = 4096;
 
+    /// <summary><c>segment.index.bytes</c> (<c>log.index.size.max.bytes</c>): the most bytes each index of a segment
+    /// may hold; a segment rolls when its index is full. Default 10 MiB.</summary>
+    public int SegmentIndexBytes { get; init; } = 10 * 1024 * 1024;
+
     /// <summary><c>flush.messages</c> (<c>log.flush.interval.messages</c>): fsync after this many records.
     /// Default <see cref="long.MaxValue"/>: leave it to the page cache and replication.</summary>
     public long FlushMessages { get; init; } = long.MaxValue;
@@ -80,6 +84,11 @@ public sealed record LogConfig
         if (IndexIntervalBytes < 0)
         {
             throw Bad($"index.interval.bytes (IndexIntervalBytes) is {IndexIntervalBytes}; it must be at least 0.");
+        }
+
+        if (SegmentIndexBytes < 96)
+        {
+            throw Bad($"segment.index.bytes (SegmentIndexBytes) is {SegmentIndexBytes}; it must be at least 96.");
         }
 
         if (FlushMessages < 1)

@@ -92,3 +92,8 @@ public readonly record struct TimestampAndOffset(long Timestamp, long Offset);
 /// <param name="BytesTruncated">Bytes cut from torn or corrupt tails (including deleted later segments).</param>
 /// <param name="IndexesRebuilt">Segments whose index files were rebuilt.</param>
 public readonly record struct LogRecoveryInfo(bool CleanShutdown, int SegmentsScanned, long BytesTruncated, int IndexesRebuilt);
+
+/// <summary>One entry of the leader-epoch cache: the first offset written in <see cref="Epoch"/>.</summary>
+/// <param name="Epoch">Leader epoch.</param>
+/// <param name="StartOffset">First offset appended by the leader of that epoch.</param>
+public readonly record struct EpochEntry(int Epoch, long StartOffset);

@@ -214,7 +214,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             AssignEpoch(leaderEpoch, first);
         }
 
-        WriteToSegments(staged, first, next - 1, now);
+        WriteToSegments(staged, batchCount, first, next - 1, now);
         return new LogAppendInfo(first, next - 1, maxTimestamp, offsetOfMax, stampAppendTime ? now : -1, LogStartOffset, batchCount, staged.Length);
     }
 
@@ -273,7 +273,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             pos += BinaryPrimitives.ReadInt32BigEndian(b.Slice(BatchLengthOffset)) + LogOverhead;
         }
 
-        WriteToSegments(batches, first, last, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        WriteToSegments(batches, batchCount, first, last, _time.GetUtcNow().ToUnixTimeMilliseconds());
         return new LogAppendInfo(first, last, maxTimestamp, offsetOfMax, -1, LogStartOffset, batchCount, batches.Length);
     }
 
@@ -434,7 +434,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                     s.Delete();
                 }
 
-                LogSegment fresh = LogSegment.Create(Directory, offset, now);
+                LogSegment fresh = LogSegment.Create(Directory, offset, now, _config.SegmentIndexBytes);
                 lock (_segmentsLock)
                 {
                     Volatile.Write(ref _segments, [fresh]);
@@ -459,6 +459,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
 
                 LogSegment active = segments[keep - 1];
                 active.TruncateTo(offset);
+                active.ReserveIndexes();
                 lock (_segmentsLock)
                 {
                     Volatile.Write(ref _segments, segments[..keep]);
@@ -724,12 +725,12 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         _ => $"The record batch at byte {pos} is invalid: {error}.",
     };
 
-    private void WriteToSegments(ReadOnlySpan<byte> bytes, long firstOffset, long lastOffset, long nowMs)
+    private void WriteToSegments(ReadOnlySpan<byte> bytes, int batchCount, long firstOffset, long lastOffset, long nowMs)
     {
         LogSegment segment = Volatile.Read(ref _segments)[^1];
         try
         {
-            if (ShouldRoll(segment, bytes.Length, lastOffset, nowMs))
+            if (ShouldRoll(segment, bytes.Length, batchCount, lastOffset, nowMs))
             {
                 segment = Roll(firstOffset);
             }
@@ -771,23 +772,29 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
     }
 
-    private bool ShouldRoll(LogSegment segment, int appendBytes, long lastOffset, long nowMs)
+    private bool ShouldRoll(LogSegment segment, int appendBytes, int batchCount, long lastOffset, long nowMs)
     {
         if (segment.Size == 0)
         {
             return lastOffset - segment.BaseOffset > int.MaxValue;
         }
 
-        long rollBase = segment.FirstBatchTimestamp >= 0 ? segment.FirstBatchTimestamp : segment.Created.ToUnixTimeMilliseconds();
         return (long)segment.Size + appendBytes > _config.SegmentBytes
-            || nowMs - rollBase > _config.SegmentMs
+            || nowMs - segment.RollBaseMs > _config.SegmentMs
+            || segment.IndexesFull(batchCount)
             || lastOffset - segment.BaseOffset > int.MaxValue;
     }
 
     private LogSegment Roll(long newBaseOffset)
     {
         LogSegment old = Volatile.Read(ref _segments)[^1];
-        LogSegment fresh = LogSegment.Create(Directory, newBaseOffset, _time.GetUtcNow());
+        if (old.Size > 0)
+        {
+            // Finish the old segment while it is still the active one: retention never touches the active segment.
+            old.OnBecomeInactive();
+        }
+
+        LogSegment fresh = LogSegment.Create(Directory, newBaseOffset, _time.GetUtcNow(), _config.SegmentIndexBytes);
         lock (_segmentsLock)
         {
             LogSegment[] segments = _segments;
@@ -815,10 +822,6 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 Volatile.Write(ref _logStartOffset, newBaseOffset);
                 WriteLogStartCheckpoint(newBaseOffset);
             }
-        }
-        else
-        {
-            old.OnBecomeInactive();
         }
 
         LogRolled(_logger, Directory, newBaseOffset);
@@ -926,7 +929,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         long truncated = 0;
         for (int i = 0; i < ordered.Length; i++)
         {
-            LogSegment segment = LogSegment.OpenExisting(Directory, ordered[i], now);
+            LogSegment segment = LogSegment.OpenExisting(Directory, ordered[i], now, _config.SegmentIndexBytes);
             segments.Add(segment);
             if (segments.Count > 1 && segment.BaseOffset < segments[^2].NextOffset)
             {
@@ -941,7 +944,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 cut = segment.Recover(_config.MaxMessageBytes, _config.IndexIntervalBytes);
                 segment.WriteIndexes(flushToDisk: false);
             }
-            else if (!segment.LoadIndexes())
+            else if (!segment.LoadIndexes(active: i == ordered.Length - 1))
             {
                 rebuilt++;
                 LogIndexRebuilt(_logger, Directory, segment.BaseOffset);
@@ -949,6 +952,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 segment.WriteIndexes(flushToDisk: false);
             }
 
+            segment.UseFirstBatchForRollBase();
             if (cut > 0)
             {
                 truncated += cut;
@@ -968,9 +972,15 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
 
         if (segments.Count == 0)
         {
-            segments.Add(LogSegment.Create(Directory, Math.Max(0, startCheckpoint), now));
+            segments.Add(LogSegment.Create(Directory, Math.Max(0, startCheckpoint), now, _config.SegmentIndexBytes));
         }
 
+        for (int i = 0; i < segments.Count - 1; i++)
+        {
+            segments[i].CompactIndexes();
+        }
+
+        segments[^1].ReserveIndexes();
         _segments = segments.ToArray();
         long end = segments[^1].NextOffset;
         long start = Math.Min(Math.Max(startCheckpoint, segments[0].BaseOffset), end);
@@ -978,7 +988,8 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         _logStartOffset = start;
         _recoveryPoint = Math.Min(recoveryPoint, end);
         _lastFlushMs = now.ToUnixTimeMilliseconds();
-        _epochs.TruncateFromEnd(end);
+        // An epoch may start exactly at the log end (a leader that has not appended yet); later ones are stale.
+        _epochs.TruncateFromEnd(end + 1);
         _epochs.TruncateFromStart(start);
         if (start != startCheckpoint)
         {

@@ -2,11 +2,6 @@ using System.Globalization;
 
 namespace Actors.Log.Storage;
 
-/// <summary>One entry of the leader-epoch cache: the first offset written in <see cref="Epoch"/>.</summary>
-/// <param name="Epoch">Leader epoch.</param>
-/// <param name="StartOffset">First offset appended by the leader of that epoch.</param>
-public readonly record struct EpochEntry(int Epoch, long StartOffset);
-
 /// <summary>Maps leader epochs to the first offset each epoch wrote, persisted in <c>leader-epoch-checkpoint</c>
 /// in Kafka's format ("0", the entry count, then "epoch startOffset" lines).</summary>
 /// <remarks>Epochs and start offsets both strictly increase along the list. Thread-safe: every member locks;

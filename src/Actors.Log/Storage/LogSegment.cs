@@ -26,16 +26,17 @@ internal sealed class LogSegment : IDisposable
     private int _bytesSinceLastIndexEntry;
     private bool _disposed;
 
-    private LogSegment(string directory, long baseOffset, SafeFileHandle handle, DateTimeOffset created)
+    private LogSegment(string directory, long baseOffset, SafeFileHandle handle, DateTimeOffset created, int indexBytes)
     {
         BaseOffset = baseOffset;
         string stem = Path.Combine(directory, FileStem(baseOffset));
         LogPath = stem + ".log";
         _handle = handle;
-        OffsetIndex = new SegmentIndex(stem + ".index", isTimeIndex: false);
-        TimeIndex = new SegmentIndex(stem + ".timeindex", isTimeIndex: true);
+        OffsetIndex = new SegmentIndex(stem + ".index", isTimeIndex: false, indexBytes / 8);
+        TimeIndex = new SegmentIndex(stem + ".timeindex", isTimeIndex: true, indexBytes / 12);
         _nextOffset = baseOffset;
         Created = created;
+        RollBaseMs = created.ToUnixTimeMilliseconds();
     }
 
     public long BaseOffset { get; }
@@ -60,8 +61,12 @@ internal sealed class LogSegment : IDisposable
     /// <summary>Max timestamp of the first batch, -1 when empty or unknown; drives time-based rolls.</summary>
     public long FirstBatchTimestamp { get; private set; } = -1;
 
-    /// <summary>When this segment object was created or loaded (for rolls when batches carry no timestamp).</summary>
+    /// <summary>When this segment object was created or loaded.</summary>
     public DateTimeOffset Created { get; }
+
+    /// <summary>Time (ms) from which segment.ms is counted: creation time for segments made by this process;
+    /// for loaded ones the first batch's timestamp when it is earlier than the load time.</summary>
+    public long RollBaseMs { get; private set; }
 
     public bool IsDirty => Volatile.Read(ref _flushedSize) != Size || OffsetIndexDirty;
 
@@ -69,7 +74,7 @@ internal sealed class LogSegment : IDisposable
 
     public static string FileStem(long baseOffset) => baseOffset.ToString("D20", CultureInfo.InvariantCulture);
 
-    public static LogSegment Create(string directory, long baseOffset, DateTimeOffset now)
+    public static LogSegment Create(string directory, long baseOffset, DateTimeOffset now, int indexBytes)
     {
         string path = Path.Combine(directory, FileStem(baseOffset) + ".log");
         SafeFileHandle handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
@@ -80,9 +85,10 @@ internal sealed class LogSegment : IDisposable
                 RandomAccess.SetLength(handle, 0);
             }
 
-            var segment = new LogSegment(directory, baseOffset, handle, now);
+            var segment = new LogSegment(directory, baseOffset, handle, now, indexBytes);
             File.Delete(segment.OffsetIndex.FilePath);
             File.Delete(segment.TimeIndex.FilePath);
+            segment.ReserveIndexes();
             return segment;
         }
         catch
@@ -93,7 +99,7 @@ internal sealed class LogSegment : IDisposable
     }
 
     /// <summary>Opens an existing segment file without reading it; call <see cref="LoadIndexes"/> or <see cref="Recover"/>.</summary>
-    public static LogSegment OpenExisting(string directory, long baseOffset, DateTimeOffset now)
+    public static LogSegment OpenExisting(string directory, long baseOffset, DateTimeOffset now, int indexBytes)
     {
         string path = Path.Combine(directory, FileStem(baseOffset) + ".log");
         SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
@@ -104,7 +110,7 @@ internal sealed class LogSegment : IDisposable
             throw new InvalidDataException($"Segment '{path}' is {length} bytes; segments are limited to 2 GiB.");
         }
 
-        var segment = new LogSegment(directory, baseOffset, handle, now)
+        var segment = new LogSegment(directory, baseOffset, handle, now, indexBytes)
         {
             _size = (int)length,
             _flushedSize = (int)length,
@@ -114,10 +120,10 @@ internal sealed class LogSegment : IDisposable
 
     /// <summary>Loads the index files of a cleanly closed segment and derives the tail state. Returns false when
     /// an index is missing or damaged; the caller then runs <see cref="Recover"/>, which rebuilds them.</summary>
-    public bool LoadIndexes()
+    public bool LoadIndexes(bool active)
     {
         int size = Size;
-        if (!OffsetIndex.TryLoad(size) || !TimeIndex.TryLoad(size))
+        if (!OffsetIndex.TryLoad(size, active) || !TimeIndex.TryLoad(size, active))
         {
             return false;
         }
@@ -268,7 +274,7 @@ internal sealed class LogSegment : IDisposable
     /// the largest timestamp survives a reopen.</summary>
     public void OnBecomeInactive()
     {
-        if (_maxTimestamp > TimeIndex.LastKey && _offsetOfMaxTimestamp >= BaseOffset)
+        if (_maxTimestamp > TimeIndex.LastKey && _offsetOfMaxTimestamp >= BaseOffset && TimeIndex.Remaining > 0)
         {
             TimeIndex.Append(_maxTimestamp, (int)(_offsetOfMaxTimestamp - BaseOffset));
             OffsetIndexDirty = true;
@@ -280,8 +286,8 @@ internal sealed class LogSegment : IDisposable
     public void WriteIndexes(bool flushToDisk)
     {
         OffsetIndexDirty = false;
-        OffsetIndex.WriteOut(BaseOffset, flushToDisk);
-        TimeIndex.WriteOut(BaseOffset, flushToDisk);
+        OffsetIndex.WriteOut(flushToDisk);
+        TimeIndex.WriteOut(flushToDisk);
     }
 
     /// <summary>fsyncs the log file and writes and fsyncs the index files.</summary>
@@ -418,12 +424,44 @@ internal sealed class LogSegment : IDisposable
         TimeIndex.Delete();
     }
 
+    /// <summary>Reserves index room for appends; call only while no reader can see this segment's indexes
+    /// (creation, load, or under the log's exclusive lock).</summary>
+    public void ReserveIndexes()
+    {
+        OffsetIndex.EnsureReserved(OffsetIndex.MaxEntries);
+        TimeIndex.EnsureReserved(TimeIndex.MaxEntries);
+    }
+
+    /// <summary>Shrinks index memory to the entries held; only while no reader can see this segment (load).</summary>
+    public void CompactIndexes()
+    {
+        OffsetIndex.Compact();
+        TimeIndex.Compact();
+    }
+
+    /// <summary>For a segment loaded from disk: count segment.ms from its first batch's timestamp when that is
+    /// earlier than the load time.</summary>
+    public void UseFirstBatchForRollBase()
+    {
+        if (FirstBatchTimestamp >= 0 && FirstBatchTimestamp < RollBaseMs)
+        {
+            RollBaseMs = FirstBatchTimestamp;
+        }
+    }
+
+    /// <summary>True when the indexes cannot take <paramref name="batches"/> more entries (plus the final
+    /// time-index entry written at roll).</summary>
+    public bool IndexesFull(int batches) => OffsetIndex.Remaining < batches || TimeIndex.Remaining < batches + 1;
+
+    /// <summary>Frees the file handle and the index memory. The owning log calls it under its exclusive lock.</summary>
     public void Dispose()
     {
         if (!_disposed)
         {
             _disposed = true;
             _handle.Dispose();
+            OffsetIndex.Dispose();
+            TimeIndex.Dispose();
         }
     }
 }

@@ -1,42 +1,51 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace Actors.Log.Storage;
 
 /// <summary>The sparse index of one segment, in Kafka's file formats: an offset index (<c>.index</c>, 8-byte
 /// entries: relative offset int32, file position int32) or a time index (<c>.timeindex</c>, 12-byte entries:
-/// timestamp int64, relative offset int32). Entries are held in memory and written to the file on flush, roll
-/// and close; after a crash they are rebuilt from the log.</summary>
+/// timestamp int64, relative offset int32), all big-endian.</summary>
 /// <remarks>
-/// One writer (the log's append path) adds and truncates entries; readers may search concurrently. The writer
-/// stores the entry, then publishes the new count with a volatile write; readers read the count first and then
-/// the arrays, so they never see a half-written entry. Truncation runs under the log's exclusive lock.
-/// Keys (relative offset, or timestamp) strictly increase; for the offset index positions strictly increase too.
+/// <para>Entries live in native memory laid out exactly as in the file, so writing the file is a plain copy. The
+/// block is reserved once at the segment's maximum entry count (like Kafka's preallocated, memory-mapped index
+/// files, sized by <c>segment.index.bytes</c>); the operating system commits pages only as entries are written,
+/// so the append path never allocates. The file is written on flush, roll and close; after a crash the index is
+/// rebuilt from the log.</para>
+/// <para>One writer appends and truncates; readers may search concurrently. The writer stores an entry and then
+/// publishes the count with a volatile write; readers read the count first. The memory is freed only by
+/// <see cref="Dispose"/>, which the owning log calls under its exclusive lock, so no reader can be inside.</para>
 /// </remarks>
-internal sealed class SegmentIndex
+internal sealed unsafe class SegmentIndex : IDisposable
 {
     private readonly object _fileLock = new();
-    private long[] _keys;
-    private int[] _values;
+    private byte* _data;
+    private int _capacity;
     private int _count;
     private int _persisted;
     private bool _fileNeedsTrim;
 
-    public SegmentIndex(string path, bool isTimeIndex, int initialCapacity = 64)
+    public SegmentIndex(string path, bool isTimeIndex, int maxEntries)
     {
         FilePath = path;
         IsTimeIndex = isTimeIndex;
-        _keys = new long[Math.Max(4, initialCapacity)];
-        _values = new int[_keys.Length];
+        MaxEntries = Math.Max(1, maxEntries);
     }
 
-    public string FilePath { get; private set; }
+    public string FilePath { get; }
 
     public bool IsTimeIndex { get; }
+
+    /// <summary>Entries the index may hold before the segment must roll.</summary>
+    public int MaxEntries { get; }
 
     public int EntrySize => IsTimeIndex ? 12 : 8;
 
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Entries that can still be added.</summary>
+    public int Remaining => MaxEntries - _count;
 
     /// <summary>Key of the last entry (relative offset or timestamp), or -1.</summary>
     public long LastKey
@@ -44,7 +53,7 @@ internal sealed class SegmentIndex
         get
         {
             int n = Count;
-            return n == 0 ? -1 : _keys[n - 1];
+            return n == 0 ? -1 : KeyAt(n - 1);
         }
     }
 
@@ -54,46 +63,52 @@ internal sealed class SegmentIndex
         get
         {
             int n = Count;
-            return n == 0 ? -1 : _values[n - 1];
+            return n == 0 ? -1 : ValueAt(n - 1);
         }
     }
 
-    public long KeyAt(int i) => _keys[i];
+    private ReadOnlySpan<byte> Entry(int i) => new(_data + ((long)i * EntrySize), EntrySize);
 
-    public int ValueAt(int i) => _values[i];
+    public long KeyAt(int i) => IsTimeIndex ? BinaryPrimitives.ReadInt64BigEndian(Entry(i)) : BinaryPrimitives.ReadInt32BigEndian(Entry(i));
 
-    /// <summary>Adds an entry; the writer guarantees the key is above the last one.</summary>
+    public int ValueAt(int i) => BinaryPrimitives.ReadInt32BigEndian(Entry(i).Slice(IsTimeIndex ? 8 : 4));
+
+    /// <summary>Adds an entry; the writer guarantees the key is above the last one and that
+    /// <see cref="Remaining"/> is positive.</summary>
     public void Append(long key, int value)
     {
         int n = _count;
-        if (n == _keys.Length)
+        if (n >= MaxEntries)
         {
-            // Publish bigger arrays before the count that needs them.
-            var keys = new long[n * 2];
-            var values = new int[n * 2];
-            Array.Copy(_keys, keys, n);
-            Array.Copy(_values, values, n);
-            _keys = keys;
-            _values = values;
+            throw new InvalidOperationException($"Index '{FilePath}' is full ({MaxEntries} entries); the segment should have rolled.");
         }
 
-        _keys[n] = key;
-        _values[n] = value;
+        EnsureReserved(MaxEntries);
+        var e = new Span<byte>(_data + ((long)n * EntrySize), EntrySize);
+        if (IsTimeIndex)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(e, key);
+            BinaryPrimitives.WriteInt32BigEndian(e.Slice(8), value);
+        }
+        else
+        {
+            BinaryPrimitives.WriteInt32BigEndian(e, (int)key);
+            BinaryPrimitives.WriteInt32BigEndian(e.Slice(4), value);
+        }
+
         Volatile.Write(ref _count, n + 1);
     }
 
     /// <summary>Index of the last entry whose key is at most <paramref name="key"/>, or -1.</summary>
     public int FloorIndex(long key)
     {
-        int n = Count;
-        long[] keys = _keys;
         int lo = 0;
-        int hi = n - 1;
+        int hi = Count - 1;
         int found = -1;
         while (lo <= hi)
         {
             int mid = (int)((uint)(lo + hi) >> 1);
-            if (keys[mid] <= key)
+            if (KeyAt(mid) <= key)
             {
                 found = mid;
                 lo = mid + 1;
@@ -107,13 +122,13 @@ internal sealed class SegmentIndex
         return found;
     }
 
-    /// <summary>Removes entries from the first whose key (or, with <paramref name="byValue"/>, value) is at
-    /// least <paramref name="limit"/>.</summary>
+    /// <summary>Removes entries from the last backwards while their key (or, with <paramref name="byValue"/>,
+    /// value) is at least <paramref name="limit"/>.</summary>
     public void TruncateFrom(long limit, bool byValue)
     {
         int n = _count;
         int keep = n;
-        while (keep > 0 && (byValue ? _values[keep - 1] : _keys[keep - 1]) >= limit)
+        while (keep > 0 && (byValue ? ValueAt(keep - 1) : KeyAt(keep - 1)) >= limit)
         {
             keep--;
         }
@@ -143,7 +158,7 @@ internal sealed class SegmentIndex
     }
 
     /// <summary>Writes entries not yet in the file and trims the file to the entry count; fsyncs when asked.</summary>
-    public void WriteOut(long baseOffset, bool flushToDisk)
+    public void WriteOut(bool flushToDisk)
     {
         lock (_fileLock)
         {
@@ -157,27 +172,14 @@ internal sealed class SegmentIndex
             int size = EntrySize;
             if (n > _persisted)
             {
-                const int chunkEntries = 512;
-                Span<byte> buffer = stackalloc byte[chunkEntries * 12];
-                for (int start = _persisted; start < n; start += chunkEntries)
+                long start = (long)_persisted * size;
+                long length = ((long)n * size) - start;
+                while (length > 0)
                 {
-                    int count = Math.Min(chunkEntries, n - start);
-                    for (int i = 0; i < count; i++)
-                    {
-                        Span<byte> e = buffer.Slice(i * size, size);
-                        if (IsTimeIndex)
-                        {
-                            BinaryPrimitives.WriteInt64BigEndian(e, _keys[start + i]);
-                            BinaryPrimitives.WriteInt32BigEndian(e.Slice(8), _values[start + i]);
-                        }
-                        else
-                        {
-                            BinaryPrimitives.WriteInt32BigEndian(e, (int)_keys[start + i]);
-                            BinaryPrimitives.WriteInt32BigEndian(e.Slice(4), _values[start + i]);
-                        }
-                    }
-
-                    RandomAccess.Write(handle, buffer.Slice(0, count * size), (long)start * size);
+                    int chunk = (int)Math.Min(length, 1 << 30);
+                    RandomAccess.Write(handle, new ReadOnlySpan<byte>(_data + start, chunk), start);
+                    start += chunk;
+                    length -= chunk;
                 }
             }
 
@@ -196,8 +198,9 @@ internal sealed class SegmentIndex
     }
 
     /// <summary>Loads the file's entries. Returns false (and leaves the index empty) when the file is missing,
-    /// has a partial entry or its keys and values do not increase as they must.</summary>
-    public bool TryLoad(int logSize)
+    /// has a partial entry, holds more than <see cref="MaxEntries"/> or its keys and values do not increase as
+    /// they must. <paramref name="reserveFull"/> reserves room for appends (for the active segment).</summary>
+    public bool TryLoad(int logSize, bool reserveFull)
     {
         Clear();
         if (!File.Exists(FilePath))
@@ -207,7 +210,7 @@ internal sealed class SegmentIndex
 
         byte[] bytes = File.ReadAllBytes(FilePath);
         int size = EntrySize;
-        if (bytes.Length % size != 0)
+        if (bytes.Length % size != 0 || bytes.Length / size > MaxEntries)
         {
             return false;
         }
@@ -225,15 +228,16 @@ internal sealed class SegmentIndex
                 : key >= 0 && key > prevKey && value >= 0 && value > prevValue && value < logSize;
             if (!ok)
             {
-                Clear();
                 return false;
             }
 
-            Append(key, value);
             prevKey = key;
             prevValue = value;
         }
 
+        EnsureReserved(reserveFull ? MaxEntries : Math.Max(n, 1));
+        bytes.CopyTo(new Span<byte>(_data, bytes.Length));
+        Volatile.Write(ref _count, n);
         lock (_fileLock)
         {
             _persisted = n;
@@ -243,12 +247,60 @@ internal sealed class SegmentIndex
         return true;
     }
 
+    /// <summary>Makes sure room for <paramref name="entries"/> is reserved; only grows before any reader can
+    /// see the index (at load) or when nothing is reserved yet.</summary>
+    public void EnsureReserved(int entries)
+    {
+        if (_capacity >= entries)
+        {
+            return;
+        }
+
+        nuint bytes = (nuint)entries * (nuint)EntrySize;
+        byte* fresh = (byte*)NativeMemory.Alloc(bytes);
+        if (_data is not null)
+        {
+            Buffer.MemoryCopy(_data, fresh, (long)bytes, (long)_count * EntrySize);
+            NativeMemory.Free(_data);
+        }
+
+        _data = fresh;
+        _capacity = entries;
+    }
+
+    /// <summary>Shrinks the reservation to the current entries (at least one); only while no reader can see the index.</summary>
+    public void Compact()
+    {
+        int n = Math.Max(_count, 1);
+        if (_data is null || _capacity == n)
+        {
+            return;
+        }
+
+        byte* fresh = (byte*)NativeMemory.Alloc((nuint)n * (nuint)EntrySize);
+        Buffer.MemoryCopy(_data, fresh, (long)n * EntrySize, (long)_count * EntrySize);
+        NativeMemory.Free(_data);
+        _data = fresh;
+        _capacity = n;
+    }
+
     public void Delete()
     {
         lock (_fileLock)
         {
             File.Delete(FilePath);
             _persisted = 0;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_data is not null)
+        {
+            NativeMemory.Free(_data);
+            _data = null;
+            _capacity = 0;
+            Volatile.Write(ref _count, 0);
         }
     }
 }

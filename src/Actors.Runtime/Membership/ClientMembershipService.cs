@@ -13,7 +13,7 @@ namespace Actors.Membership;
 /// </summary>
 /// <remarks>Thread-safe. Snapshots are published only when their version is newer. The refresh
 /// loop runs from <see cref="StartAsync"/> until <see cref="StopAsync"/> or disposal.</remarks>
-public sealed partial class ClientMembershipService : IClusterMembershipService, IHostedService, IAsyncDisposable
+public sealed partial class ClientMembershipService : IClusterMembershipService, IHostedService, IAsyncDisposable, IDisposable
 {
     private readonly IMembershipTable table;
     private readonly ClusterMembershipOptions options;
@@ -90,6 +90,19 @@ public sealed partial class ClientMembershipService : IClusterMembershipService,
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         stopping.Dispose();
+    }
+
+    /// <summary>Stops the refresh loop without waiting for it.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            stopping.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already disposed.
+        }
     }
 
     private async Task RunAsync(CancellationToken token)

@@ -166,6 +166,11 @@ public sealed partial class MembershipTableManager
 
     private void StartLoops()
     {
+        if (!RunLoops)
+        {
+            return;
+        }
+
         var token = stopping.Token;
         lock (loops)
         {

@@ -19,7 +19,7 @@ namespace Actors.Membership;
 /// <para>Thread-safety: public members may be called from any thread. Writes of this silo's own
 /// row are serialized by one semaphore; probe bookkeeping is touched only by the probe loop.</para>
 /// </remarks>
-public sealed partial class MembershipTableManager : IClusterMembershipService, IMembershipLifecycle, IAsyncDisposable
+public sealed partial class MembershipTableManager : IClusterMembershipService, IMembershipLifecycle, IAsyncDisposable, IDisposable
 {
     private readonly IMembershipTable table;
     private readonly ILocalSiloDetails localSilo;
@@ -76,6 +76,10 @@ public sealed partial class MembershipTableManager : IClusterMembershipService, 
         remove => publisher.Changed -= value;
     }
 
+    /// <summary>When false, <see cref="JoinAsync"/> starts no periodic loops and tests drive rounds
+    /// directly (<see cref="ProbeRoundAsync"/>, <see cref="RefreshAsync"/>). Default true.</summary>
+    internal bool RunLoops { get; set; } = true;
+
     /// <summary>This silo's address once <see cref="JoinAsync"/> ran.</summary>
     public SiloAddress? LocalSilo => Volatile.Read(ref me);
 
@@ -101,6 +105,9 @@ public sealed partial class MembershipTableManager : IClusterMembershipService, 
         stopping.Dispose();
         ownRowLock.Dispose();
     }
+
+    /// <summary>Stops the loops without waiting for them (as <see cref="Abort"/>).</summary>
+    public void Dispose() => Abort();
 
     /// <summary>Publishes the read as a snapshot if it is newer, and stops this silo if the table says it is Dead.</summary>
     private void ProcessTableRead(MembershipTableData data)
