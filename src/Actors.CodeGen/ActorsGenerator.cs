@@ -38,7 +38,7 @@ public sealed class ActorsGenerator : IIncrementalGenerator
                 static (node, _) => node is BaseTypeDeclarationSyntax,
                 static (ctx, ct) =>
                     ctx.TargetSymbol is INamedTypeSymbol symbol && IsFirstDeclaration(symbol, ctx.TargetNode)
-                        ? SerializerEmitter.Build(symbol, ct)
+                        ? SerializerEmitter.Build(symbol, ctx.SemanticModel.Compilation, ct)
                         : null)
             .Where(static f => f is not null);
 
