@@ -36,6 +36,16 @@ public sealed class GeneratedInvocationTests
     }
 
     [Fact]
+    public void The_loader_initializes_assemblies_that_use_actors_and_unknown_ids_miss()
+    {
+        GeneratedCodeLoader.EnsureLoaded();
+        GeneratedCodeLoader.EnsureLoaded();
+        Assert.Contains(GeneratedCodeRegistry.Interfaces, d => d.InterfaceType == typeof(ICalculatorGrain));
+        Assert.False(GeneratedCodeRegistry.TryGetInterface(0xdeadbeefu, out _));
+        Assert.False(GeneratedCodeRegistry.TryGetInterface(typeof(IGreeter), out _));
+    }
+
+    [Fact]
     public void Invokables_carry_ids_flags_and_immutability()
     {
         var d = Descriptor<ICalculatorGrain>();
