@@ -208,6 +208,36 @@ public sealed class GeneratedInvocationTests
         }
     }
 
+    [Fact]
+    public async Task A_grain_factory_resolves_keyed_services_and_defaults_for_optional_parameters()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddKeyedSingleton<IGreeter>(services, "blue", new ColoredGreeter("blue"));
+        using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+        var runtime = new LoopbackCallRuntime();
+        var context = new TestGrainContext(new GrainId("keyed", "k"), runtime);
+        var descriptor = Assert.Single(GeneratedCodeRegistry.GrainClasses, c => c.GrainClass == typeof(KeyedGrain));
+        Assert.Equal("keyed", descriptor.GrainType);
+
+        KeyedGrain grain;
+        using (RuntimeContext.EnterActivation(context))
+        {
+            grain = Assert.IsType<KeyedGrain>(descriptor.Create(context, provider));
+        }
+
+        Assert.Equal("blue sky", await grain.Greet("sky"));
+        Assert.Null(grain.Unused);
+        Assert.Equal(3, grain.Retries);
+
+        using var empty = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(
+            new Microsoft.Extensions.DependencyInjection.ServiceCollection());
+        using (RuntimeContext.EnterActivation(context))
+        {
+            var error = Assert.Throws<InvalidOperationException>(() => descriptor.Create(context, empty));
+            Assert.Contains("'blue'", error.Message, StringComparison.Ordinal);
+        }
+    }
+
     private sealed class DictionaryServiceProvider : Dictionary<Type, object>, IServiceProvider
     {
         public object? GetService(Type serviceType) => TryGetValue(serviceType, out var service) ? service : null;
