@@ -354,6 +354,11 @@ public sealed class GeneratedCodecTests
         copy.StringList!.Add("b");
         Assert.Single(original.StringList);
 
+        // Grain references inside a copied value are kept as they are (no runtime needed).
+        var runtime = new LoopbackCallRuntime();
+        var withReference = new Everything { Grain = runtime.GetGrain<ICalculatorGrain>(new GrainId("calculator", "copy")) };
+        Assert.Same(withReference.Grain, ActorSerializer.DeepCopy(withReference).Grain);
+
         var quote = new Quote("X", 1m);
         Assert.Same(quote, ActorSerializer.DeepCopy(quote));
         var text = "shared";
