@@ -319,15 +319,10 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 LogSegment segment = segments[i];
                 int size = segment.Size;
                 long target = Math.Max(offset, segment.BaseOffset);
-                int pos = segment.FindPosition(target, size, out _);
+                int pos = segment.FindPosition(target, size, header, out _);
                 if (pos < 0)
                 {
                     continue;
-                }
-
-                if (!segment.TryReadHeader(pos, size, header))
-                {
-                    break;
                 }
 
                 long firstBase = BinaryPrimitives.ReadInt64BigEndian(header);

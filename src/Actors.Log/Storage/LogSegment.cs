@@ -318,10 +318,16 @@ internal sealed class LogSegment : IDisposable
     /// below <paramref name="limit"/> bytes; -1 when there is none. Uses the sparse index, then scans headers.</summary>
     public int FindPosition(long offset, int limit, out long batchBaseOffset)
     {
+        Span<byte> header = stackalloc byte[HeaderProbe];
+        return FindPosition(offset, limit, header, out batchBaseOffset);
+    }
+
+    /// <summary>As <see cref="FindPosition(long, int, out long)"/>, leaving the found batch's header in <paramref name="header"/>.</summary>
+    public int FindPosition(long offset, int limit, Span<byte> header, out long batchBaseOffset)
+    {
         batchBaseOffset = -1;
         int entry = OffsetIndex.FloorIndex(offset - BaseOffset);
         int pos = entry < 0 ? 0 : OffsetIndex.ValueAt(entry);
-        Span<byte> header = stackalloc byte[HeaderProbe];
         while (TryReadHeader(pos, limit, header))
         {
             long baseOffset = BinaryPrimitives.ReadInt64BigEndian(header);
