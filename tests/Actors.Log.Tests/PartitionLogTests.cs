@@ -390,7 +390,7 @@ public class PartitionLogTests
         using var log = PartitionLog.Open(dir.Partition, config, time);
         for (int i = 0; i < 60; i++)
         {
-            log.AppendAsLeader(Batches.Make(2, time.NowMs, valueBytes: 100), 0);
+            log.AppendAsLeader(Batches.Make(2, time.NowMs, valueBytes: 100), i / 20);
         }
 
         long before = log.SizeInBytes;
@@ -400,6 +400,12 @@ public class PartitionLogTests
         Assert.True(log.SizeInBytes >= 10_000 - Small.SegmentBytes || log.SegmentCount == 1);
         Assert.Equal(log.SegmentBaseOffsets[0], log.LogStartOffset);
         Assert.Equal(log.LogEndOffset - log.LogStartOffset, Batches.ReadAll(log, log.LogStartOffset).Count);
+
+        // The epoch cache starts at the new log start: epochs wholly before it are gone, the one spanning it is kept.
+        Assert.Equal(log.LogStartOffset, log.EpochEntries[0].StartOffset);
+        Assert.Equal(2, log.LatestEpoch);
+        Assert.Equal((2, log.LogEndOffset), log.EndOffsetForEpoch(2));
+        Assert.Equal(LogReadStatus.OffsetOutOfRange, log.Read(log.LogStartOffset - 1, 100, long.MaxValue).Status);
     }
 
     [Fact]

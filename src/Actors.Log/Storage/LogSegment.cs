@@ -68,9 +68,12 @@ internal sealed class LogSegment : IDisposable
     /// for loaded ones the first batch's timestamp when it is earlier than the load time.</summary>
     public long RollBaseMs { get; private set; }
 
-    public bool IsDirty => Volatile.Read(ref _flushedSize) != Size || OffsetIndexDirty;
+    /// <summary>True when log bytes or index entries are not yet fsynced.</summary>
+    public bool IsDirty => Volatile.Read(ref _flushedSize) != Size || OffsetIndexDirty || IndexFilesUnsynced;
 
     private bool OffsetIndexDirty { get; set; }
+
+    private bool IndexFilesUnsynced { get; set; }
 
     public static string FileStem(long baseOffset) => baseOffset.ToString("D20", CultureInfo.InvariantCulture);
 
@@ -286,6 +289,7 @@ internal sealed class LogSegment : IDisposable
     public void WriteIndexes(bool flushToDisk)
     {
         OffsetIndexDirty = false;
+        IndexFilesUnsynced = !flushToDisk;
         OffsetIndex.WriteOut(flushToDisk);
         TimeIndex.WriteOut(flushToDisk);
     }
