@@ -319,10 +319,43 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 LogSegment segment = segments[i];
                 int size = segment.Size;
                 long target = Math.Max(offset, segment.BaseOffset);
-                int pos = segment.FindPosition(target, size, header, out _);
+                // Fast path: the index entry at or after the target usually names the very batch holding it, so one
+                // read fetches header and data together. Otherwise find the batch by scanning headers.
+                byte[]? buffer = null;
+                int read = 0;
+                int pos = segment.GuessPosition(target);
+                if (pos >= 0 && size - pos >= HeaderSize)
+                {
+                    int guessWant = Math.Min(Math.Max(maxBytes, HeaderSize), size - pos);
+                    buffer = ArrayPool<byte>.Shared.Rent(guessWant);
+                    read = segment.Read(pos, buffer.AsSpan(0, guessWant));
+                    if (read >= HeaderSize
+                        && BinaryPrimitives.ReadInt64BigEndian(buffer) <= target
+                        && BinaryPrimitives.ReadInt64BigEndian(buffer) + BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(LastOffsetDeltaOffset)) >= target
+                        && BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(BatchLengthOffset)) >= MinBatchLength)
+                    {
+                        buffer.AsSpan(0, HeaderSize).CopyTo(header);
+                    }
+                    else
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                        read = 0;
+                        pos = -1;
+                    }
+                }
+                else
+                {
+                    pos = -1;
+                }
+
                 if (pos < 0)
                 {
-                    continue;
+                    pos = segment.FindPosition(target, size, header, out _);
+                    if (pos < 0)
+                    {
+                        continue;
+                    }
                 }
 
                 long firstBase = BinaryPrimitives.ReadInt64BigEndian(header);
@@ -330,12 +363,29 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 long firstLast = firstBase + BinaryPrimitives.ReadInt32BigEndian(header.Slice(LastOffsetDeltaOffset));
                 if (firstLast >= limit || (firstSize > maxBytes && !minOneBatch))
                 {
+                    if (buffer is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+
                     break;
                 }
 
                 int want = Math.Max(firstSize, Math.Min(maxBytes, size - pos));
-                byte[] buffer = ArrayPool<byte>.Shared.Rent(want);
-                int read = segment.Read(pos, buffer.AsSpan(0, want));
+                if (buffer is null || read < Math.Min(want, size - pos))
+                {
+                    // Nothing read yet, or the first batch is larger than the guess window: read what is missing.
+                    byte[] bigger = ArrayPool<byte>.Shared.Rent(want);
+                    if (buffer is not null)
+                    {
+                        buffer.AsSpan(0, read).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+
+                    buffer = bigger;
+                    read += segment.Read(pos + read, buffer.AsSpan(read, want - read));
+                }
+
                 int p = 0;
                 long nextOffset = offset;
                 while (read - p >= HeaderSize)

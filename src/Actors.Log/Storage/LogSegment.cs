@@ -348,6 +348,20 @@ internal sealed class LogSegment : IDisposable
         return -1;
     }
 
+    /// <summary>A likely position of the batch holding <paramref name="offset"/>: the first index entry whose
+    /// offset is at least it (every entry names a batch's last offset and start). -1 when there is no such entry.
+    /// The caller must check the batch found there.</summary>
+    public int GuessPosition(long offset)
+    {
+        int entry = OffsetIndex.FloorIndex(offset - BaseOffset);
+        if (entry >= 0 && OffsetIndex.KeyAt(entry) == offset - BaseOffset)
+        {
+            return OffsetIndex.ValueAt(entry);
+        }
+
+        return entry + 1 < OffsetIndex.Count ? OffsetIndex.ValueAt(entry + 1) : -1;
+    }
+
     /// <summary>Removes every batch whose last offset is at least <paramref name="offset"/>; returns bytes removed.</summary>
     public int TruncateTo(long offset)
     {
