@@ -517,7 +517,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             if (RecoveryPoint > LogEndOffset)
             {
                 Volatile.Write(ref _recoveryPoint, LogEndOffset);
-                WriteRecoveryPointCheckpoint(LogEndOffset);
+                WriteRecoveryPointCheckpoint(LogEndOffset, durable: true);
             }
         }
         catch (Exception e) when (e is not LogException)
@@ -895,12 +895,18 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         {
             long end = LogEndOffset;
             long pending = Interlocked.Read(ref _unflushedMessages);
-            foreach (LogSegment segment in Volatile.Read(ref _segments))
+            LogSegment[] segments = Volatile.Read(ref _segments);
+            for (int i = 0; i < segments.Length - 1; i++)
             {
-                if (segment.IsDirty)
+                if (segments[i].IsDirty)
                 {
-                    segment.Flush();
+                    segments[i].Flush(includeIndexes: true);
                 }
+            }
+
+            if (segments[^1].NeedsLogSync)
+            {
+                segments[^1].Flush(includeIndexes: false);
             }
 
             if (end != RecoveryPoint)
@@ -932,7 +938,15 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
 
         long startCheckpoint = CheckpointFile.ReadSingleLong(Path.Combine(Directory, LogStartOffsetCheckpointFileName), 0);
-        long recoveryPoint = CheckpointFile.ReadSingleLong(Path.Combine(Directory, RecoveryPointCheckpointFileName), 0);
+        long recoveryPoint;
+        try
+        {
+            recoveryPoint = CheckpointFile.ReadSingleLong(Path.Combine(Directory, RecoveryPointCheckpointFileName), 0);
+        }
+        catch (InvalidDataException)
+        {
+            recoveryPoint = 0;
+        }
         var bases = new SortedSet<long>();
         foreach (string file in System.IO.Directory.EnumerateFiles(Directory, "*.log"))
         {
@@ -1062,8 +1076,11 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     private void WriteLogStartCheckpoint(long offset) =>
         CheckpointFile.Write(Path.Combine(Directory, LogStartOffsetCheckpointFileName), [offset.ToString(CultureInfo.InvariantCulture)]);
 
-    private void WriteRecoveryPointCheckpoint(long offset) =>
-        CheckpointFile.Write(Path.Combine(Directory, RecoveryPointCheckpointFileName), [offset.ToString(CultureInfo.InvariantCulture)]);
+    // Not fsynced: losing it only makes the next recovery scan more. A damaged one is read as 0 (scan everything).
+    // Moving the recovery point forward is not fsynced: losing that only makes the next recovery scan more. Moving
+    // it back (truncation) is. A damaged file is read as 0 (scan everything).
+    private void WriteRecoveryPointCheckpoint(long offset, bool durable = false) =>
+        CheckpointFile.Write(Path.Combine(Directory, RecoveryPointCheckpointFileName), [offset.ToString(CultureInfo.InvariantCulture)], durable);
 
     private void ThrowIfUnwritable()
     {

@@ -294,12 +294,24 @@ internal sealed class LogSegment : IDisposable
         TimeIndex.WriteOut(flushToDisk);
     }
 
-    /// <summary>fsyncs the log file and writes and fsyncs the index files.</summary>
-    public void Flush()
+    /// <summary>True when log bytes are not yet fsynced.</summary>
+    public bool NeedsLogSync => Volatile.Read(ref _flushedSize) != Size;
+
+    /// <summary>fsyncs the log file and, with <paramref name="includeIndexes"/>, writes and fsyncs the index files.
+    /// The active segment's indexes need no fsync: recovery always rescans the segment holding the recovery point.</summary>
+    public void Flush(bool includeIndexes = true)
     {
         int size = Size;
-        WriteIndexes(flushToDisk: true);
-        RandomAccess.FlushToDisk(_handle);
+        if (includeIndexes)
+        {
+            WriteIndexes(flushToDisk: true);
+        }
+
+        if (Volatile.Read(ref _flushedSize) != size || includeIndexes)
+        {
+            RandomAccess.FlushToDisk(_handle);
+        }
+
         Volatile.Write(ref _flushedSize, size);
     }
 
