@@ -26,9 +26,11 @@ namespace Actors.Log;
 /// Kafka, durability comes from replication plus the page cache, and data survives a process crash but not
 /// necessarily a power loss. With <see cref="LogConfig.FlushMessages"/> or <see cref="LogConfig.FlushMs"/> set,
 /// the append that crosses the threshold also fsyncs. <see cref="FlushAsync"/> returns once every batch appended
-/// before the call, the index files and the recovery-point checkpoint are on disk. After a crash, batches below
-/// the recovery point are trusted; later ones are re-checked (CRC, lengths, offsets) and the log is cut at the
-/// first torn or corrupt batch.</para>
+/// before the call is on disk (and the indexes of closed segments); it then records the new recovery point. The
+/// recovery-point file itself is replaced atomically but not fsynced on every flush: losing an update only makes
+/// the next recovery scan further back. After a crash, segments wholly below the recovery point are trusted; the
+/// segment holding it and all later ones are re-checked (CRC, lengths, offsets), their indexes rebuilt, and the
+/// log is cut at the first torn or corrupt batch.</para>
 /// <para><b>Failure.</b> Invalid batches are refused before anything is written. When a write to a file fails
 /// (disk full, I/O error) the log becomes failed: every later write throws <see cref="LogWriteFailedException"/>,
 /// while reads of stored batches keep working. Reopening the log recovers it.</para>
@@ -603,8 +605,8 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>fsyncs every segment with unflushed bytes, writes and fsyncs their indexes, then checkpoints the
-    /// recovery point. Returns once everything appended before the call is on disk.</summary>
+    /// <summary>fsyncs the active segment and every closed segment with unflushed bytes or index entries, then
+    /// checkpoints the recovery point. Returns once everything appended before the call is on disk.</summary>
     /// <exception cref="LogWriteFailedException">The log has failed, or the flush failed (the log is then failed).</exception>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
