@@ -108,7 +108,7 @@ public sealed class LogBenchmark : IBenchmarkSuite
             using var log = PartitionLog.Open(Path.Combine(root, "bench-0"), new LogConfig(), TimeProvider.System);
             double plainRead = 0;
             double logRead = 0;
-            for (int run = 0; run < 3; run++)
+            for (int run = 0; run < 5; run++)
             {
                 plainRead = Math.Max(plainRead, PlainRead(plainFile));
                 logRead = Math.Max(logRead, LogRead(log));
@@ -118,7 +118,7 @@ public sealed class LogBenchmark : IBenchmarkSuite
 
             double plainRandom = 0;
             double logRandom = 0;
-            for (int run = 0; run < 2; run++)
+            for (int run = 0; run < 3; run++)
             {
                 plainRandom = Math.Max(plainRandom, PlainRandomRead(plainFile, batch.Length, new Random(12345 + run)));
                 logRandom = Math.Max(logRandom, LogRandomRead(log, new Random(12345 + run)));

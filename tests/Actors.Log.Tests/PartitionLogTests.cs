@@ -203,6 +203,50 @@ public class PartitionLogTests
     }
 
     [Fact]
+    public void Index_files_follow_the_kafka_layout()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using (var log = PartitionLog.Open(dir.Partition, Small with { SegmentBytes = 1 << 20 }, time))
+        {
+            for (int i = 0; i < 80; i++)
+            {
+                log.AppendAsLeader(Batches.Make(3, time.NowMs + (i * 7), valueBytes: 50), 0);
+            }
+        }
+
+        byte[] segment = File.ReadAllBytes(Path.Combine(dir.Partition, "00000000000000000000.log"));
+        byte[] index = File.ReadAllBytes(Path.Combine(dir.Partition, "00000000000000000000.index"));
+        byte[] timeIndex = File.ReadAllBytes(Path.Combine(dir.Partition, "00000000000000000000.timeindex"));
+        Assert.Equal(0, index.Length % 8);
+        Assert.Equal(0, timeIndex.Length % 12);
+        Assert.True(index.Length / 8 >= 10, $"expected an entry about every 256 bytes, saw {index.Length / 8}");
+        for (int e = 0; e < index.Length; e += 8)
+        {
+            // relative offset int32, position int32: the batch at the position ends at that offset.
+            int relative = BinaryPrimitives.ReadInt32BigEndian(index.AsSpan(e));
+            int position = BinaryPrimitives.ReadInt32BigEndian(index.AsSpan(e + 4));
+            var batch = new RecordBatch(segment.AsSpan(position));
+            Assert.Equal(RecordBatchError.None, batch.Validate());
+            Assert.Equal(relative, batch.LastOffset);
+        }
+
+        long previous = long.MinValue;
+        for (int e = 0; e < timeIndex.Length; e += 12)
+        {
+            // timestamp int64, relative offset int32: the largest timestamp up to that offset.
+            long timestamp = BinaryPrimitives.ReadInt64BigEndian(timeIndex.AsSpan(e));
+            int relative = BinaryPrimitives.ReadInt32BigEndian(timeIndex.AsSpan(e + 8));
+            Assert.True(timestamp > previous);
+            Assert.Equal(time.NowMs + ((relative / 3) * 7) + 2, timestamp);
+            previous = timestamp;
+        }
+
+        // The final time-index entry written at close holds the segment's largest timestamp.
+        Assert.Equal(time.NowMs + (79 * 7) + 2, previous);
+    }
+
+    [Fact]
     public void Torn_tail_at_every_byte_of_the_last_batch_is_cut_and_the_log_accepts_appends()
     {
         using var dir = new TempDir();
