@@ -698,6 +698,53 @@ public class PartitionLogTests
     }
 
     [Fact]
+    public void Retention_and_flushes_running_beside_appends_keep_the_log_consistent()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using var log = PartitionLog.Open(dir.Partition, Small with { RetentionBytes = 20_000, RetentionMs = -1 }, time);
+        using var done = new CancellationTokenSource();
+        int deleted = 0;
+        Task retention = Task.Run(async () =>
+        {
+            for (int round = 0; !done.IsCancellationRequested; round++)
+            {
+                Interlocked.Add(ref deleted, log.DeleteExpiredSegments());
+                if (round % 16 == 0)
+                {
+                    await log.FlushAsync();
+                }
+
+                long start = log.LogStartOffset;
+                using LogReadResult r = log.Read(start, 4096, long.MaxValue);
+                Assert.True(r.Status == LogReadStatus.Ok || log.LogStartOffset > start, $"read at the log start {start} failed");
+            }
+        });
+
+        var builder = new RecordBatchBuilder();
+        for (int i = 0; i < 3000; i++)
+        {
+            builder.Clear();
+            builder.Add(time.NowMs, null, Encoding.UTF8.GetBytes($"value-{i}-{new string('y', i % 200)}"));
+            log.AppendAsLeader(builder.Build(), 0);
+        }
+
+        done.Cancel();
+        retention.GetAwaiter().GetResult();
+        Interlocked.Add(ref deleted, log.DeleteExpiredSegments());
+        Assert.True(Volatile.Read(ref deleted) > 0);
+        Assert.True(log.SizeInBytes <= 20_000 + Small.SegmentBytes, $"{log.SizeInBytes} bytes left after retention");
+        var records = Batches.ReadAll(log, log.LogStartOffset);
+        Assert.Equal(log.LogEndOffset - log.LogStartOffset, records.Count);
+        for (int i = 0; i < records.Count; i++)
+        {
+            long offset = log.LogStartOffset + i;
+            Assert.Equal(offset, records[i].Offset);
+            Assert.StartsWith($"value-{offset}-", Encoding.UTF8.GetString(records[i].Value), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Leader_appends_do_not_allocate_per_batch()
     {
         using var dir = new TempDir();
