@@ -46,6 +46,10 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     /// <summary>Checkpoint of the offset up to which everything is known to be flushed.</summary>
     public const string RecoveryPointCheckpointFileName = "recovery-point-offset-checkpoint";
 
+    /// <summary>File held with an exclusive lock while the log is open, so a second opener (in this or another
+    /// process) fails instead of corrupting the log. The operating system drops the lock when the process dies.</summary>
+    public const string LockFileName = ".lock";
+
     /// <summary>Name of the leader-epoch cache file.</summary>
     public const string LeaderEpochCheckpointFileName = LeaderEpochCache.FileName;
 
@@ -65,6 +69,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     private Exception? _failure;
     private byte[] _staging = new byte[64 * 1024];
     private int _disposed;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _lockHandle;
 
     private PartitionLog(string directory, LogConfig config, TimeProvider time, ILogger logger)
     {
@@ -140,7 +145,27 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         config.Validate();
         string full = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(full);
-        var log = new PartitionLog(full, config, timeProvider, logger ?? NullLogger.Instance);
+        Microsoft.Win32.SafeHandles.SafeFileHandle lockHandle;
+        try
+        {
+            lockHandle = File.OpenHandle(Path.Combine(full, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"The log in '{full}' is already open, by this process or another; close it first.", e);
+        }
+
+        PartitionLog log;
+        try
+        {
+            log = new PartitionLog(full, config, timeProvider, logger ?? NullLogger.Instance) { _lockHandle = lockHandle };
+        }
+        catch
+        {
+            lockHandle.Dispose();
+            throw;
+        }
+
         try
         {
             log.Load();
@@ -152,6 +177,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 s.Dispose();
             }
 
+            lockHandle.Dispose();
             throw;
         }
 
@@ -1139,6 +1165,8 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             {
                 s.Dispose();
             }
+
+            _lockHandle?.Dispose();
         }
         finally
         {

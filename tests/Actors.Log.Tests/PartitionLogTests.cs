@@ -768,6 +768,20 @@ public class PartitionLogTests
     }
 
     [Fact]
+    public void A_second_open_of_the_same_directory_is_refused()
+    {
+        using var dir = new TempDir();
+        using (var log = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime()))
+        {
+            var error = Assert.Throws<IOException>(() => PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime()));
+            Assert.Contains("already open", error.Message, StringComparison.Ordinal);
+        }
+
+        using var again = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime());
+        Assert.True(again.LastRecovery.CleanShutdown);
+    }
+
+    [Fact]
     public void Delete_removes_the_directory()
     {
         using var dir = new TempDir();
