@@ -7,8 +7,13 @@ namespace Actors.Serialization;
 /// <remarks>Not thread-safe. A read past the end throws <see cref="SerializationException"/>.</remarks>
 public ref struct ActorReader
 {
+    /// <summary>How deeply objects may nest (generated codecs and skipped objects count); deeper input
+    /// is rejected instead of exhausting the stack.</summary>
+    public const int MaxDepth = 512;
+
     private readonly ReadOnlySpan<byte> input;
     private int position;
+    private int depth;
 
     public ActorReader(ReadOnlySpan<byte> input)
     {
@@ -21,6 +26,22 @@ public ref struct ActorReader
     public readonly int Remaining => input.Length - position;
 
     public readonly bool IsEnd => position >= input.Length;
+
+    /// <summary>The current object nesting depth.</summary>
+    public readonly int Depth => depth;
+
+    /// <summary>Called by codecs when they start reading a nested object; throws past <see cref="MaxDepth"/>.</summary>
+    public void EnterObject()
+    {
+        if (++depth > MaxDepth)
+        {
+            throw new SerializationException(
+                $"Objects nest more than {MaxDepth} levels deep at position {position}; the input is corrupt or hostile.");
+        }
+    }
+
+    /// <summary>Called by codecs when they finish reading a nested object.</summary>
+    public void ExitObject() => depth--;
 
     /// <summary>Reads a field header. Returns the id and wire type.</summary>
     public (uint FieldId, WireType WireType) ReadFieldHeader()
@@ -132,11 +153,13 @@ public ref struct ActorReader
     /// <summary>Skips fields up to and including the end of the current nested object.</summary>
     public void SkipObject()
     {
+        EnterObject();
         while (true)
         {
             var (_, wireType) = ReadFieldHeader();
             if (wireType == WireType.EndTagDelimited)
             {
+                ExitObject();
                 return;
             }
 

@@ -70,13 +70,13 @@ public ref struct ActorWriter
     }
 
     /// <summary>A varint length and the bytes.</summary>
-    public void WriteLengthPrefixed(ReadOnlySpan<byte> bytes)
+    public void WriteLengthPrefixed(scoped ReadOnlySpan<byte> bytes)
     {
         WriteVarUInt64((ulong)bytes.Length);
         WriteRaw(bytes);
     }
 
-    public void WriteRaw(ReadOnlySpan<byte> bytes)
+    public void WriteRaw(scoped ReadOnlySpan<byte> bytes)
     {
         while (!bytes.IsEmpty)
         {
