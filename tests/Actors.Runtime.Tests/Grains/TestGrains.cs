@@ -218,6 +218,12 @@ public sealed class ProbeGrain : Grain, IProbeGrain
         return Task.CompletedTask;
     }
 
+    public Task KeepAlive(int seconds)
+    {
+        DelayDeactivation(TimeSpan.FromSeconds(seconds));
+        return Task.CompletedTask;
+    }
+
     public Task<int> StartTimer(int periodMs)
     {
         RegisterGrainTimer(_ =>

@@ -1,0 +1,126 @@
+using Actors.Broker.Topics;
+
+namespace Actors.Broker.Hosting;
+
+/// <summary>
+/// The broker's silo-wide settings, named after Kafka's server.properties (in comments). Topic configs
+/// (<see cref="TopicConfigNames"/>) override the log and replication defaults per topic.
+/// </summary>
+public sealed class BrokerOptions
+{
+    /// <summary>Configuration section name ("Broker").</summary>
+    public const string SectionName = "Broker";
+
+    /// <summary>log.dirs: where partition directories live. Required.</summary>
+    public string LogDirs { get; set; } = string.Empty;
+
+    /// <summary>num.partitions: partitions of a topic created without a count.</summary>
+    public int NumPartitions { get; set; } = 1;
+
+    /// <summary>default.replication.factor.</summary>
+    public short DefaultReplicationFactor { get; set; } = 1;
+
+    /// <summary>auto.create.topics.enable.</summary>
+    public bool AutoCreateTopicsEnable { get; set; } = true;
+
+    /// <summary>log.retention.ms (7 days); -1 keeps segments forever.</summary>
+    public long LogRetentionMs { get; set; } = 7L * 24 * 60 * 60 * 1000;
+
+    /// <summary>log.retention.bytes; -1 = unlimited.</summary>
+    public long LogRetentionBytes { get; set; } = -1;
+
+    /// <summary>log.segment.bytes (1 GiB).</summary>
+    public int LogSegmentBytes { get; set; } = 1024 * 1024 * 1024;
+
+    /// <summary>log.roll.ms (7 days).</summary>
+    public long LogRollMs { get; set; } = 7L * 24 * 60 * 60 * 1000;
+
+    /// <summary>log.retention.check.interval.ms (5 minutes).</summary>
+    public long LogRetentionCheckIntervalMs { get; set; } = 5 * 60 * 1000;
+
+    /// <summary>min.insync.replicas.</summary>
+    public int MinInsyncReplicas { get; set; } = 1;
+
+    /// <summary>message.max.bytes: largest record batch accepted (Kafka's default 1048588).</summary>
+    public int MessageMaxBytes { get; set; } = 1_048_588;
+
+    /// <summary>unclean.leader.election.enable.</summary>
+    public bool UncleanLeaderElectionEnable { get; set; }
+
+    /// <summary>replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR.</summary>
+    public long ReplicaLagTimeMaxMs { get; set; } = 30_000;
+
+    /// <summary>replica.fetch.wait.max.ms: a follower's long-poll wait.</summary>
+    public int ReplicaFetchWaitMaxMs { get; set; } = 500;
+
+    /// <summary>replica.fetch.max.bytes.</summary>
+    public int ReplicaFetchMaxBytes { get; set; } = 1_048_576;
+
+    /// <summary>auto.leader.rebalance.enable.</summary>
+    public bool AutoLeaderRebalanceEnable { get; set; } = true;
+
+    /// <summary>leader.imbalance.check.interval.seconds (Kafka: 300).</summary>
+    public int LeaderImbalanceCheckIntervalSeconds { get; set; } = 300;
+
+    /// <summary>How often the controller re-reads membership besides reacting to view changes, in ms.</summary>
+    public int ControllerMembershipPollMs { get; set; } = 1000;
+
+    /// <summary>offsets.retention.minutes: offsets of an empty group expire after this (7 days).</summary>
+    public int OffsetsRetentionMinutes { get; set; } = 7 * 24 * 60;
+
+    /// <summary>group.consumer.session.timeout.ms default (45 s).</summary>
+    public int GroupSessionTimeoutMs { get; set; } = 45_000;
+
+    /// <summary>group.consumer.heartbeat.interval.ms (3 s).</summary>
+    public int GroupHeartbeatIntervalMs { get; set; } = 3_000;
+
+    /// <summary>max.poll.interval.ms default (5 minutes): a member that does not come back within it is removed.</summary>
+    public int GroupRebalanceTimeoutMs { get; set; } = 300_000;
+
+    /// <summary>group.consumer.max.size: most members in one group.</summary>
+    public int GroupMaxSize { get; set; } = 1000;
+
+    /// <summary>Upper bound on partitions per topic (bounds memory and controller work).</summary>
+    public int MaxPartitionsPerTopic { get; set; } = 10_000;
+
+    /// <summary>producer.id.expiration.ms: idempotence state of a silent producer is dropped after this (1 day).</summary>
+    public long ProducerIdExpirationMs { get; set; } = 24L * 60 * 60 * 1000;
+
+    /// <summary>Producer ids reserved per persisted block.</summary>
+    public int ProducerIdBlockSize { get; set; } = 1000;
+
+    /// <summary>Checks the settings; the message names the first bad one.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new ArgumentException(message);
+            }
+        }
+
+        Require(!string.IsNullOrWhiteSpace(LogDirs), "Broker:LogDirs (log.dirs) must name a directory for partition logs.");
+        Require(NumPartitions >= 1, $"Broker:NumPartitions (num.partitions) must be at least 1; got {NumPartitions}.");
+        Require(DefaultReplicationFactor >= 1, $"Broker:DefaultReplicationFactor (default.replication.factor) must be at least 1; got {DefaultReplicationFactor}.");
+        Require(LogRetentionMs >= -1, $"Broker:LogRetentionMs (log.retention.ms) must be -1 or more; got {LogRetentionMs}.");
+        Require(LogRetentionBytes >= -1, $"Broker:LogRetentionBytes (log.retention.bytes) must be -1 or more; got {LogRetentionBytes}.");
+        Require(LogSegmentBytes >= TopicConfigValidator.MinSegmentBytes, $"Broker:LogSegmentBytes (log.segment.bytes) must be at least {TopicConfigValidator.MinSegmentBytes}; got {LogSegmentBytes}.");
+        Require(LogRollMs >= 1, $"Broker:LogRollMs (log.roll.ms) must be at least 1; got {LogRollMs}.");
+        Require(LogRetentionCheckIntervalMs >= 1, $"Broker:LogRetentionCheckIntervalMs (log.retention.check.interval.ms) must be at least 1; got {LogRetentionCheckIntervalMs}.");
+        Require(MinInsyncReplicas >= 1, $"Broker:MinInsyncReplicas (min.insync.replicas) must be at least 1; got {MinInsyncReplicas}.");
+        Require(MessageMaxBytes >= 0, $"Broker:MessageMaxBytes (message.max.bytes) must be 0 or more; got {MessageMaxBytes}.");
+        Require(ReplicaLagTimeMaxMs >= 1, $"Broker:ReplicaLagTimeMaxMs (replica.lag.time.max.ms) must be at least 1; got {ReplicaLagTimeMaxMs}.");
+        Require(ReplicaFetchWaitMaxMs >= 0 && ReplicaFetchWaitMaxMs <= ReplicaLagTimeMaxMs, $"Broker:ReplicaFetchWaitMaxMs (replica.fetch.wait.max.ms) must be between 0 and replica.lag.time.max.ms; got {ReplicaFetchWaitMaxMs}.");
+        Require(ReplicaFetchMaxBytes >= 1, $"Broker:ReplicaFetchMaxBytes (replica.fetch.max.bytes) must be at least 1; got {ReplicaFetchMaxBytes}.");
+        Require(LeaderImbalanceCheckIntervalSeconds >= 1, $"Broker:LeaderImbalanceCheckIntervalSeconds (leader.imbalance.check.interval.seconds) must be at least 1; got {LeaderImbalanceCheckIntervalSeconds}.");
+        Require(ControllerMembershipPollMs >= 10, $"Broker:ControllerMembershipPollMs must be at least 10; got {ControllerMembershipPollMs}.");
+        Require(OffsetsRetentionMinutes >= 1, $"Broker:OffsetsRetentionMinutes (offsets.retention.minutes) must be at least 1; got {OffsetsRetentionMinutes}.");
+        Require(GroupHeartbeatIntervalMs >= 1 && GroupHeartbeatIntervalMs < GroupSessionTimeoutMs, $"Broker:GroupHeartbeatIntervalMs (group.consumer.heartbeat.interval.ms) must be at least 1 and below GroupSessionTimeoutMs; got {GroupHeartbeatIntervalMs}.");
+        Require(GroupRebalanceTimeoutMs >= 1, $"Broker:GroupRebalanceTimeoutMs (max.poll.interval.ms) must be at least 1; got {GroupRebalanceTimeoutMs}.");
+        Require(GroupMaxSize >= 1, $"Broker:GroupMaxSize (group.consumer.max.size) must be at least 1; got {GroupMaxSize}.");
+        Require(MaxPartitionsPerTopic >= 1, $"Broker:MaxPartitionsPerTopic must be at least 1; got {MaxPartitionsPerTopic}.");
+        Require(ProducerIdExpirationMs >= 1, $"Broker:ProducerIdExpirationMs (producer.id.expiration.ms) must be at least 1; got {ProducerIdExpirationMs}.");
+        Require(ProducerIdBlockSize >= 1, $"Broker:ProducerIdBlockSize must be at least 1; got {ProducerIdBlockSize}.");
+    }
+}

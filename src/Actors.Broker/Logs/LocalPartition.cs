@@ -1,0 +1,379 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Actors.Broker.Producers;
+using Actors.Log;
+using Actors.Log.Records;
+
+namespace Actors.Broker.Logs;
+
+/// <summary>
+/// One silo's copy of one partition: its <see cref="PartitionLog"/>, the idempotent-producer state rebuilt from
+/// it, the high watermark this silo knows (checkpointed in the partition directory) and a signal that wakes
+/// long-polling fetches. Owned by the <see cref="LogManager"/>; the grain that holds the role on this silo
+/// (the partition leader, or the replica following the leader) writes through it, so leadership moves without
+/// moving files.
+/// </summary>
+/// <remarks>
+/// Writes (appends, truncation) take a lock and carry the leader epoch of the role that makes them: a write with
+/// an epoch older than the newest role claimed (<see cref="ClaimRole"/>) is refused, so a deposed leader or a
+/// follower of an old leader cannot write after a newer role took over. Reads and the offset properties are
+/// safe from any thread.
+/// </remarks>
+public sealed class LocalPartition : IDisposable
+{
+    /// <summary>The high-watermark checkpoint file in the partition directory.</summary>
+    public const string HighWatermarkFileName = "high-watermark-checkpoint";
+
+    private readonly object writeLock = new();
+    private readonly TimeProvider time;
+    private TaskCompletionSource changed = NewSignal();
+    private long highWatermark;
+    private int roleEpoch = -1;
+    private bool disposed;
+
+    internal LocalPartition(TopicPartition topicPartition, PartitionLog log, TimeProvider time)
+    {
+        TopicPartition = topicPartition;
+        Log = log;
+        this.time = time;
+        highWatermark = Math.Min(ReadHighWatermarkCheckpoint(log.Directory), log.LogEndOffset);
+        RebuildProducerState();
+    }
+
+    public TopicPartition TopicPartition { get; }
+
+    /// <summary>The log. Write to it only through this class.</summary>
+    public PartitionLog Log { get; private set; }
+
+    /// <summary>Idempotence state; touch only under the write lock (the role's turn).</summary>
+    public ProducerStateTable Producers { get; } = new();
+
+    public long LogEndOffset => Log.LogEndOffset;
+
+    public long LogStartOffset => Log.LogStartOffset;
+
+    /// <summary>The high watermark as this silo knows it (the leader's own, or the last a follower learnt).</summary>
+    public long HighWatermark => Volatile.Read(ref highWatermark);
+
+    /// <summary>The newest leader epoch a role on this silo claimed.</summary>
+    public int RoleEpoch => Volatile.Read(ref roleEpoch);
+
+    /// <summary>A task that completes at the next append, truncation or high-watermark change.</summary>
+    public Task Changed => Volatile.Read(ref changed).Task;
+
+    /// <summary>Claims the partition for a role of leader epoch <paramref name="leaderEpoch"/>. Returns false when a
+    /// newer epoch already holds it.</summary>
+    public bool ClaimRole(int leaderEpoch)
+    {
+        lock (writeLock)
+        {
+            if (leaderEpoch < roleEpoch)
+            {
+                return false;
+            }
+
+            roleEpoch = leaderEpoch;
+            return true;
+        }
+    }
+
+    /// <summary>Appends as leader for <paramref name="leaderEpoch"/>, checking and updating producer state.</summary>
+    /// <exception cref="BrokerException">NOT_LEADER_OR_FOLLOWER when a newer role holds the partition; CORRUPT_MESSAGE,
+    /// MESSAGE_TOO_LARGE or KAFKA_STORAGE_ERROR from the log.</exception>
+    public LeaderAppendResult AppendAsLeader(ReadOnlyMemory<byte> records, int leaderEpoch)
+    {
+        lock (writeLock)
+        {
+            EnsureRole(leaderEpoch);
+            var batches = DescribeBatches(records.Span);
+            if (batches.Count == 0)
+            {
+                throw new BrokerException(ErrorCode.CorruptMessage, $"The produce request for {TopicPartition} holds no complete record batch.");
+            }
+
+            // Idempotence: every batch of the request is checked before anything is written.
+            for (var i = 0; i < batches.Count; i++)
+            {
+                var b = batches[i];
+                var check = Producers.Check(b.ProducerId, b.ProducerEpoch, b.BaseSequence, b.LastSequence);
+                if (check.Outcome == ProducerCheckOutcome.Reject)
+                {
+                    return new LeaderAppendResult(check.Error, check.Message, -1, -1, -1);
+                }
+
+                if (check.Outcome == ProducerCheckOutcome.Duplicate)
+                {
+                    return batches.Count == 1
+                        ? new LeaderAppendResult(ErrorCode.None, null, check.Original.FirstOffset, check.Original.LastOffset, -1, Duplicate: true)
+                        : new LeaderAppendResult(ErrorCode.DuplicateSequenceNumber,
+                            $"Batch {i} of the request for {TopicPartition} repeats sequence {b.BaseSequence} of producer {b.ProducerId}; send duplicates alone.", -1, -1, -1);
+                }
+            }
+
+            LogAppendInfo info;
+            try
+            {
+                info = Log.AppendAsLeader(records.Span, leaderEpoch);
+            }
+            catch (CorruptRecordBatchException e)
+            {
+                throw new BrokerException(ErrorCode.CorruptMessage, $"{TopicPartition}: {e.Message}", e);
+            }
+            catch (RecordBatchTooLargeException e)
+            {
+                throw new BrokerException(ErrorCode.MessageTooLarge, $"{TopicPartition}: a batch of {e.Size} bytes exceeds max.message.bytes = {e.Limit}.", e);
+            }
+            catch (LogWriteFailedException e)
+            {
+                throw new BrokerException(ErrorCode.KafkaStorageError, $"{TopicPartition}: {e.Message}", e);
+            }
+
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var offset = info.FirstOffset;
+            foreach (var b in batches)
+            {
+                Producers.OnAppended(b.ProducerId, b.ProducerEpoch, b.BaseSequence, b.LastSequence, offset, offset + b.LastOffsetDelta, b.MaxTimestamp, now);
+                offset += b.LastOffsetDelta + 1;
+            }
+
+            Signal();
+            return new LeaderAppendResult(ErrorCode.None, null, info.FirstOffset, info.LastOffset, info.LogAppendTime);
+        }
+    }
+
+    /// <summary>Appends batches fetched from the leader of <paramref name="leaderEpoch"/>, keeping their offsets.</summary>
+    /// <exception cref="BrokerException">FENCED_LEADER_EPOCH when a newer role holds the partition, or a log error.</exception>
+    public LogAppendInfo AppendAsFollower(ReadOnlySpan<byte> records, int leaderEpoch)
+    {
+        lock (writeLock)
+        {
+            EnsureRole(leaderEpoch);
+            LogAppendInfo info;
+            try
+            {
+                info = Log.AppendAsFollower(records);
+            }
+            catch (LogException e)
+            {
+                throw new BrokerException(e is LogWriteFailedException ? ErrorCode.KafkaStorageError : ErrorCode.CorruptMessage, $"{TopicPartition}: {e.Message}", e);
+            }
+
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            foreach (var b in DescribeBatches(records))
+            {
+                Producers.OnAppended(b.ProducerId, b.ProducerEpoch, b.BaseSequence, b.LastSequence, b.BaseOffset, b.BaseOffset + b.LastOffsetDelta, b.MaxTimestamp, now);
+            }
+
+            Signal();
+            return info;
+        }
+    }
+
+    /// <summary>Cuts the log at <paramref name="offset"/> (a follower's divergent tail) and rebuilds producer state.</summary>
+    public void TruncateTo(long offset, int leaderEpoch)
+    {
+        lock (writeLock)
+        {
+            EnsureRole(leaderEpoch);
+            if (offset >= Log.LogEndOffset)
+            {
+                return;
+            }
+
+            Log.TruncateTo(offset);
+            if (HighWatermark > Log.LogEndOffset)
+            {
+                Volatile.Write(ref highWatermark, Log.LogEndOffset);
+            }
+
+            RebuildProducerState();
+            Signal();
+        }
+    }
+
+    /// <summary>Records the first offset of a new leader epoch before the leader's first append.</summary>
+    public void AssignLeaderEpoch(int leaderEpoch)
+    {
+        lock (writeLock)
+        {
+            EnsureRole(leaderEpoch);
+            Log.AssignLeaderEpoch(leaderEpoch);
+        }
+    }
+
+    /// <summary>Moves the known high watermark forward (never back, never past the log end) and wakes waiters.</summary>
+    public void UpdateHighWatermark(long value)
+    {
+        var bounded = Math.Min(value, Log.LogEndOffset);
+        long current;
+        do
+        {
+            current = Volatile.Read(ref highWatermark);
+            if (bounded <= current)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref highWatermark, bounded, current) != current);
+        Signal();
+    }
+
+    /// <summary>Writes the high watermark checkpoint (on clean close and periodically).</summary>
+    public void CheckpointHighWatermark()
+    {
+        var path = Path.Combine(Log.Directory, HighWatermarkFileName);
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, HighWatermark.ToString(CultureInfo.InvariantCulture));
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>Replaces the log (the manager reopens it with a new topic config).</summary>
+    internal void ReplaceLog(PartitionLog log)
+    {
+        lock (writeLock)
+        {
+            Log = log;
+        }
+    }
+
+    /// <summary>Rebuilds idempotence state by replaying every batch in the log.</summary>
+    public void RebuildProducerState()
+    {
+        lock (writeLock)
+        {
+            Producers.Clear();
+            var offset = Log.LogStartOffset;
+            var end = Log.LogEndOffset;
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            while (offset < end)
+            {
+                using var read = Log.Read(offset, 1 << 20, long.MaxValue);
+                if (read.Status != LogReadStatus.Ok || read.Length == 0)
+                {
+                    break;
+                }
+
+                foreach (var b in DescribeBatches(read.Records.Span))
+                {
+                    if (b.BaseOffset + b.LastOffsetDelta >= offset)
+                    {
+                        Producers.OnAppended(b.ProducerId, b.ProducerEpoch, b.BaseSequence, b.LastSequence, b.BaseOffset, b.BaseOffset + b.LastOffsetDelta, b.MaxTimestamp, now);
+                    }
+                }
+
+                offset = read.NextOffset;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (writeLock)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            try
+            {
+                CheckpointHighWatermark();
+            }
+            catch (IOException)
+            {
+                // The log's own checkpoints still bound recovery; the high watermark is relearnt from the leader.
+            }
+
+            Log.Dispose();
+        }
+
+        Volatile.Read(ref changed).TrySetResult();
+    }
+
+    /// <summary>Closes and removes the partition directory.</summary>
+    internal void DeleteFiles()
+    {
+        lock (writeLock)
+        {
+            disposed = true;
+            Log.Delete();
+        }
+
+        Volatile.Read(ref changed).TrySetResult();
+    }
+
+    /// <summary>Header fields of the batches in <paramref name="records"/>.</summary>
+    public static List<BatchHeader> DescribeBatches(ReadOnlySpan<byte> records)
+    {
+        var list = new List<BatchHeader>();
+        var reader = new RecordBatchReader(records);
+        while (reader.TryReadNext(out var b))
+        {
+            list.Add(new BatchHeader(
+                b.BaseOffset,
+                b.LastOffsetDelta,
+                b.ProducerId,
+                b.ProducerEpoch,
+                b.BaseSequence,
+                b.ProducerId >= 0 ? ProducerStateTable.LastSequenceOf(b.BaseSequence, b.LastOffsetDelta + 1) : -1,
+                b.MaxTimestamp,
+                b.PartitionLeaderEpoch,
+                b.SizeInBytes));
+        }
+
+        return list;
+    }
+
+    private void EnsureRole(int leaderEpoch)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (leaderEpoch < roleEpoch)
+        {
+            throw new BrokerException(ErrorCode.FencedLeaderEpoch,
+                $"{TopicPartition}: a write for leader epoch {leaderEpoch} was refused; this silo already serves leader epoch {roleEpoch}.");
+        }
+    }
+
+    private void Signal()
+    {
+        var old = Interlocked.Exchange(ref changed, NewSignal());
+        old.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static long ReadHighWatermarkCheckpoint(string directory)
+    {
+        var path = Path.Combine(directory, HighWatermarkFileName);
+        try
+        {
+            return File.Exists(path) && long.TryParse(File.ReadAllText(path).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}
+
+/// <summary>What a leader append did.</summary>
+/// <param name="Error">None, or the idempotence error.</param>
+/// <param name="Message">The error's message.</param>
+/// <param name="FirstOffset">The first offset (of the original write for a duplicate).</param>
+/// <param name="LastOffset">The last offset.</param>
+/// <param name="LogAppendTime">The append time with LogAppendTime topics, else -1.</param>
+/// <param name="Duplicate">True when the batch was a retry of one already written (nothing appended).</param>
+public readonly record struct LeaderAppendResult(ErrorCode Error, string? Message, long FirstOffset, long LastOffset, long LogAppendTime, bool Duplicate = false);
+
+/// <summary>The header fields of one batch the broker needs.</summary>
+public readonly record struct BatchHeader(
+    long BaseOffset,
+    int LastOffsetDelta,
+    long ProducerId,
+    short ProducerEpoch,
+    int BaseSequence,
+    int LastSequence,
+    long MaxTimestamp,
+    int PartitionLeaderEpoch,
+    int SizeInBytes);

@@ -1,0 +1,172 @@
+namespace Actors.Broker.Producers;
+
+/// <summary>One appended batch of an idempotent producer, as remembered for duplicate detection.</summary>
+public readonly record struct ProducerBatch(int FirstSequence, int LastSequence, long FirstOffset, long LastOffset, long MaxTimestamp);
+
+/// <summary>What to do with an incoming batch.</summary>
+public enum ProducerCheckOutcome
+{
+    /// <summary>Append it.</summary>
+    Append,
+
+    /// <summary>Already appended: answer with the original offsets, append nothing.</summary>
+    Duplicate,
+
+    /// <summary>Refuse it with <see cref="ProducerCheckResult.Error"/>.</summary>
+    Reject,
+}
+
+/// <summary>The verdict on one batch.</summary>
+public readonly record struct ProducerCheckResult(ProducerCheckOutcome Outcome, ErrorCode Error, string? Message, ProducerBatch Original)
+{
+    public static ProducerCheckResult Append { get; } = new(ProducerCheckOutcome.Append, ErrorCode.None, null, default);
+}
+
+/// <summary>
+/// Idempotent-producer state of one partition (Kafka's ProducerStateManager, without transactions): per producer
+/// id, its current epoch and its last <see cref="MaxBatchesPerProducer"/> batches. A batch whose sequences
+/// match a remembered one is a duplicate (answered with the original offsets); a batch that does not follow the
+/// last sequence is OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch is INVALID_PRODUCER_EPOCH; a newer epoch must
+/// start at sequence 0. The state is rebuilt by replaying the log's batches through <see cref="OnAppended"/>.
+/// </summary>
+/// <remarks>Not thread-safe: owned by the partition's leader (or replica) turn. Bounded: entries of producers
+/// silent for longer than the expiration are dropped by <see cref="RemoveExpired"/>.</remarks>
+public sealed class ProducerStateTable
+{
+    /// <summary>Kafka remembers the last five batches per producer (max.in.flight.requests.per.connection ≤ 5).</summary>
+    public const int MaxBatchesPerProducer = 5;
+
+    /// <summary>Kafka's "no producer id".</summary>
+    public const long NoProducerId = -1;
+
+    private readonly Dictionary<long, Entry> entries = new();
+
+    /// <summary>How many producers are remembered.</summary>
+    public int Count => entries.Count;
+
+    /// <summary>The last sequence of a batch of <paramref name="recordCount"/> records starting at <paramref name="firstSequence"/>
+    /// (sequences wrap from int.MaxValue to 0).</summary>
+    public static int LastSequenceOf(int firstSequence, int recordCount)
+    {
+        var last = (long)firstSequence + recordCount - 1;
+        return (int)(last > int.MaxValue ? last - int.MaxValue - 1 : last);
+    }
+
+    /// <summary>Decides whether a batch from a client may be appended.</summary>
+    public ProducerCheckResult Check(long producerId, short producerEpoch, int firstSequence, int lastSequence)
+    {
+        if (producerId < 0)
+        {
+            return ProducerCheckResult.Append;
+        }
+
+        if (!entries.TryGetValue(producerId, out var entry))
+        {
+            // Unknown producer (new, or its state expired): any sequence is accepted, as in Kafka.
+            return ProducerCheckResult.Append;
+        }
+
+        if (producerEpoch < entry.Epoch)
+        {
+            return new ProducerCheckResult(ProducerCheckOutcome.Reject, ErrorCode.InvalidProducerEpoch,
+                $"Producer {producerId} has epoch {producerEpoch}, older than the current epoch {entry.Epoch}: a newer producer with the same id has taken over.",
+                default);
+        }
+
+        if (producerEpoch > entry.Epoch)
+        {
+            return firstSequence == 0
+                ? ProducerCheckResult.Append
+                : new ProducerCheckResult(ProducerCheckOutcome.Reject, ErrorCode.OutOfOrderSequenceNumber,
+                    $"Producer {producerId} began epoch {producerEpoch} at sequence {firstSequence}; a new epoch starts at 0.",
+                    default);
+        }
+
+        foreach (var batch in entry.Batches)
+        {
+            if (batch.FirstSequence == firstSequence && batch.LastSequence == lastSequence)
+            {
+                return new ProducerCheckResult(ProducerCheckOutcome.Duplicate, ErrorCode.None, null, batch);
+            }
+        }
+
+        var lastAppended = entry.Batches.Count > 0 ? entry.Batches.Last!.Value.LastSequence : -1;
+        if (entry.Batches.Count == 0 || InSequence(lastAppended, firstSequence))
+        {
+            return ProducerCheckResult.Append;
+        }
+
+        return new ProducerCheckResult(ProducerCheckOutcome.Reject, ErrorCode.OutOfOrderSequenceNumber,
+            $"Out of order sequence for producer {producerId} epoch {producerEpoch}: got {firstSequence}, expected {NextSequence(lastAppended)}.",
+            default);
+    }
+
+    /// <summary>Records an appended batch (after a client append, and when replaying the log on a new leader or a follower).</summary>
+    public void OnAppended(long producerId, short producerEpoch, int firstSequence, int lastSequence, long firstOffset, long lastOffset, long maxTimestamp, long nowMs)
+    {
+        if (producerId < 0)
+        {
+            return;
+        }
+
+        if (!entries.TryGetValue(producerId, out var entry))
+        {
+            entry = new Entry { Epoch = producerEpoch };
+            entries[producerId] = entry;
+        }
+
+        if (producerEpoch > entry.Epoch)
+        {
+            entry.Epoch = producerEpoch;
+            entry.Batches.Clear();
+        }
+        else if (producerEpoch < entry.Epoch)
+        {
+            // A replayed batch from an older epoch says nothing about the current one.
+            return;
+        }
+
+        entry.Batches.AddLast(new ProducerBatch(firstSequence, lastSequence, firstOffset, lastOffset, maxTimestamp));
+        while (entry.Batches.Count > MaxBatchesPerProducer)
+        {
+            entry.Batches.RemoveFirst();
+        }
+
+        entry.LastUpdateMs = nowMs;
+    }
+
+    /// <summary>The current epoch of <paramref name="producerId"/>, or null when unknown.</summary>
+    public short? EpochOf(long producerId) => entries.TryGetValue(producerId, out var e) ? e.Epoch : null;
+
+    /// <summary>The remembered batches of <paramref name="producerId"/>, oldest first.</summary>
+    public IReadOnlyList<ProducerBatch> BatchesOf(long producerId) =>
+        entries.TryGetValue(producerId, out var e) ? e.Batches.ToArray() : [];
+
+    /// <summary>Forgets producers silent since before <paramref name="nowMs"/> − <paramref name="expirationMs"/>; returns how many.</summary>
+    public int RemoveExpired(long nowMs, long expirationMs)
+    {
+        var expired = entries.Where(kv => nowMs - kv.Value.LastUpdateMs > expirationMs).Select(kv => kv.Key).ToList();
+        foreach (var id in expired)
+        {
+            entries.Remove(id);
+        }
+
+        return expired.Count;
+    }
+
+    /// <summary>Forgets everything (before a rebuild from the log, e.g. after truncation).</summary>
+    public void Clear() => entries.Clear();
+
+    private static bool InSequence(int last, int next) => next == NextSequence(last);
+
+    private static int NextSequence(int last) => last == int.MaxValue ? 0 : last + 1;
+
+    private sealed class Entry
+    {
+        public short Epoch { get; set; }
+
+        public LinkedList<ProducerBatch> Batches { get; } = new();
+
+        public long LastUpdateMs { get; set; }
+    }
+}

@@ -1,0 +1,1109 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using Actors.Log.Records;
+using Actors.Log.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using static Actors.Log.Records.RecordBatchLayout;
+
+namespace Actors.Log;
+
+/// <summary>The log of one partition on local disk, in Apache Kafka's layout: segments
+/// <c>&lt;20-digit base offset&gt;.log</c> of record batches (magic 2) with a sparse <c>.index</c> and a
+/// <c>.timeindex</c>, plus <c>leader-epoch-checkpoint</c>, <c>log-start-offset-checkpoint</c> and
+/// <c>recovery-point-offset-checkpoint</c>. See docs/formats/log.md.</summary>
+/// <remarks>
+/// <para><b>Threading.</b> Appends (<see cref="AppendAsLeader"/>, <see cref="AppendAsFollower"/>),
+/// <see cref="TruncateTo"/> and <see cref="AssignLeaderEpoch"/> must be called by one writer at a time; the
+/// caller serializes them. <see cref="Read"/>, <see cref="FindOffsetByTimestamp"/>,
+/// <see cref="EndOffsetForEpoch"/>, the offset properties, <see cref="FlushAsync"/> and
+/// <see cref="DeleteExpiredSegments"/> may run on other threads at the same time as an append. A read sees only
+/// whole batches: the writer writes the bytes and index entries first and then publishes the segment size and
+/// the log end offset with volatile writes; readers bound themselves by those. Truncation and segment deletion
+/// take an exclusive lock that readers share, so a read never sees a file shrink under it.</para>
+/// <para><b>Durability.</b> An append returns once the bytes are in the operating system's page cache; like
+/// Kafka, durability comes from replication plus the page cache, and data survives a process crash but not
+/// necessarily a power loss. With <see cref="LogConfig.FlushMessages"/> or <see cref="LogConfig.FlushMs"/> set,
+/// the append that crosses the threshold also fsyncs. <see cref="FlushAsync"/> returns once every batch appended
+/// before the call, the index files and the recovery-point checkpoint are on disk. After a crash, batches below
+/// the recovery point are trusted; later ones are re-checked (CRC, lengths, offsets) and the log is cut at the
+/// first torn or corrupt batch.</para>
+/// <para><b>Failure.</b> Invalid batches are refused before anything is written. When a write to a file fails
+/// (disk full, I/O error) the log becomes failed: every later write throws <see cref="LogWriteFailedException"/>,
+/// while reads of stored batches keep working. Reopening the log recovers it.</para>
+/// </remarks>
+public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
+{
+    /// <summary>Marker written at a clean close and removed at open; its absence at open triggers recovery.</summary>
+    public const string CleanShutdownFileName = ".kafka_cleanshutdown";
+
+    /// <summary>Checkpoint of the log start offset (moved forward by retention).</summary>
+    public const string LogStartOffsetCheckpointFileName = "log-start-offset-checkpoint";
+
+    /// <summary>Checkpoint of the offset up to which everything is known to be flushed.</summary>
+    public const string RecoveryPointCheckpointFileName = "recovery-point-offset-checkpoint";
+
+    /// <summary>Name of the leader-epoch cache file.</summary>
+    public const string LeaderEpochCheckpointFileName = LeaderEpochCache.FileName;
+
+    private readonly LogConfig _config;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly object _segmentsLock = new();
+    private readonly SemaphoreSlim _flushGate = new(1, 1);
+    private readonly LeaderEpochCache _epochs;
+    private LogSegment[] _segments = [];
+    private long _logEndOffset;
+    private long _logStartOffset;
+    private long _recoveryPoint;
+    private long _unflushedMessages;
+    private long _lastFlushMs;
+    private Exception? _failure;
+    private byte[] _staging = new byte[64 * 1024];
+    private int _disposed;
+
+    private PartitionLog(string directory, LogConfig config, TimeProvider time, ILogger logger)
+    {
+        Directory = directory;
+        _config = config;
+        _time = time;
+        _logger = logger;
+        _epochs = new LeaderEpochCache(directory);
+    }
+
+    /// <summary>The partition directory, e.g. <c>/var/lib/actors/orders-0</c>.</summary>
+    public string Directory { get; }
+
+    /// <summary>The settings this log runs with.</summary>
+    public LogConfig Config => _config;
+
+    /// <summary>First offset still stored; moves forward when retention deletes segments.</summary>
+    public long LogStartOffset => Volatile.Read(ref _logStartOffset);
+
+    /// <summary>Offset the next appended record gets (one past the last stored record).</summary>
+    public long LogEndOffset => Volatile.Read(ref _logEndOffset);
+
+    /// <summary>Offset below which everything is known to be on disk.</summary>
+    public long RecoveryPoint => Volatile.Read(ref _recoveryPoint);
+
+    /// <summary>Latest leader epoch in the epoch cache, -1 when none.</summary>
+    public int LatestEpoch => _epochs.LatestEpoch;
+
+    /// <summary>The epoch cache entries, oldest first.</summary>
+    public IReadOnlyList<EpochEntry> EpochEntries => _epochs.Entries;
+
+    /// <summary>What recovery did when the log was opened.</summary>
+    public LogRecoveryInfo LastRecovery { get; private set; }
+
+    /// <summary>Number of segments.</summary>
+    public int SegmentCount => Volatile.Read(ref _segments).Length;
+
+    /// <summary>Base offsets of the segments, oldest first.</summary>
+    public IReadOnlyList<long> SegmentBaseOffsets => Array.ConvertAll(Volatile.Read(ref _segments), s => s.BaseOffset);
+
+    /// <summary>Total bytes in all segment files.</summary>
+    public long SizeInBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (LogSegment s in Volatile.Read(ref _segments))
+            {
+                total += s.Size;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>True once a write failed; see <see cref="LogWriteFailedException"/>.</summary>
+    public bool HasFailed => Volatile.Read(ref _failure) is not null;
+
+    /// <summary>Opens (creating if needed) the log in <paramref name="directory"/> and recovers it: without a clean
+    /// shutdown marker, segments from the recovery point on are scanned and cut at the first torn or corrupt
+    /// batch; missing or damaged indexes are rebuilt. The log is writable afterwards.</summary>
+    /// <param name="directory">The partition directory (<c>&lt;log.dirs&gt;/&lt;topic&gt;-&lt;partition&gt;</c>).</param>
+    /// <param name="config">Settings; validated here.</param>
+    /// <param name="timeProvider">Clock for rolls, retention, flush.ms and log-append time.</param>
+    /// <param name="logger">Optional logger.</param>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    /// <exception cref="InvalidDataException">A checkpoint file is unreadable or segments overlap.</exception>
+    public static PartitionLog Open(string directory, LogConfig config, TimeProvider timeProvider, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        config.Validate();
+        string full = Path.GetFullPath(directory);
+        System.IO.Directory.CreateDirectory(full);
+        var log = new PartitionLog(full, config, timeProvider, logger ?? NullLogger.Instance);
+        try
+        {
+            log.Load();
+        }
+        catch
+        {
+            foreach (LogSegment s in log._segments)
+            {
+                s.Dispose();
+            }
+
+            throw;
+        }
+
+        return log;
+    }
+
+    /// <summary>Appends batches as the leader: validates each (size, magic, lengths, record count, CRC), assigns
+    /// offsets from <see cref="LogEndOffset"/>, writes <paramref name="leaderEpoch"/> into each batch's partition
+    /// leader epoch, and with log-append-time stamps the max timestamp (recomputing the CRC). Base offset and
+    /// epoch are outside the CRC, so they are patched without recomputing it. Records are not decoded.</summary>
+    /// <param name="batches">One or more concatenated batches, as a producer sends them.</param>
+    /// <param name="leaderEpoch">The current leader epoch; a new epoch is added to the epoch cache at the first offset.</param>
+    /// <exception cref="CorruptRecordBatchException">A batch is malformed; nothing was written.</exception>
+    /// <exception cref="RecordBatchTooLargeException">A batch exceeds max.message.bytes; nothing was written.</exception>
+    /// <exception cref="LogWriteFailedException">The log has failed a write.</exception>
+    public LogAppendInfo AppendAsLeader(ReadOnlySpan<byte> batches, int leaderEpoch)
+    {
+        ThrowIfUnwritable();
+        int batchCount = ValidateBatches(batches, leader: true);
+        if (_staging.Length < batches.Length)
+        {
+            _staging = new byte[Math.Max(batches.Length, (int)Math.Min(int.MaxValue, (long)_staging.Length * 2))];
+        }
+
+        Span<byte> staged = _staging.AsSpan(0, batches.Length);
+        batches.CopyTo(staged);
+        long first = LogEndOffset;
+        long next = first;
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        bool stampAppendTime = _config.MessageTimestampType == TimestampType.LogAppendTime;
+        long maxTimestamp = -1;
+        long offsetOfMax = first;
+        int pos = 0;
+        while (pos < staged.Length)
+        {
+            Span<byte> b = staged.Slice(pos);
+            int size = BinaryPrimitives.ReadInt32BigEndian(b.Slice(BatchLengthOffset)) + LogOverhead;
+            long last = next + BinaryPrimitives.ReadInt32BigEndian(b.Slice(LastOffsetDeltaOffset));
+            BinaryPrimitives.WriteInt64BigEndian(b, next);
+            BinaryPrimitives.WriteInt32BigEndian(b.Slice(PartitionLeaderEpochOffset), leaderEpoch);
+            if (stampAppendTime)
+            {
+                short attributes = BinaryPrimitives.ReadInt16BigEndian(b.Slice(AttributesOffset));
+                BinaryPrimitives.WriteInt16BigEndian(b.Slice(AttributesOffset), (short)(attributes | 0x08));
+                BinaryPrimitives.WriteInt64BigEndian(b.Slice(MaxTimestampOffset), now);
+                BinaryPrimitives.WriteUInt32BigEndian(b.Slice(CrcOffset), Crc32C.Compute(b.Slice(AttributesOffset, size - AttributesOffset)));
+            }
+
+            long ts = BinaryPrimitives.ReadInt64BigEndian(b.Slice(MaxTimestampOffset));
+            if (ts > maxTimestamp)
+            {
+                maxTimestamp = ts;
+                offsetOfMax = last;
+            }
+
+            next = last + 1;
+            pos += size;
+        }
+
+        if (leaderEpoch >= 0 && leaderEpoch > _epochs.LatestEpoch)
+        {
+            AssignEpoch(leaderEpoch, first);
+        }
+
+        WriteToSegments(staged, batchCount, first, next - 1, now);
+        return new LogAppendInfo(first, next - 1, maxTimestamp, offsetOfMax, stampAppendTime ? now : -1, LogStartOffset, batchCount, staged.Length);
+    }
+
+    /// <summary>Appends batches as a follower, keeping the offsets and epochs the leader gave them. Batches are
+    /// validated like a leader's (minus the producer-only record count rule); their offsets must start at or
+    /// above <see cref="LogEndOffset"/> and increase. New epochs found in the batches enter the epoch cache.</summary>
+    /// <exception cref="CorruptRecordBatchException">A batch is malformed; nothing was written.</exception>
+    /// <exception cref="RecordBatchTooLargeException">A batch exceeds max.message.bytes; nothing was written.</exception>
+    /// <exception cref="OffsetOrderException">Offsets go below the log end or backwards; nothing was written.</exception>
+    /// <exception cref="LogWriteFailedException">The log has failed a write.</exception>
+    public LogAppendInfo AppendAsFollower(ReadOnlySpan<byte> batches)
+    {
+        ThrowIfUnwritable();
+        int batchCount = ValidateBatches(batches, leader: false);
+        long expected = LogEndOffset;
+        long first = BinaryPrimitives.ReadInt64BigEndian(batches);
+        long last = first;
+        long maxTimestamp = -1;
+        long offsetOfMax = first;
+        int pos = 0;
+        while (pos < batches.Length)
+        {
+            ReadOnlySpan<byte> b = batches.Slice(pos);
+            long baseOffset = BinaryPrimitives.ReadInt64BigEndian(b);
+            if (baseOffset < expected)
+            {
+                throw new OffsetOrderException(pos == 0
+                    ? $"Follower append starts at offset {baseOffset}, below the log end offset {expected} of '{Directory}'; truncate the log first."
+                    : $"Follower append has a batch at offset {baseOffset} after one ending at {expected - 1}; offsets must increase.");
+            }
+
+            last = baseOffset + BinaryPrimitives.ReadInt32BigEndian(b.Slice(LastOffsetDeltaOffset));
+            long ts = BinaryPrimitives.ReadInt64BigEndian(b.Slice(MaxTimestampOffset));
+            if (ts > maxTimestamp)
+            {
+                maxTimestamp = ts;
+                offsetOfMax = last;
+            }
+
+            expected = last + 1;
+            pos += BinaryPrimitives.ReadInt32BigEndian(b.Slice(BatchLengthOffset)) + LogOverhead;
+        }
+
+        int latest = _epochs.LatestEpoch;
+        pos = 0;
+        while (pos < batches.Length)
+        {
+            ReadOnlySpan<byte> b = batches.Slice(pos);
+            int epoch = BinaryPrimitives.ReadInt32BigEndian(b.Slice(PartitionLeaderEpochOffset));
+            if (epoch > latest)
+            {
+                AssignEpoch(epoch, BinaryPrimitives.ReadInt64BigEndian(b));
+                latest = epoch;
+            }
+
+            pos += BinaryPrimitives.ReadInt32BigEndian(b.Slice(BatchLengthOffset)) + LogOverhead;
+        }
+
+        WriteToSegments(batches, batchCount, first, last, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        return new LogAppendInfo(first, last, maxTimestamp, offsetOfMax, -1, LogStartOffset, batchCount, batches.Length);
+    }
+
+    /// <summary>Records that <paramref name="epoch"/> starts at the current log end offset, as a new leader does
+    /// before its first append. Ignored when the epoch is not newer than <see cref="LatestEpoch"/>.</summary>
+    public void AssignLeaderEpoch(int epoch)
+    {
+        ThrowIfUnwritable();
+        if (epoch > _epochs.LatestEpoch)
+        {
+            AssignEpoch(epoch, LogEndOffset);
+        }
+    }
+
+    /// <summary>Reads whole batches from <paramref name="offset"/>, copied straight from the segment file.</summary>
+    /// <param name="offset">First offset wanted; the first batch returned is the one containing it (it may start earlier).</param>
+    /// <param name="maxBytes">Byte limit; only whole batches are returned.</param>
+    /// <param name="maxOffsetExclusive">No batch whose last offset reaches this is returned (pass the high
+    /// watermark for consumers, <see cref="long.MaxValue"/> for replicas).</param>
+    /// <param name="minOneBatch">Return the first batch even when it alone exceeds <paramref name="maxBytes"/>
+    /// (Kafka's behaviour, so a consumer always progresses).</param>
+    /// <returns>Ok with zero or more batches from one segment, or OffsetOutOfRange when <paramref name="offset"/>
+    /// is below <see cref="LogStartOffset"/> or above <see cref="LogEndOffset"/>. Dispose it.</returns>
+    public LogReadResult Read(long offset, int maxBytes, long maxOffsetExclusive, bool minOneBatch = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            long start = LogStartOffset;
+            long end = LogEndOffset;
+            if (offset < start || offset > end)
+            {
+                return new LogReadResult(LogReadStatus.OffsetOutOfRange, null, 0, start, end, -1, offset);
+            }
+
+            long limit = Math.Min(maxOffsetExclusive, end);
+            LogSegment[] segments = Volatile.Read(ref _segments);
+            Span<byte> header = stackalloc byte[HeaderSize];
+            for (int i = FloorSegment(segments, offset); i < segments.Length && offset < limit; i++)
+            {
+                LogSegment segment = segments[i];
+                int size = segment.Size;
+                long target = Math.Max(offset, segment.BaseOffset);
+                int pos = segment.FindPosition(target, size, out _);
+                if (pos < 0)
+                {
+                    continue;
+                }
+
+                if (!segment.TryReadHeader(pos, size, header))
+                {
+                    break;
+                }
+
+                long firstBase = BinaryPrimitives.ReadInt64BigEndian(header);
+                int firstSize = BinaryPrimitives.ReadInt32BigEndian(header.Slice(BatchLengthOffset)) + LogOverhead;
+                long firstLast = firstBase + BinaryPrimitives.ReadInt32BigEndian(header.Slice(LastOffsetDeltaOffset));
+                if (firstLast >= limit || (firstSize > maxBytes && !minOneBatch))
+                {
+                    break;
+                }
+
+                int want = Math.Max(firstSize, Math.Min(maxBytes, size - pos));
+                byte[] buffer = ArrayPool<byte>.Shared.Rent(want);
+                int read = segment.Read(pos, buffer.AsSpan(0, want));
+                int p = 0;
+                long nextOffset = offset;
+                while (read - p >= HeaderSize)
+                {
+                    ReadOnlySpan<byte> b = buffer.AsSpan(p, read - p);
+                    int batchSize = BinaryPrimitives.ReadInt32BigEndian(b.Slice(BatchLengthOffset)) + LogOverhead;
+                    long last = BinaryPrimitives.ReadInt64BigEndian(b) + BinaryPrimitives.ReadInt32BigEndian(b.Slice(LastOffsetDeltaOffset));
+                    if (batchSize > read - p || last >= limit)
+                    {
+                        break;
+                    }
+
+                    p += batchSize;
+                    nextOffset = last + 1;
+                }
+
+                return new LogReadResult(LogReadStatus.Ok, buffer, p, start, end, p > 0 ? firstBase : -1, nextOffset);
+            }
+
+            return new LogReadResult(LogReadStatus.Ok, null, 0, start, end, -1, offset);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Finds the first record whose timestamp is at least <paramref name="timestamp"/> (Kafka's
+    /// ListOffsets by time): the segment by its largest timestamp, the start position through the time and offset
+    /// indexes, then a bounded scan. Null when no record is that recent.</summary>
+    /// <remarks>For compressed or log-append-time batches, the batch's max timestamp and base offset are returned.</remarks>
+    public TimestampAndOffset? FindOffsetByTimestamp(long timestamp)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            long start = LogStartOffset;
+            foreach (LogSegment segment in Volatile.Read(ref _segments))
+            {
+                if (segment.MaxTimestamp < timestamp)
+                {
+                    continue;
+                }
+
+                TimestampAndOffset? found = FindInSegment(segment, timestamp, start);
+                if (found is not null)
+                {
+                    return found;
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Kafka's OffsetsForLeaderEpoch: the largest known epoch at most <paramref name="epoch"/> and the end
+    /// offset of that epoch (the start offset of the next epoch, or <see cref="LogEndOffset"/> for the latest).
+    /// (-1, -1) when the epoch is newer than any known.</summary>
+    public (int Epoch, long EndOffset) EndOffsetForEpoch(int epoch) => _epochs.EndOffsetFor(epoch, LogEndOffset);
+
+    /// <summary>Removes every batch whose last offset is at least <paramref name="offset"/> (a follower does this
+    /// after a leader change). When <paramref name="offset"/> falls inside a batch the whole batch goes, so the log
+    /// end offset becomes that batch's base offset. Epoch cache entries at or after the new end are dropped.
+    /// Truncating to at or below the first segment's base offset empties the log and restarts it at
+    /// <paramref name="offset"/>.</summary>
+    /// <exception cref="LogWriteFailedException">The log has failed, or the truncation's file operations failed.</exception>
+    public void TruncateTo(long offset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ThrowIfUnwritable();
+        if (offset >= LogEndOffset)
+        {
+            return;
+        }
+
+        long before = LogEndOffset;
+        _lock.EnterWriteLock();
+        try
+        {
+            LogSegment[] segments = _segments;
+            if (offset <= segments[0].BaseOffset)
+            {
+                DateTimeOffset now = _time.GetUtcNow();
+                foreach (LogSegment s in segments)
+                {
+                    s.Delete();
+                }
+
+                LogSegment fresh = LogSegment.Create(Directory, offset, now, _config.SegmentIndexBytes);
+                lock (_segmentsLock)
+                {
+                    Volatile.Write(ref _segments, [fresh]);
+                }
+
+                Volatile.Write(ref _logStartOffset, offset);
+                WriteLogStartCheckpoint(offset);
+                Volatile.Write(ref _logEndOffset, offset);
+            }
+            else
+            {
+                int keep = segments.Length;
+                while (segments[keep - 1].BaseOffset >= offset)
+                {
+                    keep--;
+                }
+
+                for (int i = keep; i < segments.Length; i++)
+                {
+                    segments[i].Delete();
+                }
+
+                LogSegment active = segments[keep - 1];
+                active.TruncateTo(offset);
+                active.ReserveIndexes();
+                lock (_segmentsLock)
+                {
+                    Volatile.Write(ref _segments, segments[..keep]);
+                }
+
+                Volatile.Write(ref _logEndOffset, active.NextOffset);
+            }
+
+            _epochs.TruncateFromEnd(LogEndOffset);
+            if (RecoveryPoint > LogEndOffset)
+            {
+                Volatile.Write(ref _recoveryPoint, LogEndOffset);
+                WriteRecoveryPointCheckpoint(LogEndOffset);
+            }
+        }
+        catch (Exception e) when (e is not LogException)
+        {
+            throw Fail(e);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+
+        LogTruncated(_logger, Directory, offset, before, LogEndOffset);
+    }
+
+    /// <summary>Applies retention: deletes the oldest closed segments while their largest timestamp is older than
+    /// retention.ms or while the log exceeds retention.bytes. The active segment is never deleted. The log start
+    /// offset moves to the first remaining segment and is checkpointed. May run concurrently with appends.</summary>
+    /// <returns>The number of segments deleted.</returns>
+    public int DeleteExpiredSegments()
+    {
+        if (Volatile.Read(ref _disposed) != 0 || HasFailed)
+        {
+            return 0;
+        }
+
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        _lock.EnterWriteLock();
+        try
+        {
+            LogSegment[] deleted;
+            lock (_segmentsLock)
+            {
+                LogSegment[] segments = _segments;
+                long total = 0;
+                foreach (LogSegment s in segments)
+                {
+                    total += s.Size;
+                }
+
+                int count = 0;
+                for (int i = 0; i < segments.Length - 1; i++)
+                {
+                    LogSegment s = segments[i];
+                    bool expired = _config.RetentionMs >= 0 && now - LargestTimestamp(s) > _config.RetentionMs;
+                    bool oversize = _config.RetentionBytes >= 0 && total - s.Size >= _config.RetentionBytes;
+                    if (!expired && !oversize)
+                    {
+                        break;
+                    }
+
+                    total -= s.Size;
+                    count++;
+                }
+
+                if (count == 0)
+                {
+                    return 0;
+                }
+
+                deleted = segments[..count];
+                Volatile.Write(ref _segments, segments[count..]);
+            }
+
+            long newStart = Math.Max(LogStartOffset, Volatile.Read(ref _segments)[0].BaseOffset);
+            Volatile.Write(ref _logStartOffset, newStart);
+            WriteLogStartCheckpoint(newStart);
+            _epochs.TruncateFromStart(newStart);
+            foreach (LogSegment s in deleted)
+            {
+                s.Delete();
+            }
+
+            LogRetentionDeleted(_logger, Directory, deleted.Length, newStart);
+            return deleted.Length;
+        }
+        catch (Exception e) when (e is not LogException)
+        {
+            throw Fail(e);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>fsyncs every segment with unflushed bytes, writes and fsyncs their indexes, then checkpoints the
+    /// recovery point. Returns once everything appended before the call is on disk.</summary>
+    /// <exception cref="LogWriteFailedException">The log has failed, or the flush failed (the log is then failed).</exception>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfUnwritable();
+        await _flushGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.Run(FlushHeld, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _flushGate.Release();
+        }
+    }
+
+    /// <summary>Closes the log cleanly: writes the final index entries, flushes, checkpoints and leaves the clean
+    /// shutdown marker so the next open skips the scan. A failed log closes without the marker.</summary>
+    public void Dispose() => Close(clean: true);
+
+    /// <inheritdoc cref="Dispose"/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Closes the log and removes its directory with every file in it.</summary>
+    public void Delete()
+    {
+        Close(clean: false);
+        if (System.IO.Directory.Exists(Directory))
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+    }
+
+    internal static int FloorSegment(LogSegment[] segments, long offset)
+    {
+        int lo = 0;
+        int hi = segments.Length - 1;
+        int found = 0;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (segments[mid].BaseOffset <= offset)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return found;
+    }
+
+    private static long LargestTimestamp(LogSegment segment)
+    {
+        long ts = segment.MaxTimestamp;
+        return ts >= 0 ? ts : new DateTimeOffset(File.GetLastWriteTimeUtc(segment.LogPath)).ToUnixTimeMilliseconds();
+    }
+
+    private static TimestampAndOffset? FindInSegment(LogSegment segment, long timestamp, long logStart)
+    {
+        int size = segment.Size;
+        int timeEntry = segment.TimeIndex.FloorIndex(timestamp - 1);
+        long startOffset = timeEntry < 0 ? segment.BaseOffset : segment.BaseOffset + segment.TimeIndex.ValueAt(timeEntry);
+        startOffset = Math.Max(startOffset, logStart);
+        int pos = segment.FindPosition(startOffset, size, out _);
+        if (pos < 0)
+        {
+            return null;
+        }
+
+        Span<byte> header = stackalloc byte[HeaderSize];
+        while (segment.TryReadHeader(pos, size, header))
+        {
+            int batchSize = BinaryPrimitives.ReadInt32BigEndian(header.Slice(BatchLengthOffset)) + LogOverhead;
+            long maxTs = BinaryPrimitives.ReadInt64BigEndian(header.Slice(MaxTimestampOffset));
+            if (maxTs >= timestamp)
+            {
+                byte[] buffer = ArrayPool<byte>.Shared.Rent(batchSize);
+                try
+                {
+                    int read = segment.Read(pos, buffer.AsSpan(0, batchSize));
+                    var batch = new RecordBatch(buffer.AsSpan(0, read));
+                    if (read == batchSize && batch.Compression == CompressionType.None && batch.TimestampType == TimestampType.CreateTime)
+                    {
+                        foreach (Record record in batch)
+                        {
+                            if (record.Timestamp >= timestamp && record.Offset >= logStart)
+                            {
+                                return new TimestampAndOffset(record.Timestamp, record.Offset);
+                            }
+                        }
+                    }
+                    else
+                    {
+                        return new TimestampAndOffset(maxTs, Math.Max(batch.BaseOffset, logStart));
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+
+            pos += batchSize;
+        }
+
+        return null;
+    }
+
+    private int ValidateBatches(ReadOnlySpan<byte> batches, bool leader)
+    {
+        if (batches.IsEmpty)
+        {
+            throw new CorruptRecordBatchException(RecordBatchError.Truncated, 0, "The append holds no record batch.");
+        }
+
+        int pos = 0;
+        int count = 0;
+        while (pos < batches.Length)
+        {
+            RecordBatchError error = RecordBatchReader.Validate(batches.Slice(pos), _config.MaxMessageBytes, out int size);
+            if (error == RecordBatchError.TooLarge)
+            {
+                throw new RecordBatchTooLargeException(size, _config.MaxMessageBytes);
+            }
+
+            if (error != RecordBatchError.None)
+            {
+                throw new CorruptRecordBatchException(error, pos, DescribeError(error, pos, batches.Length - pos));
+            }
+
+            if (leader)
+            {
+                int lastDelta = BinaryPrimitives.ReadInt32BigEndian(batches.Slice(pos + LastOffsetDeltaOffset));
+                int records = BinaryPrimitives.ReadInt32BigEndian(batches.Slice(pos + RecordCountOffset));
+                if (records == 0 || lastDelta != records - 1)
+                {
+                    throw new CorruptRecordBatchException(RecordBatchError.InvalidRecordCount, pos,
+                        $"The record batch at byte {pos} has {records} records but a last offset delta of {lastDelta}; a producer batch must hold at least one record with deltas 0..count-1.");
+                }
+            }
+
+            pos += size;
+            count++;
+        }
+
+        return count;
+    }
+
+    private static string DescribeError(RecordBatchError error, int pos, int available) => error switch
+    {
+        RecordBatchError.Truncated => $"The record batch at byte {pos} is cut short: {available} bytes remain, fewer than its header or length field announce.",
+        RecordBatchError.InvalidLength => $"The record batch at byte {pos} has an impossible length field (below {MinBatchLength}).",
+        RecordBatchError.UnsupportedMagic => $"The record batch at byte {pos} is not magic {CurrentMagic}; only record batch v2 is stored.",
+        RecordBatchError.CorruptCrc => $"The record batch at byte {pos} fails its CRC-32C check.",
+        RecordBatchError.InvalidRecordCount => $"The record batch at byte {pos} has a negative or inconsistent record count or last offset delta.",
+        _ => $"The record batch at byte {pos} is invalid: {error}.",
+    };
+
+    private void WriteToSegments(ReadOnlySpan<byte> bytes, int batchCount, long firstOffset, long lastOffset, long nowMs)
+    {
+        LogSegment segment = Volatile.Read(ref _segments)[^1];
+        try
+        {
+            if (ShouldRoll(segment, bytes.Length, batchCount, lastOffset, nowMs))
+            {
+                segment = Roll(firstOffset);
+            }
+
+            segment.WriteAtEnd(bytes);
+        }
+        catch (Exception e) when (e is not LogException)
+        {
+            throw Fail(e);
+        }
+
+        int position = segment.Size;
+        int pos = 0;
+        while (pos < bytes.Length)
+        {
+            ReadOnlySpan<byte> b = bytes.Slice(pos);
+            int size = BinaryPrimitives.ReadInt32BigEndian(b.Slice(BatchLengthOffset)) + LogOverhead;
+            long baseOffset = BinaryPrimitives.ReadInt64BigEndian(b);
+            long last = baseOffset + BinaryPrimitives.ReadInt32BigEndian(b.Slice(LastOffsetDeltaOffset));
+            segment.OnBatchAppended(baseOffset, last, BinaryPrimitives.ReadInt64BigEndian(b.Slice(MaxTimestampOffset)), position + pos, size, _config.IndexIntervalBytes);
+            pos += size;
+        }
+
+        segment.Publish(position + bytes.Length, lastOffset + 1);
+        Volatile.Write(ref _logEndOffset, lastOffset + 1);
+        long unflushed = Interlocked.Add(ref _unflushedMessages, lastOffset - firstOffset + 1);
+        if (unflushed >= _config.FlushMessages
+            || (_config.FlushMs != long.MaxValue && nowMs - Volatile.Read(ref _lastFlushMs) >= _config.FlushMs))
+        {
+            _flushGate.Wait();
+            try
+            {
+                FlushHeld();
+            }
+            finally
+            {
+                _flushGate.Release();
+            }
+        }
+    }
+
+    private bool ShouldRoll(LogSegment segment, int appendBytes, int batchCount, long lastOffset, long nowMs)
+    {
+        if (segment.Size == 0)
+        {
+            return lastOffset - segment.BaseOffset > int.MaxValue;
+        }
+
+        return (long)segment.Size + appendBytes > _config.SegmentBytes
+            || nowMs - segment.RollBaseMs > _config.SegmentMs
+            || segment.IndexesFull(batchCount)
+            || lastOffset - segment.BaseOffset > int.MaxValue;
+    }
+
+    private LogSegment Roll(long newBaseOffset)
+    {
+        LogSegment old = Volatile.Read(ref _segments)[^1];
+        if (old.Size > 0)
+        {
+            // Finish the old segment while it is still the active one: retention never touches the active segment.
+            old.OnBecomeInactive();
+        }
+
+        LogSegment fresh = LogSegment.Create(Directory, newBaseOffset, _time.GetUtcNow(), _config.SegmentIndexBytes);
+        lock (_segmentsLock)
+        {
+            LogSegment[] segments = _segments;
+            if (old.Size == 0)
+            {
+                // An empty active segment is replaced rather than kept (an offset gap from a follower append).
+                var replaced = (LogSegment[])segments.Clone();
+                replaced[^1] = fresh;
+                Volatile.Write(ref _segments, replaced);
+            }
+            else
+            {
+                var grown = new LogSegment[segments.Length + 1];
+                Array.Copy(segments, grown, segments.Length);
+                grown[^1] = fresh;
+                Volatile.Write(ref _segments, grown);
+            }
+        }
+
+        if (old.Size == 0)
+        {
+            old.Delete();
+            if (old.BaseOffset == LogStartOffset && Volatile.Read(ref _segments).Length == 1)
+            {
+                Volatile.Write(ref _logStartOffset, newBaseOffset);
+                WriteLogStartCheckpoint(newBaseOffset);
+            }
+        }
+
+        LogRolled(_logger, Directory, newBaseOffset);
+        return fresh;
+    }
+
+    private void AssignEpoch(int epoch, long startOffset)
+    {
+        try
+        {
+            _epochs.Assign(epoch, startOffset);
+        }
+        catch (Exception e) when (e is not LogException)
+        {
+            throw Fail(e);
+        }
+    }
+
+    /// <summary>Flush body; the caller holds <see cref="_flushGate"/>.</summary>
+    private void FlushHeld()
+    {
+        ThrowIfUnwritable();
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        _lock.EnterReadLock();
+        try
+        {
+            long end = LogEndOffset;
+            long pending = Interlocked.Read(ref _unflushedMessages);
+            foreach (LogSegment segment in Volatile.Read(ref _segments))
+            {
+                if (segment.IsDirty)
+                {
+                    segment.Flush();
+                }
+            }
+
+            if (end != RecoveryPoint)
+            {
+                WriteRecoveryPointCheckpoint(end);
+                Volatile.Write(ref _recoveryPoint, end);
+            }
+
+            Interlocked.Add(ref _unflushedMessages, -pending);
+            Volatile.Write(ref _lastFlushMs, now);
+        }
+        catch (Exception e) when (e is not LogException)
+        {
+            throw Fail(e);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    private void Load()
+    {
+        string marker = Path.Combine(Directory, CleanShutdownFileName);
+        bool clean = File.Exists(marker);
+        foreach (string stray in System.IO.Directory.EnumerateFiles(Directory, "*.tmp"))
+        {
+            File.Delete(stray);
+        }
+
+        long startCheckpoint = CheckpointFile.ReadSingleLong(Path.Combine(Directory, LogStartOffsetCheckpointFileName), 0);
+        long recoveryPoint = CheckpointFile.ReadSingleLong(Path.Combine(Directory, RecoveryPointCheckpointFileName), 0);
+        var bases = new SortedSet<long>();
+        foreach (string file in System.IO.Directory.EnumerateFiles(Directory, "*.log"))
+        {
+            if (TryParseBase(file, out long b))
+            {
+                bases.Add(b);
+            }
+        }
+
+        foreach (string pattern in (string[])["*.index", "*.timeindex"])
+        {
+            foreach (string file in System.IO.Directory.EnumerateFiles(Directory, pattern))
+            {
+                if (TryParseBase(file, out long b) && !bases.Contains(b))
+                {
+                    File.Delete(file);
+                }
+            }
+        }
+
+        long[] ordered = bases.ToArray();
+        int firstToScan = ordered.Length;
+        if (!clean)
+        {
+            firstToScan = 0;
+            for (int i = 0; i < ordered.Length; i++)
+            {
+                if (ordered[i] <= recoveryPoint)
+                {
+                    firstToScan = i;
+                }
+            }
+        }
+
+        DateTimeOffset now = _time.GetUtcNow();
+        var segments = new List<LogSegment>();
+        int scanned = 0;
+        int rebuilt = 0;
+        long truncated = 0;
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            LogSegment segment = LogSegment.OpenExisting(Directory, ordered[i], now, _config.SegmentIndexBytes);
+            segments.Add(segment);
+            if (segments.Count > 1 && segment.BaseOffset < segments[^2].NextOffset)
+            {
+                throw new InvalidDataException($"Segment {LogSegment.FileStem(segment.BaseOffset)}.log in '{Directory}' starts at offset {segment.BaseOffset}, inside the previous segment, which ends at {segments[^2].NextOffset - 1}.");
+            }
+
+            long cut = 0;
+            if (i >= firstToScan)
+            {
+                scanned++;
+                rebuilt++;
+                cut = segment.Recover(_config.MaxMessageBytes, _config.IndexIntervalBytes);
+                segment.WriteIndexes(flushToDisk: false);
+            }
+            else if (!segment.LoadIndexes(active: i == ordered.Length - 1))
+            {
+                rebuilt++;
+                LogIndexRebuilt(_logger, Directory, segment.BaseOffset);
+                cut = segment.Recover(_config.MaxMessageBytes, _config.IndexIntervalBytes);
+                segment.WriteIndexes(flushToDisk: false);
+            }
+
+            segment.UseFirstBatchForRollBase();
+            if (cut > 0)
+            {
+                truncated += cut;
+                LogTornTail(_logger, Directory, segment.BaseOffset, cut, segment.NextOffset);
+                for (int j = i + 1; j < ordered.Length; j++)
+                {
+                    string path = Path.Combine(Directory, LogSegment.FileStem(ordered[j]));
+                    truncated += new FileInfo(path + ".log").Length;
+                    File.Delete(path + ".log");
+                    File.Delete(path + ".index");
+                    File.Delete(path + ".timeindex");
+                }
+
+                break;
+            }
+        }
+
+        if (segments.Count == 0)
+        {
+            segments.Add(LogSegment.Create(Directory, Math.Max(0, startCheckpoint), now, _config.SegmentIndexBytes));
+        }
+
+        for (int i = 0; i < segments.Count - 1; i++)
+        {
+            segments[i].CompactIndexes();
+        }
+
+        segments[^1].ReserveIndexes();
+        _segments = segments.ToArray();
+        long end = segments[^1].NextOffset;
+        long start = Math.Min(Math.Max(startCheckpoint, segments[0].BaseOffset), end);
+        _logEndOffset = end;
+        _logStartOffset = start;
+        _recoveryPoint = Math.Min(recoveryPoint, end);
+        _lastFlushMs = now.ToUnixTimeMilliseconds();
+        // An epoch may start exactly at the log end (a leader that has not appended yet); later ones are stale.
+        _epochs.TruncateFromEnd(end + 1);
+        _epochs.TruncateFromStart(start);
+        if (start != startCheckpoint)
+        {
+            WriteLogStartCheckpoint(start);
+        }
+
+        // Everything recovered is now consistent; make it durable before the marker goes.
+        FlushHeld();
+        if (clean)
+        {
+            File.Delete(marker);
+        }
+
+        LastRecovery = new LogRecoveryInfo(clean, scanned, truncated, rebuilt);
+        LogOpened(_logger, Directory, clean, start, end, segments.Count, scanned, truncated);
+    }
+
+    private static bool TryParseBase(string path, out long baseOffset)
+    {
+        string name = Path.GetFileNameWithoutExtension(path);
+        baseOffset = 0;
+        return name.Length == 20 && long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset);
+    }
+
+    private void WriteLogStartCheckpoint(long offset) =>
+        CheckpointFile.Write(Path.Combine(Directory, LogStartOffsetCheckpointFileName), [offset.ToString(CultureInfo.InvariantCulture)]);
+
+    private void WriteRecoveryPointCheckpoint(long offset) =>
+        CheckpointFile.Write(Path.Combine(Directory, RecoveryPointCheckpointFileName), [offset.ToString(CultureInfo.InvariantCulture)]);
+
+    private void ThrowIfUnwritable()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Exception? failure = Volatile.Read(ref _failure);
+        if (failure is not null)
+        {
+            throw new LogWriteFailedException(Directory, failure);
+        }
+    }
+
+    private LogWriteFailedException Fail(Exception e)
+    {
+        Interlocked.CompareExchange(ref _failure, e, null);
+        LogWriteFailed(_logger, e, Directory);
+        return new LogWriteFailedException(Directory, Volatile.Read(ref _failure)!);
+    }
+
+    private void Close(bool clean)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _flushGate.Wait();
+        _lock.EnterWriteLock();
+        try
+        {
+            LogSegment[] segments = _segments;
+            if (clean && _failure is null)
+            {
+                try
+                {
+                    segments[^1].OnBecomeInactive();
+                    foreach (LogSegment s in segments)
+                    {
+                        if (s.IsDirty)
+                        {
+                            s.Flush();
+                        }
+                    }
+
+                    WriteRecoveryPointCheckpoint(LogEndOffset);
+                    File.WriteAllBytes(Path.Combine(Directory, CleanShutdownFileName), []);
+                }
+                catch (Exception e)
+                {
+                    LogCloseFailed(_logger, e, Directory);
+                }
+            }
+
+            foreach (LogSegment s in segments)
+            {
+                s.Dispose();
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+            _flushGate.Release();
+        }
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Opened log {Directory}: clean shutdown {Clean}, offsets [{Start}, {End}), {Segments} segments, {Scanned} scanned, {Truncated} bytes truncated")]
+    private static partial void LogOpened(ILogger logger, string directory, bool clean, long start, long end, int segments, int scanned, long truncated);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Log {Directory}: segment {BaseOffset} had a torn or corrupt tail; cut {Bytes} bytes, the log now ends at offset {End}")]
+    private static partial void LogTornTail(ILogger logger, string directory, long baseOffset, long bytes, long end);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Log {Directory}: the index of segment {BaseOffset} was missing or damaged and is rebuilt")]
+    private static partial void LogIndexRebuilt(ILogger logger, string directory, long baseOffset);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Debug, Message = "Log {Directory}: rolled a new segment at offset {BaseOffset}")]
+    private static partial void LogRolled(ILogger logger, string directory, long baseOffset);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Critical, Message = "Log {Directory} failed a write and refuses further writes until reopened")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, string directory);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "Log {Directory}: retention deleted {Count} segments; log start offset is now {Start}")]
+    private static partial void LogRetentionDeleted(ILogger logger, string directory, int count, long start);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Information, Message = "Log {Directory}: truncated to offset {Offset} (end was {Before}, now {After})")]
+    private static partial void LogTruncated(ILogger logger, string directory, long offset, long before, long after);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Error, Message = "Log {Directory}: clean close failed; the next open will recover")]
+    private static partial void LogCloseFailed(ILogger logger, Exception exception, string directory);
+}

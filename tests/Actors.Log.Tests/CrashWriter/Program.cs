@@ -1,0 +1,51 @@
+using System.Globalization;
+using Actors.Log;
+using Actors.Log.Records;
+
+namespace Actors.Log.Tests.CrashWriter;
+
+/// <summary>Child process for the crash test: opens (and so recovers) a log, then appends batches with
+/// content derived from their offsets as fast as it can, flushing now and then and printing
+/// "flushed &lt;log end offset&gt;" after each flush returns. The parent kills it with SIGKILL.</summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        if (args.Length != 3)
+        {
+            Console.Error.WriteLine("usage: CrashWriter <directory> <seed> <leader epoch>");
+            return 2;
+        }
+
+        string directory = args[0];
+        var random = new Random(int.Parse(args[1], CultureInfo.InvariantCulture));
+        int epoch = int.Parse(args[2], CultureInfo.InvariantCulture);
+        using var log = PartitionLog.Open(directory, CrashContent.Config, TimeProvider.System);
+        Console.Out.WriteLine($"open {log.LogEndOffset}");
+        Console.Out.Flush();
+        var builder = new RecordBatchBuilder();
+        int sinceFlush = 0;
+        int flushEvery = random.Next(1, 8);
+        while (true)
+        {
+            builder.Clear();
+            long next = log.LogEndOffset;
+            int count = random.Next(1, 6);
+            for (int i = 0; i < count; i++)
+            {
+                long offset = next + i;
+                builder.Add(offset, CrashContent.Key(offset), CrashContent.Value(offset));
+            }
+
+            log.AppendAsLeader(builder.Build(), epoch);
+            if (++sinceFlush >= flushEvery)
+            {
+                await log.FlushAsync();
+                Console.Out.WriteLine($"flushed {log.LogEndOffset}");
+                Console.Out.Flush();
+                sinceFlush = 0;
+                flushEvery = random.Next(1, 8);
+            }
+        }
+    }
+}

@@ -1,0 +1,695 @@
+using System.Buffers.Binary;
+using System.Text;
+using Actors.Log.Records;
+
+namespace Actors.Log.Tests;
+
+public class PartitionLogTests
+{
+    private static readonly LogConfig Small = new() { SegmentBytes = 4096, AllowTinySegments = true, IndexIntervalBytes = 256 };
+
+    [Fact]
+    public void Leader_append_assigns_offsets_patches_epoch_and_keeps_the_crc_valid()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using var log = PartitionLog.Open(dir.Partition, new LogConfig(), time);
+        Assert.Equal(0, log.LogEndOffset);
+        LogAppendInfo first = log.AppendAsLeader(Batches.Make(3, time.NowMs, baseOffset: 999), leaderEpoch: 4);
+        LogAppendInfo second = log.AppendAsLeader([.. Batches.Make(2, time.NowMs + 10), .. Batches.Make(5, time.NowMs + 20)], leaderEpoch: 4);
+        Assert.Equal((0L, 2L), (first.FirstOffset, first.LastOffset));
+        Assert.Equal((3L, 9L), (second.FirstOffset, second.LastOffset));
+        Assert.Equal(2, second.BatchCount);
+        Assert.Equal(time.NowMs + 24, second.MaxTimestamp);
+        Assert.Equal(-1, second.LogAppendTime);
+        Assert.Equal(10, log.LogEndOffset);
+
+        using LogReadResult read = log.Read(0, 1 << 20, long.MaxValue);
+        var reader = new RecordBatchReader(read.Records.Span);
+        long expectedBase = 0;
+        while (reader.TryReadNext(out RecordBatch batch))
+        {
+            Assert.Equal(RecordBatchError.None, batch.Validate());
+            Assert.Equal(expectedBase, batch.BaseOffset);
+            Assert.Equal(4, batch.PartitionLeaderEpoch);
+            expectedBase = batch.NextOffset;
+        }
+
+        Assert.Equal(10, expectedBase);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), Batches.ReadAll(log).Select(r => r.Offset));
+    }
+
+    [Fact]
+    public void Reads_from_a_gap_from_inside_a_batch_and_past_the_end()
+    {
+        using var dir = new TempDir();
+        using var log = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime());
+        log.AppendAsFollower(Batches.Make(5, 1000, baseOffset: 0, epoch: 1));      // offsets 0-4
+        log.AppendAsFollower(Batches.Make(5, 2000, baseOffset: 10, epoch: 1));     // offsets 10-14, a gap 5-9
+        log.AppendAsFollower(Batches.Make(5, 3000, baseOffset: 15, epoch: 1));     // offsets 15-19
+        Assert.Equal(20, log.LogEndOffset);
+
+        using (LogReadResult gap = log.Read(7, 1 << 20, long.MaxValue))
+        {
+            Assert.Equal(LogReadStatus.Ok, gap.Status);
+            Assert.Equal(10, gap.FirstBatchOffset);
+            Assert.Equal(20, gap.NextOffset);
+        }
+
+        using (LogReadResult middle = log.Read(12, 1 << 20, long.MaxValue))
+        {
+            Assert.Equal(10, middle.FirstBatchOffset);
+            Assert.Equal(10, new RecordBatch(middle.Records.Span).BaseOffset);
+        }
+
+        using (LogReadResult atEnd = log.Read(20, 1 << 20, long.MaxValue))
+        {
+            Assert.Equal(LogReadStatus.Ok, atEnd.Status);
+            Assert.Equal(0, atEnd.Length);
+            Assert.Equal(20, atEnd.NextOffset);
+        }
+
+        using (LogReadResult pastEnd = log.Read(21, 1 << 20, long.MaxValue))
+        {
+            Assert.Equal(LogReadStatus.OffsetOutOfRange, pastEnd.Status);
+            Assert.Equal((0L, 20L), (pastEnd.LogStartOffset, pastEnd.LogEndOffset));
+        }
+
+        // The high watermark stops the read before the batch that reaches it.
+        using (LogReadResult bounded = log.Read(0, 1 << 20, maxOffsetExclusive: 15))
+        {
+            Assert.Equal(15, bounded.NextOffset);
+            Assert.Equal(2, CountBatches(bounded.Records.Span));
+        }
+
+        // A byte limit below one batch returns that batch only when asked to.
+        int oneBatch = Batches.Make(5, 1000).Length;
+        using (LogReadResult minOne = log.Read(0, 10, long.MaxValue))
+        {
+            Assert.Equal(oneBatch, minOne.Length);
+        }
+
+        using (LogReadResult strict = log.Read(0, 10, long.MaxValue, minOneBatch: false))
+        {
+            Assert.Equal(0, strict.Length);
+        }
+
+        using (LogReadResult twoBatches = log.Read(0, (2 * oneBatch) + 10, long.MaxValue))
+        {
+            Assert.Equal(2, CountBatches(twoBatches.Records.Span));
+        }
+    }
+
+    [Fact]
+    public void Segments_roll_by_size_and_every_offset_stays_readable()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using (var log = PartitionLog.Open(dir.Partition, Small, time))
+        {
+            for (int i = 0; i < 60; i++)
+            {
+                log.AppendAsLeader(Batches.Make(3, time.NowMs, valueBytes: 100), 0);
+            }
+
+            Assert.True(log.SegmentCount > 5, $"expected several segments, saw {log.SegmentCount}");
+            foreach (string file in Directory.EnumerateFiles(dir.Partition, "*.log"))
+            {
+                Assert.True(new FileInfo(file).Length <= Small.SegmentBytes, $"{file} is larger than segment.bytes");
+                Assert.Matches("^[0-9]{20}$", Path.GetFileNameWithoutExtension(file));
+            }
+
+            Assert.Equal(Enumerable.Range(0, 180).Select(i => (long)i), Batches.ReadAll(log).Select(r => r.Offset));
+            for (long o = 0; o < 180; o++)
+            {
+                using LogReadResult r = log.Read(o, 1, long.MaxValue);
+                var batch = new RecordBatch(r.Records.Span);
+                Assert.True(batch.BaseOffset <= o && o <= batch.LastOffset, $"read at {o} returned batch {batch.BaseOffset}-{batch.LastOffset}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Segments_roll_by_time_with_a_fake_clock()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using var log = PartitionLog.Open(dir.Partition, new LogConfig { SegmentMs = 60_000 }, time);
+        log.AppendAsLeader(Batches.Make(1, time.NowMs), 0);
+        time.Advance(TimeSpan.FromSeconds(59));
+        log.AppendAsLeader(Batches.Make(1, time.NowMs), 0);
+        Assert.Equal(1, log.SegmentCount);
+        time.Advance(TimeSpan.FromSeconds(2));
+        log.AppendAsLeader(Batches.Make(1, time.NowMs), 0);
+        Assert.Equal([0L, 2L], log.SegmentBaseOffsets);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Index_lookups_work_after_reopen(bool clean)
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        var expected = new List<long>();
+        using (var log = PartitionLog.Open(dir.Partition, Small, time))
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                log.AppendAsLeader(Batches.Make(2, time.NowMs, valueBytes: 40), 0);
+                time.Advance(TimeSpan.FromMilliseconds(10));
+            }
+
+            expected.AddRange(Batches.ReadAll(log).Select(r => r.Timestamp));
+            if (!clean)
+            {
+                log.FlushAsync().GetAwaiter().GetResult();
+            }
+        }
+
+        if (!clean)
+        {
+            File.Delete(Path.Combine(dir.Partition, PartitionLog.CleanShutdownFileName));
+        }
+
+        foreach (string index in Directory.EnumerateFiles(dir.Partition, "*.index"))
+        {
+            Assert.Equal(0, new FileInfo(index).Length % 8);
+        }
+
+        Assert.Contains(Directory.EnumerateFiles(dir.Partition, "*.index"), f => new FileInfo(f).Length > 0);
+        using (var log = PartitionLog.Open(dir.Partition, Small, time))
+        {
+            Assert.Equal(clean, log.LastRecovery.CleanShutdown);
+            Assert.Equal(200, log.LogEndOffset);
+            for (long o = 0; o < 200; o++)
+            {
+                using LogReadResult r = log.Read(o, 1, long.MaxValue);
+                var batch = new RecordBatch(r.Records.Span);
+                Assert.True(batch.BaseOffset <= o && o <= batch.LastOffset, $"read at {o} returned {batch.BaseOffset}-{batch.LastOffset}");
+            }
+
+            for (int i = 0; i < expected.Count; i++)
+            {
+                TimestampAndOffset? found = log.FindOffsetByTimestamp(expected[i]);
+                Assert.Equal(new TimestampAndOffset(expected[i], i), found);
+            }
+
+            Assert.Equal(new TimestampAndOffset(expected[0], 0), log.FindOffsetByTimestamp(0));
+            Assert.Null(log.FindOffsetByTimestamp(expected[^1] + 1));
+            log.AppendAsLeader(Batches.Make(1, time.NowMs), 0);
+            Assert.Equal(201, log.LogEndOffset);
+        }
+    }
+
+    [Fact]
+    public void Torn_tail_at_every_byte_of_the_last_batch_is_cut_and_the_log_accepts_appends()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        long lastBase;
+        using (var log = PartitionLog.Open(dir.Partition, new LogConfig(), time))
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                log.AppendAsLeader(Batches.Make(3, time.NowMs, valueBytes: 20), 0);
+            }
+
+            lastBase = log.LogEndOffset - 3;
+        }
+
+        string segment = Path.Combine(dir.Partition, "00000000000000000000.log");
+        byte[] original = File.ReadAllBytes(segment);
+        int lastStart = original.Length - Batches.Make(3, time.NowMs, valueBytes: 20).Length;
+        for (int cut = lastStart; cut < original.Length; cut++)
+        {
+            File.WriteAllBytes(segment, original.AsSpan(0, cut).ToArray());
+            File.Delete(Path.Combine(dir.Partition, PartitionLog.CleanShutdownFileName));
+            using var log = PartitionLog.Open(dir.Partition, new LogConfig(), time);
+            Assert.Equal(lastBase, log.LogEndOffset);
+            Assert.Equal(cut - lastStart, log.LastRecovery.BytesTruncated);
+            Assert.Equal(lastStart, new FileInfo(segment).Length);
+            Assert.Equal(lastBase, Batches.ReadAll(log).Count);
+            LogAppendInfo appended = log.AppendAsLeader(Batches.Make(1, time.NowMs, prefix: "after"), 0);
+            Assert.Equal(lastBase, appended.FirstOffset);
+            Assert.Equal("after0", Encoding.UTF8.GetString(Batches.ReadAll(log)[^1].Value.AsSpan(0, 6)));
+            log.Dispose();
+            File.WriteAllBytes(segment, original);
+        }
+    }
+
+    [Fact]
+    public void A_corrupt_batch_in_the_middle_cuts_the_log_there_and_drops_later_segments()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using (var log = PartitionLog.Open(dir.Partition, Small, time))
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                log.AppendAsLeader(Batches.Make(2, time.NowMs, valueBytes: 100), 0);
+            }
+
+            Assert.True(log.SegmentCount >= 3);
+        }
+
+        File.Delete(Path.Combine(dir.Partition, PartitionLog.CleanShutdownFileName));
+        File.Delete(Path.Combine(dir.Partition, PartitionLog.RecoveryPointCheckpointFileName));
+        string first = Path.Combine(dir.Partition, "00000000000000000000.log");
+        byte[] bytes = File.ReadAllBytes(first);
+        int batchSize = Batches.Make(2, time.NowMs, valueBytes: 100).Length;
+        bytes[(3 * batchSize) + 100] ^= 0xFF; // inside the fourth batch's records
+        File.WriteAllBytes(first, bytes);
+        using (var log = PartitionLog.Open(dir.Partition, Small, time))
+        {
+            Assert.Equal(6, log.LogEndOffset);
+            Assert.Equal(1, log.SegmentCount);
+            Assert.True(log.LastRecovery.BytesTruncated > bytes.Length - (3 * batchSize));
+            Assert.Single(Directory.EnumerateFiles(dir.Partition, "*.log"));
+            log.AppendAsLeader(Batches.Make(1, time.NowMs), 0);
+            Assert.Equal(7, Batches.ReadAll(log).Count);
+        }
+    }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("partial")]
+    [InlineData("missing")]
+    [InlineData("past-end")]
+    public void Damaged_indexes_are_rebuilt(string damage)
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        var config = Small with { SegmentBytes = 1 << 20 };
+        using (var log = PartitionLog.Open(dir.Partition, config, time))
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                log.AppendAsLeader(Batches.Make(2, time.NowMs + i, valueBytes: 60), 0);
+            }
+        }
+
+        string index = Path.Combine(dir.Partition, "00000000000000000000.index");
+        string timeIndex = Path.Combine(dir.Partition, "00000000000000000000.timeindex");
+        byte[] good = File.ReadAllBytes(index);
+        Assert.True(good.Length >= 16, "the test needs a few index entries");
+        var random = new Random(7);
+        Console.WriteLine("seed 7");
+        switch (damage)
+        {
+            case "garbage":
+                var junk = new byte[good.Length];
+                random.NextBytes(junk);
+                File.WriteAllBytes(index, junk);
+                File.WriteAllBytes(timeIndex, junk.AsSpan(0, junk.Length / 12 * 12).ToArray());
+                break;
+            case "partial":
+                File.WriteAllBytes(index, good.AsSpan(0, good.Length - 3).ToArray());
+                break;
+            case "missing":
+                File.Delete(index);
+                File.Delete(timeIndex);
+                break;
+            case "past-end":
+                byte[] shifted = (byte[])good.Clone();
+                BinaryPrimitives.WriteInt32BigEndian(shifted.AsSpan(shifted.Length - 4), int.MaxValue - 1);
+                File.WriteAllBytes(index, shifted);
+                break;
+        }
+
+        using (var log = PartitionLog.Open(dir.Partition, config, time))
+        {
+            Assert.True(log.LastRecovery.CleanShutdown);
+            Assert.Equal(1, log.LastRecovery.IndexesRebuilt);
+            Assert.Equal(100, log.LogEndOffset);
+            Assert.Equal(good, File.ReadAllBytes(index));
+            for (long o = 0; o < 100; o++)
+            {
+                using LogReadResult r = log.Read(o, 1, long.MaxValue);
+                var batch = new RecordBatch(r.Records.Span);
+                Assert.True(batch.BaseOffset <= o && o <= batch.LastOffset);
+            }
+
+            // Batch i holds offsets 2i and 2i+1 stamped now+i and now+i+1: offset 59 is the first at now+30.
+            Assert.Equal(new TimestampAndOffset(time.NowMs + 30, 59), log.FindOffsetByTimestamp(time.NowMs + 30));
+        }
+    }
+
+    [Fact]
+    public void Retention_by_time_deletes_old_closed_segments_and_moves_the_log_start()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        var config = Small with { RetentionMs = 60_000 };
+        using (var log = PartitionLog.Open(dir.Partition, config, time))
+        {
+            for (int i = 0; i < 60; i++)
+            {
+                log.AppendAsLeader(Batches.Make(2, time.NowMs, valueBytes: 100), 0);
+                time.Advance(TimeSpan.FromSeconds(5));
+            }
+
+            IReadOnlyList<long> bases = log.SegmentBaseOffsets;
+            Assert.True(bases.Count >= 4, $"expected at least 4 segments, saw {bases.Count}");
+
+            // Segments whose newest record is older than 60 s are due; the later ones are not.
+            int deleted = log.DeleteExpiredSegments();
+            Assert.True(deleted > 0 && deleted < bases.Count, $"deleted {deleted} of {bases.Count}");
+            Assert.Equal(bases[deleted], log.LogStartOffset);
+            using (LogReadResult below = log.Read(0, 1000, long.MaxValue))
+            {
+                Assert.Equal(LogReadStatus.OffsetOutOfRange, below.Status);
+                Assert.Equal(bases[deleted], below.LogStartOffset);
+            }
+
+            Assert.Equal(0, log.DeleteExpiredSegments());
+
+            // Far in the future every closed segment expires, but the active one stays.
+            time.Advance(TimeSpan.FromDays(1));
+            log.DeleteExpiredSegments();
+            Assert.Equal(1, log.SegmentCount);
+            Assert.Equal(bases[^1], log.LogStartOffset);
+            Assert.Equal(120, log.LogEndOffset);
+        }
+
+        using (var log = PartitionLog.Open(dir.Partition, config, time))
+        {
+            Assert.Equal(log.SegmentBaseOffsets[0], log.LogStartOffset);
+            Assert.Equal(120, log.LogEndOffset);
+            string checkpoint = File.ReadAllText(Path.Combine(dir.Partition, PartitionLog.LogStartOffsetCheckpointFileName));
+            Assert.Equal($"0\n{log.LogStartOffset}\n", checkpoint);
+        }
+    }
+
+    [Fact]
+    public void Retention_by_size_keeps_the_log_under_the_limit()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        var config = Small with { RetentionBytes = 10_000, RetentionMs = -1 };
+        using var log = PartitionLog.Open(dir.Partition, config, time);
+        for (int i = 0; i < 60; i++)
+        {
+            log.AppendAsLeader(Batches.Make(2, time.NowMs, valueBytes: 100), 0);
+        }
+
+        long before = log.SizeInBytes;
+        int deleted = log.DeleteExpiredSegments();
+        Assert.True(deleted > 0);
+        Assert.True(log.SizeInBytes <= 10_000 + Small.SegmentBytes, $"size {log.SizeInBytes} after retention (was {before})");
+        Assert.True(log.SizeInBytes >= 10_000 - Small.SegmentBytes || log.SegmentCount == 1);
+        Assert.Equal(log.SegmentBaseOffsets[0], log.LogStartOffset);
+        Assert.Equal(log.LogEndOffset - log.LogStartOffset, Batches.ReadAll(log, log.LogStartOffset).Count);
+    }
+
+    [Fact]
+    public void Truncate_then_append_replaces_the_tail()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using var log = PartitionLog.Open(dir.Partition, Small, time);
+        for (int i = 0; i < 40; i++)
+        {
+            log.AppendAsLeader(Batches.Make(2, time.NowMs, valueBytes: 100), i < 20 ? 1 : 2);
+        }
+
+        Assert.True(log.SegmentCount > 2);
+        log.TruncateTo(31); // inside the batch 30-31: the whole batch goes
+        Assert.Equal(30, log.LogEndOffset);
+        Assert.Equal(1, log.LatestEpoch);
+        Assert.All(log.SegmentBaseOffsets, b => Assert.True(b < 30));
+        log.AppendAsLeader(Batches.Make(3, time.NowMs, prefix: "new"), 3);
+        List<(long Offset, long Timestamp, string Key, byte[] Value)> all = Batches.ReadAll(log);
+        Assert.Equal(Enumerable.Range(0, 33).Select(i => (long)i), all.Select(r => r.Offset));
+        Assert.StartsWith("new", Encoding.UTF8.GetString(all[^1].Value), StringComparison.Ordinal);
+        Assert.Equal([new EpochEntry(1, 0), new EpochEntry(3, 30)], log.EpochEntries);
+
+        log.TruncateTo(0);
+        Assert.Equal(0, log.LogEndOffset);
+        Assert.Equal(1, log.SegmentCount);
+        Assert.Empty(log.EpochEntries);
+        log.AppendAsLeader(Batches.Make(1, time.NowMs), 4);
+        Assert.Single(Batches.ReadAll(log));
+    }
+
+    [Fact]
+    public void Epoch_cache_answers_end_offset_for_epoch_and_survives_reopen()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using (var log = PartitionLog.Open(dir.Partition, new LogConfig(), time))
+        {
+            Assert.Equal((-1, -1L), log.EndOffsetForEpoch(0));
+            log.AppendAsLeader(Batches.Make(10, time.NowMs), 1);   // epoch 1: 0-9
+            log.AppendAsLeader(Batches.Make(10, time.NowMs), 3);   // epoch 3: 10-19
+            log.AppendAsFollower(Batches.Make(5, time.NowMs, baseOffset: 20, epoch: 6)); // epoch 6: 20-24
+            Assert.Equal(6, log.LatestEpoch);
+            Assert.Equal((0, 0L), log.EndOffsetForEpoch(0));
+            Assert.Equal((1, 10L), log.EndOffsetForEpoch(1));
+            Assert.Equal((1, 10L), log.EndOffsetForEpoch(2));
+            Assert.Equal((3, 20L), log.EndOffsetForEpoch(3));
+            Assert.Equal((3, 20L), log.EndOffsetForEpoch(5));
+            Assert.Equal((6, 25L), log.EndOffsetForEpoch(6));
+            Assert.Equal((-1, -1L), log.EndOffsetForEpoch(7));
+            log.AssignLeaderEpoch(8);
+            Assert.Equal((6, 25L), log.EndOffsetForEpoch(6));
+            Assert.Equal((8, 25L), log.EndOffsetForEpoch(8));
+        }
+
+        Assert.Equal("0\n4\n1 0\n3 10\n6 20\n8 25\n", File.ReadAllText(Path.Combine(dir.Partition, PartitionLog.LeaderEpochCheckpointFileName)));
+        using (var log = PartitionLog.Open(dir.Partition, new LogConfig(), time))
+        {
+            Assert.Equal(8, log.LatestEpoch);
+            Assert.Equal((3, 20L), log.EndOffsetForEpoch(4));
+            log.TruncateTo(20);
+            Assert.Equal([new EpochEntry(1, 0), new EpochEntry(3, 10)], log.EpochEntries);
+            Assert.Equal((3, 20L), log.EndOffsetForEpoch(3));
+            log.TruncateTo(15); // inside the batch 10-19, which goes whole, and epoch 3 with it
+            Assert.Equal(10, log.LogEndOffset);
+            Assert.Equal([new EpochEntry(1, 0)], log.EpochEntries);
+        }
+    }
+
+    [Fact]
+    public void Invalid_batches_are_refused_and_nothing_stored_changes()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        var config = new LogConfig { MaxMessageBytes = 2000 };
+        using var log = PartitionLog.Open(dir.Partition, config, time);
+        log.AppendAsLeader(Batches.Make(2, time.NowMs), 0);
+        string segment = Path.Combine(dir.Partition, "00000000000000000000.log");
+        byte[] before = File.ReadAllBytes(segment);
+
+        var tooLarge = Assert.Throws<RecordBatchTooLargeException>(() => log.AppendAsLeader(Batches.Make(1, time.NowMs, valueBytes: 3000), 0));
+        Assert.Contains("max.message.bytes", tooLarge.Message, StringComparison.Ordinal);
+        Assert.Equal(2000, tooLarge.Limit);
+
+        byte[] good = Batches.Make(2, time.NowMs);
+        byte[] badCrc = (byte[])good.Clone();
+        badCrc[^1] ^= 1;
+        Assert.Equal(RecordBatchError.CorruptCrc, Assert.Throws<CorruptRecordBatchException>(() => log.AppendAsLeader([.. good, .. badCrc], 0)).Error);
+
+        byte[] badMagic = (byte[])good.Clone();
+        badMagic[RecordBatchLayout.MagicOffset] = 1;
+        Assert.Equal(RecordBatchError.UnsupportedMagic, Assert.Throws<CorruptRecordBatchException>(() => log.AppendAsLeader(badMagic, 0)).Error);
+
+        byte[] badLength = (byte[])good.Clone();
+        BinaryPrimitives.WriteInt32BigEndian(badLength.AsSpan(RecordBatchLayout.BatchLengthOffset), 1_000_000);
+        Assert.Equal(RecordBatchError.Truncated, Assert.Throws<CorruptRecordBatchException>(() => log.AppendAsLeader(badLength, 0)).Error);
+        BinaryPrimitives.WriteInt32BigEndian(badLength.AsSpan(RecordBatchLayout.BatchLengthOffset), 3);
+        Assert.Equal(RecordBatchError.InvalidLength, Assert.Throws<CorruptRecordBatchException>(() => log.AppendAsLeader(badLength, 0)).Error);
+        Assert.Throws<CorruptRecordBatchException>(() => log.AppendAsLeader(good.AsSpan(0, good.Length - 1), 0));
+        Assert.Throws<CorruptRecordBatchException>(() => log.AppendAsLeader(ReadOnlySpan<byte>.Empty, 0));
+        Assert.Throws<OffsetOrderException>(() => log.AppendAsFollower(Batches.Make(1, time.NowMs, baseOffset: 1)));
+
+        Assert.Equal(2, log.LogEndOffset);
+        Assert.Equal(before, File.ReadAllBytes(segment));
+        Assert.False(log.HasFailed);
+        log.AppendAsLeader(good, 0);
+        Assert.Equal(4, log.LogEndOffset);
+    }
+
+    [Fact]
+    public void A_failed_write_makes_the_log_refuse_writes_while_reads_keep_working()
+    {
+        // A real disk-full error: the next segment file is a link to /dev/full, whose writes fail with ENOSPC.
+        Assert.True(File.Exists("/dev/full"), "this test needs /dev/full (Linux) to produce a real disk-full error");
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        byte[] batch = Batches.Make(2, time.NowMs, valueBytes: 100);
+        var log = PartitionLog.Open(dir.Partition, Small, time);
+        while (log.SizeInBytes + batch.Length <= Small.SegmentBytes)
+        {
+            log.AppendAsLeader(batch, 0);
+        }
+
+        long end = log.LogEndOffset;
+        File.CreateSymbolicLink(Path.Combine(dir.Partition, $"{end:D20}.log"), "/dev/full");
+        var failure = Assert.Throws<LogWriteFailedException>(() => log.AppendAsLeader(batch, 0));
+        Assert.NotNull(failure.InnerException);
+        Assert.True(log.HasFailed);
+        Assert.Equal(end, log.LogEndOffset);
+
+        // Sticky: later writes fail the same way, even ones that would not touch the bad file.
+        Assert.Throws<LogWriteFailedException>(() => log.AppendAsLeader(batch, 0));
+        Assert.Throws<LogWriteFailedException>(() => log.TruncateTo(0));
+        Assert.Throws<LogWriteFailedException>(() => log.FlushAsync().GetAwaiter().GetResult());
+
+        // Reads of what is stored keep working.
+        Assert.Equal(end, Batches.ReadAll(log).Count);
+        log.Dispose();
+        Assert.False(File.Exists(Path.Combine(dir.Partition, PartitionLog.CleanShutdownFileName)));
+
+        File.Delete(Path.Combine(dir.Partition, $"{end:D20}.log"));
+        using var reopened = PartitionLog.Open(dir.Partition, Small, time);
+        Assert.Equal(end, reopened.LogEndOffset);
+        Assert.Equal(end, reopened.AppendAsLeader(batch, 0).FirstOffset);
+    }
+
+    [Fact]
+    public void Bad_settings_are_named()
+    {
+        Assert.Contains("segment.bytes", Assert.Throws<ArgumentException>(() => new LogConfig { SegmentBytes = 1000 }.Validate()).Message, StringComparison.Ordinal);
+        Assert.Contains("max.message.bytes", Assert.Throws<ArgumentException>(() => new LogConfig { MaxMessageBytes = 10 }.Validate()).Message, StringComparison.Ordinal);
+        Assert.Contains("retention.ms", Assert.Throws<ArgumentException>(() => new LogConfig { RetentionMs = -5 }.Validate()).Message, StringComparison.Ordinal);
+        Assert.Contains("flush.messages", Assert.Throws<ArgumentException>(() => new LogConfig { FlushMessages = 0 }.Validate()).Message, StringComparison.Ordinal);
+        using var dir = new TempDir();
+        Assert.Throws<ArgumentException>(() => PartitionLog.Open(dir.Partition, new LogConfig { IndexIntervalBytes = -1 }, TimeProvider.System));
+    }
+
+    [Fact]
+    public void Flush_policy_and_flush_async_advance_the_recovery_point()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using (var log = PartitionLog.Open(dir.Partition, new LogConfig { FlushMessages = 5 }, time))
+        {
+            log.AppendAsLeader(Batches.Make(3, time.NowMs), 0);
+            Assert.Equal(0, log.RecoveryPoint);
+            log.AppendAsLeader(Batches.Make(3, time.NowMs), 0);
+            Assert.Equal(6, log.RecoveryPoint);
+            log.AppendAsLeader(Batches.Make(1, time.NowMs), 0);
+            Assert.Equal(6, log.RecoveryPoint);
+            log.FlushAsync().GetAwaiter().GetResult();
+            Assert.Equal(7, log.RecoveryPoint);
+            Assert.Equal("0\n7\n", File.ReadAllText(Path.Combine(dir.Partition, PartitionLog.RecoveryPointCheckpointFileName)));
+        }
+
+        using (var log = PartitionLog.Open(dir.Partition, new LogConfig { FlushMs = 1000 }, time))
+        {
+            log.AppendAsLeader(Batches.Make(1, time.NowMs), 0);
+            Assert.Equal(7, log.RecoveryPoint);
+            time.Advance(TimeSpan.FromSeconds(1));
+            log.AppendAsLeader(Batches.Make(1, time.NowMs), 0);
+            Assert.Equal(9, log.RecoveryPoint);
+        }
+    }
+
+    [Fact]
+    public void Log_append_time_stamps_the_batch_and_recomputes_the_crc()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using var log = PartitionLog.Open(dir.Partition, new LogConfig { MessageTimestampType = TimestampType.LogAppendTime }, time);
+        LogAppendInfo info = log.AppendAsLeader(Batches.Make(2, 5), 0);
+        Assert.Equal(time.NowMs, info.LogAppendTime);
+        Assert.Equal(time.NowMs, info.MaxTimestamp);
+        using LogReadResult read = log.Read(0, 1 << 16, long.MaxValue);
+        var batch = new RecordBatch(read.Records.Span);
+        Assert.Equal(RecordBatchError.None, batch.Validate());
+        Assert.Equal(TimestampType.LogAppendTime, batch.TimestampType);
+        Assert.Equal(time.NowMs, batch.MaxTimestamp);
+        Assert.Equal(new TimestampAndOffset(time.NowMs, 0), log.FindOffsetByTimestamp(time.NowMs));
+    }
+
+    [Fact]
+    public void Reads_running_beside_appends_see_only_whole_valid_batches()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using var log = PartitionLog.Open(dir.Partition, Small with { SegmentBytes = 64 * 1024 }, time);
+        const int appends = 3000;
+        using var done = new CancellationTokenSource();
+        long reads = 0;
+        var readers = Enumerable.Range(0, 2).Select(seed => Task.Run(() =>
+        {
+            var random = new Random(seed);
+            while (!done.IsCancellationRequested)
+            {
+                long end = log.LogEndOffset;
+                long offset = end == 0 ? 0 : random.NextInt64(0, end + 1);
+                using LogReadResult r = log.Read(offset, random.Next(1, 8192), long.MaxValue);
+                Assert.Equal(LogReadStatus.Ok, r.Status);
+                var reader = new RecordBatchReader(r.Records.Span);
+                while (reader.TryReadNext(out RecordBatch batch))
+                {
+                    Assert.Equal(RecordBatchError.None, batch.Validate());
+                    Assert.True(batch.LastOffset < r.LogEndOffset);
+                }
+
+                Assert.True(reader.Remaining.IsEmpty);
+                Interlocked.Increment(ref reads);
+            }
+        })).ToArray();
+
+        var builder = new RecordBatchBuilder();
+        for (int i = 0; i < appends; i++)
+        {
+            builder.Clear();
+            builder.Add(time.NowMs, null, new byte[i % 500]);
+            log.AppendAsLeader(builder.Build(), 0);
+        }
+
+        done.Cancel();
+        Task.WaitAll(readers);
+        Assert.True(Interlocked.Read(ref reads) > 0);
+        Assert.Equal(appends, Batches.ReadAll(log).Count);
+    }
+
+    [Fact]
+    public void Leader_appends_do_not_allocate_per_batch()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using var log = PartitionLog.Open(dir.Partition, new LogConfig(), time);
+        byte[] batch = Batches.Make(10, time.NowMs, valueBytes: 1000);
+        for (int i = 0; i < 200; i++)
+        {
+            log.AppendAsLeader(batch, 0);
+        }
+
+        const int count = 5000;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < count; i++)
+        {
+            log.AppendAsLeader(batch, 0);
+        }
+
+        long perBatch = (GC.GetAllocatedBytesForCurrentThread() - before) / count;
+        Assert.True(perBatch < 8, $"{perBatch} bytes allocated per append (index growth amortized); expected none");
+    }
+
+    [Fact]
+    public void Delete_removes_the_directory()
+    {
+        using var dir = new TempDir();
+        var log = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime());
+        log.AppendAsLeader(Batches.Make(1, 1), 0);
+        log.Delete();
+        Assert.False(Directory.Exists(dir.Partition));
+        Assert.Throws<ObjectDisposedException>(() => log.AppendAsLeader(Batches.Make(1, 1), 0));
+    }
+
+    private static int CountBatches(ReadOnlySpan<byte> bytes)
+    {
+        var reader = new RecordBatchReader(bytes);
+        int n = 0;
+        while (reader.TryReadNext(out _))
+        {
+            n++;
+        }
+
+        return n;
+    }
+}
