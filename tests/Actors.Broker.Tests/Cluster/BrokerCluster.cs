@@ -9,9 +9,6 @@ namespace Actors.Broker.Tests.Cluster;
 /// under a per-test temporary directory.</summary>
 internal sealed class BrokerCluster : IAsyncDisposable
 {
-    private readonly TempDir dir = new();
-
-    private BrokerCluster(TestCluster cluster) => Cluster = cluster;
 
     public TestCluster Cluster { get; }
 
@@ -42,8 +39,13 @@ internal sealed class BrokerCluster : IAsyncDisposable
         return result;
     }
 
+    private readonly TempDir dir;
+
     private BrokerCluster(TestCluster cluster, TempDir dir)
-        : this(cluster) => this.dir = dir;
+    {
+        Cluster = cluster;
+        this.dir = dir;
+    }
 
     public IPartitionGrain Partition(string topic, int partition) =>
         Client.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(new TopicPartition(topic, partition)));
