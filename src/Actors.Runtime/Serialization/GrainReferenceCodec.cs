@@ -72,13 +72,23 @@ public sealed class GrainReferenceCodec<TInterface> : IFieldCodec<TInterface>
         var runtime = SerializationContext.Runtime ?? throw new SerializationException(
             $"Read a reference to grain {grainId} ({typeof(TInterface).Name}) outside a runtime: " +
             "wrap the read in SerializationContext.Enter(runtime).");
-        var descriptor = haveInterface
-            && GeneratedCodeRegistry.TryGetInterface(interfaceId, out var wire)
-            && typeof(TInterface).IsAssignableFrom(wire.InterfaceType)
-            ? wire
-            : Descriptor();
+        var descriptor = haveInterface && TryGetWireInterface(interfaceId, out var wire) ? wire : Descriptor();
         return descriptor.CreateReference(grainId, runtime) as TInterface
             ?? throw new SerializationException($"The proxy for {descriptor.InterfaceType} does not implement {typeof(TInterface)}.");
+    }
+
+    private static bool TryGetWireInterface(uint interfaceId, out GrainInterfaceDescriptor descriptor)
+    {
+        if (!GeneratedCodeRegistry.TryGetInterface(interfaceId, out descriptor))
+        {
+            GeneratedCodeLoader.EnsureLoaded();
+            if (!GeneratedCodeRegistry.TryGetInterface(interfaceId, out descriptor))
+            {
+                return false;
+            }
+        }
+
+        return typeof(TInterface).IsAssignableFrom(descriptor.InterfaceType);
     }
 
     private static GrainInterfaceDescriptor Descriptor()

@@ -169,11 +169,25 @@ public sealed class GeneratedCodecTests
         Assert.Equal(order.Tags, back.Tags);
         Assert.Equal(1, back.Priority);
 
-        var account = new Account("ann", 12.5m) { History = ["opened"] };
+        var account = new Account("ann", 12.5m);
+        account.History.Add("opened");
         var accountBack = RoundTrip(account);
         Assert.Equal("ann", accountBack.Owner);
         Assert.Equal(12.5m, accountBack.Balance);
         Assert.Equal(["opened"], accountBack.History);
+    }
+
+    [Fact]
+    public void Private_read_only_and_init_only_members_round_trip()
+    {
+        var key = Guid.Parse("5a1d6c1e-0c55-4f0e-9d0b-3d2f3f0a9e11");
+        var back = RoundTrip(Encapsulated.Create(key, 3, "named", -77, "set"));
+        Assert.Equal(key, back.Key);
+        Assert.Equal(3, back.Count);
+        Assert.Equal("named", back.Name);
+        Assert.Equal(-77, back.SecretValue);
+        Assert.Equal("set", back.Init);
+        Assert.Equal([3], back.Items);
     }
 
     [Fact]
@@ -186,6 +200,13 @@ public sealed class GeneratedCodecTests
         Assert.Equal(5, order.Priority);
         Assert.Null(order.Symbol);
         Assert.Equal(0, order.Quantity);
+
+        Assert.Empty(order.Tags);
+
+        var encapsulated = ActorSerializer.Deserialize<Encapsulated>(empty);
+        Assert.Equal("unnamed", encapsulated.Name);
+        Assert.Equal("init-default", encapsulated.Init);
+        Assert.Empty(encapsulated.Items);
 
         var v2 = ActorSerializer.Deserialize<ProfileV2>(empty);
         Assert.Equal("unknown@example.com", v2.Email);
