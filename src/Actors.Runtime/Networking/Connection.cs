@@ -53,6 +53,9 @@ internal sealed partial class Connection
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
+
+            // The writer's thread runs the send loop until its next await: one thread hop less per frame.
+            AllowSynchronousContinuations = true,
         });
         RemoteEndPointText = socket.RemoteEndPoint?.ToString() ?? "unknown";
     }

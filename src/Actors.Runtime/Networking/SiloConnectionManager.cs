@@ -62,7 +62,8 @@ internal sealed partial class SiloConnectionManager
                     $"Silo {target} is gone: {existing.RemoteSilo} (a newer incarnation) now listens on {target.Endpoint}.");
             }
 
-            existing.Close($"a newer incarnation {target} replaces {existing.RemoteSilo}");
+            // A newer incarnation is asked for: connect to it; the handshake proves it (the old connection
+            // closes when membership declares the old incarnation Dead).
         }
 
         return new ValueTask<Connection>(ConnectSingleFlightAsync(target));

@@ -1,0 +1,100 @@
+namespace Actors.Runtime.Tests.Grains;
+
+public interface ITurnGrain : IGrainWithStringKey
+{
+    /// <summary>Enters, yields a few times, leaves; returns the most calls ever seen inside at once.</summary>
+    Task<int> Enter(int yields);
+
+    Task<int> MaxConcurrency();
+
+    /// <summary>Waits until <see cref="Release"/> (or <see cref="ReleaseInterleaved"/>) is called.</summary>
+    Task<string> WaitForRelease();
+
+    [AlwaysInterleave]
+    Task ReleaseInterleaved(string value);
+
+    /// <summary>True while a call waits in <see cref="WaitForRelease"/>.</summary>
+    [AlwaysInterleave]
+    Task<bool> IsWaiting();
+
+    [ReadOnly]
+    Task<bool> IsReaderWaiting();
+
+    Task Release(string value);
+
+    [ReadOnly]
+    Task<string> ReadWaitingForReader();
+
+    [ReadOnly]
+    Task ReadReleasingReader(string value);
+}
+
+public interface IReentrantTurnGrain : IGrainWithStringKey
+{
+    Task<string> WaitForRelease();
+
+    Task<bool> IsWaiting();
+
+    Task Release(string value);
+}
+
+public interface IProbeGrain : IGrainWithStringKey
+{
+    Task<string> WhereAmI();
+
+    Task<int> ActivationNumber();
+
+    Task<string> CallOther(string otherKey);
+
+    [OneWay]
+    Task Notify(string message);
+
+    [OneWay]
+    Task BlockOneWay();
+
+    [AlwaysInterleave]
+    Task UnblockOneWay();
+
+    [AlwaysInterleave]
+    Task<List<string>> Notes();
+
+    Task Throw(string kind, string message);
+
+    Task<string> Hang();
+
+    Task<bool> WaitForCancellation(CancellationToken cancellationToken);
+
+    [AlwaysInterleave]
+    Task<int> CancellationState();
+
+    Task<byte[]> Echo(byte[] data);
+
+    Task<int> Length(ReadOnlyMemory<byte> data);
+
+    Task<byte[]> Make(int length);
+
+    Task<List<string>> MutateList(List<string> items);
+
+    Task Deactivate();
+
+    /// <summary>Keeps the activation from idle collection for this long.</summary>
+    Task KeepAlive(int seconds);
+
+    Task<int> StartTimer(int periodMs);
+
+    Task<int> TimerTicks();
+}
+
+public interface IPinnedGrain : IGrainWithStringKey
+{
+    Task<string> WhereAmI();
+}
+
+public interface IStatefulGrain : IGrainWithStringKey
+{
+    Task<int> Increment();
+
+    Task<int> Read();
+
+    Task<string?> Etag();
+}

@@ -1,0 +1,265 @@
+using System.Collections.Concurrent;
+using Actors.Placement;
+
+namespace Actors.Runtime.Tests.Grains;
+
+/// <summary>What test grains record where tests can see it, by grain key (keys are unique per test).</summary>
+public static class GrainEvents
+{
+    public static ConcurrentDictionary<string, ConcurrentQueue<string>> Log { get; } = new();
+
+    public static ConcurrentDictionary<string, int> Activations { get; } = new();
+
+    public static void Add(string key, string entry) => Log.GetOrAdd(key, _ => new ConcurrentQueue<string>()).Enqueue(entry);
+
+    public static string[] For(string key) => Log.TryGetValue(key, out var q) ? q.ToArray() : [];
+}
+
+public sealed class TurnGrain : Grain, ITurnGrain
+{
+    private int inside;
+    private int maxInside;
+    private TaskCompletionSource<string> release = new();
+    private TaskCompletionSource<string> readerRelease = new();
+
+    public async Task<int> Enter(int yields)
+    {
+        inside++;
+        maxInside = Math.Max(maxInside, inside);
+        for (var i = 0; i < yields; i++)
+        {
+            await Task.Yield();
+        }
+
+        inside--;
+        return maxInside;
+    }
+
+    public Task<int> MaxConcurrency() => Task.FromResult(maxInside);
+
+    private bool waiting;
+    private bool readerWaiting;
+
+    public async Task<string> WaitForRelease()
+    {
+        waiting = true;
+        var value = await release.Task;
+        waiting = false;
+        release = new TaskCompletionSource<string>();
+        return value;
+    }
+
+    public Task<bool> IsWaiting() => Task.FromResult(waiting);
+
+    public Task<bool> IsReaderWaiting() => Task.FromResult(readerWaiting);
+
+    public Task ReleaseInterleaved(string value)
+    {
+        release.TrySetResult(value);
+        return Task.CompletedTask;
+    }
+
+    public Task Release(string value)
+    {
+        release.TrySetResult(value);
+        return Task.CompletedTask;
+    }
+
+    public async Task<string> ReadWaitingForReader()
+    {
+        readerWaiting = true;
+        var value = await readerRelease.Task;
+        readerWaiting = false;
+        readerRelease = new TaskCompletionSource<string>();
+        return value;
+    }
+
+    public Task ReadReleasingReader(string value)
+    {
+        readerRelease.TrySetResult(value);
+        return Task.CompletedTask;
+    }
+}
+
+[Reentrant]
+public sealed class ReentrantTurnGrain : Grain, IReentrantTurnGrain
+{
+    private readonly TaskCompletionSource<string> release = new();
+    private bool waiting;
+
+    public async Task<string> WaitForRelease()
+    {
+        waiting = true;
+        return await release.Task;
+    }
+
+    public Task<bool> IsWaiting() => Task.FromResult(waiting);
+
+    public Task Release(string value)
+    {
+        release.TrySetResult(value);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class ThrowingGrainException(string message) : Exception(message);
+
+/// <summary>Has no constructor the exception codec can use, so callers get a RemoteGrainException.</summary>
+public sealed class UnconstructibleException : Exception
+{
+    public UnconstructibleException(int code)
+        : base($"code {code}")
+    {
+    }
+}
+
+public sealed class ProbeGrain : Grain, IProbeGrain
+{
+    private readonly List<string> notes = new();
+    private TaskCompletionSource blocker = new();
+    private int activationNumber;
+    private int cancellationState;
+    private int timerTicks;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var key = this.GetPrimaryKeyString();
+        activationNumber = GrainEvents.Activations.AddOrUpdate(key, 1, (_, n) => n + 1);
+        GrainEvents.Add(key, $"activate:{GrainContext.Silo.Port}");
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        GrainEvents.Add(this.GetPrimaryKeyString(), $"deactivate:{reason.Code}");
+        return Task.CompletedTask;
+    }
+
+    public Task<string> WhereAmI() => Task.FromResult(GrainContext.Silo.ToString());
+
+    public Task<int> ActivationNumber() => Task.FromResult(activationNumber);
+
+    public async Task<string> CallOther(string otherKey)
+    {
+        var other = GrainFactory.GetGrain<IProbeGrain>(otherKey);
+        var where = await other.WhereAmI();
+        return where;
+    }
+
+    public Task Notify(string message)
+    {
+        notes.Add(message);
+        return Task.CompletedTask;
+    }
+
+    public async Task BlockOneWay()
+    {
+        notes.Add("blocked");
+        await blocker.Task;
+        notes.Add("unblocked");
+    }
+
+    public Task UnblockOneWay()
+    {
+        blocker.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    public Task<List<string>> Notes() => Task.FromResult(notes.ToList());
+
+    public Task Throw(string kind, string message) => kind switch
+    {
+        "argument" => throw new ArgumentOutOfRangeException(message, "bad argument"),
+        "invalid" => throw new InvalidOperationException(message),
+        "custom" => throw new ThrowingGrainException(message),
+        "unknown" => throw new UnconstructibleException(message.Length),
+        "inconsistent" => throw new InconsistentStateException(message),
+        _ => Task.CompletedTask,
+    };
+
+    public async Task<string> Hang()
+    {
+        await new TaskCompletionSource().Task;
+        return "never";
+    }
+
+    public async Task<bool> WaitForCancellation(CancellationToken cancellationToken)
+    {
+        cancellationState = 1;
+        try
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            cancellationState = 2;
+            throw;
+        }
+    }
+
+    public Task<int> CancellationState() => Task.FromResult(cancellationState);
+
+    public Task<byte[]> Echo(byte[] data) => Task.FromResult(data);
+
+    public Task<int> Length(ReadOnlyMemory<byte> data) => Task.FromResult(data.Length);
+
+    public Task<byte[]> Make(int length) => Task.FromResult(new byte[length]);
+
+    public Task<List<string>> MutateList(List<string> items)
+    {
+        items.Add("added-by-grain");
+        return Task.FromResult(items);
+    }
+
+    public Task Deactivate()
+    {
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    public Task KeepAlive(int seconds)
+    {
+        DelayDeactivation(TimeSpan.FromSeconds(seconds));
+        return Task.CompletedTask;
+    }
+
+    public Task<int> StartTimer(int periodMs)
+    {
+        RegisterGrainTimer(_ =>
+        {
+            timerTicks++;
+            return Task.CompletedTask;
+        }, TimeSpan.FromMilliseconds(periodMs), TimeSpan.FromMilliseconds(periodMs));
+        return Task.FromResult(timerTicks);
+    }
+
+    public Task<int> TimerTicks() => Task.FromResult(timerTicks);
+}
+
+[SiloPinnedPlacement]
+public sealed class PinnedGrain : Grain, IPinnedGrain
+{
+    public Task<string> WhereAmI() => Task.FromResult(GrainContext.Silo.ToString());
+}
+
+[GenerateSerializer]
+public sealed class CounterState
+{
+    [Id(0)]
+    public int Value { get; set; }
+}
+
+public sealed class StatefulGrain([PersistentState("counter")] IPersistentState<CounterState> state) : Grain, IStatefulGrain
+{
+    public async Task<int> Increment()
+    {
+        state.State.Value++;
+        await state.WriteStateAsync();
+        return state.State.Value;
+    }
+
+    public Task<int> Read() => Task.FromResult(state.State.Value);
+
+    public Task<string?> Etag() => Task.FromResult(state.Etag);
+}
