@@ -101,11 +101,7 @@ internal sealed partial class Connection
             r.Write(ref w);
         });
         Enqueue(frame);
-        var accepted = await handshakeDone.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        Accepted = accepted;
-        RemoteSilo = accepted.Silo;
-        IsEstablished = true;
-        return accepted;
+        return await handshakeDone.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Closes the connection and fails everything in flight with <see cref="SiloUnavailableException"/>.</summary>

@@ -179,6 +179,7 @@ public sealed class ProbeGrain : Grain, IProbeGrain
 
     public async Task<string> Hang()
     {
+        GrainEvents.Add(this.GetPrimaryKeyString(), "hang");
         await new TaskCompletionSource().Task;
         return "never";
     }
