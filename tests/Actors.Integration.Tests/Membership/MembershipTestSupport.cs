@@ -53,6 +53,7 @@ internal static class MembershipTestSupport
     public static TestCluster SqliteCluster(TempFolder folder, int silos = 3, string clusterFile = "cluster.db", string grainsFile = "grains.db")
     {
         var builder = new TestClusterBuilder(silos)
+            .AddConfiguration("Actors:Messaging:ResponseTimeout", "00:00:05")
             .ConfigureSilo(silo => silo
                 .UseSqliteClustering(folder.File(clusterFile))
                 .ConfigureMembership(Fast)
