@@ -103,3 +103,8 @@ public interface IDirectedGrain : IGrainWithStringKey
 {
     Task<string> WhereAmI();
 }
+
+public interface IFailingActivationGrain : IGrainWithStringKey
+{
+    Task<int> Ping();
+}

@@ -282,3 +282,14 @@ public sealed class DirectedGrain : Grain, IDirectedGrain
 {
     public Task<string> WhereAmI() => Task.FromResult(GrainContext.Silo.ToString());
 }
+
+/// <summary>OnActivateAsync fails while the key starts with "fail".</summary>
+public sealed class FailingActivationGrain : Grain, IFailingActivationGrain
+{
+    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
+        this.GetPrimaryKeyString().StartsWith("fail", StringComparison.Ordinal)
+            ? throw new InvalidOperationException($"activation of {this.GetPrimaryKeyString()} refused")
+            : Task.CompletedTask;
+
+    public Task<int> Ping() => Task.FromResult(1);
+}
