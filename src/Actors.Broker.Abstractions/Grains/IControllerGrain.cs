@@ -22,17 +22,17 @@ public interface IControllerGrain : IGrainWithStringKey
     Task<TopicDescription> AlterTopicConfigsAsync(AlterTopicConfigsRequest request);
 
     /// <summary>Descriptions of the named topics (all when null); unknown names fail with UNKNOWN_TOPIC_OR_PARTITION.</summary>
-    [ReadOnly]
+    [AlwaysInterleave]
     Task<TopicDescription[]> DescribeTopicsAsync(string[]? topics);
 
-    [ReadOnly]
+    [AlwaysInterleave]
     Task<string[]> ListTopicsAsync();
 
     /// <summary>Metadata for clients: topics (auto-created when allowed and enabled) and the silos.</summary>
     Task<MetadataResponse> GetMetadataAsync(MetadataRequest request);
 
     /// <summary>The current state of one partition; UNKNOWN_TOPIC_OR_PARTITION if none.</summary>
-    [ReadOnly]
+    [AlwaysInterleave]
     Task<PartitionState> GetPartitionStateAsync(TopicPartition partition);
 
     /// <summary>A leader's ISR change (Kafka's AlterPartition). Refused with FENCED_LEADER_EPOCH when the leader

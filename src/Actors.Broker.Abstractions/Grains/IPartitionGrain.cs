@@ -29,8 +29,10 @@ public interface IPartitionGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<ListOffsetsResponse> ListOffsetsAsync(ListOffsetsRequest request);
 
-    /// <summary>Called by the controller when it publishes a new partition state naming this silo leader.</summary>
-    Task BecomeLeaderAsync(PartitionState state);
+    /// <summary>Called by the controller when it publishes a new partition state. Returns true when this activation
+    /// leads under it; false when it is not on the leader's silo (it then deactivates, and the next call places
+    /// the grain on the leader's silo).</summary>
+    Task<bool> BecomeLeaderAsync(PartitionState state);
 
     [AlwaysInterleave]
     Task<PartitionStatus> GetStatusAsync();

@@ -18,11 +18,26 @@ public static class GeneratedCodeLoader
     private static readonly HashSet<string> Visited = new(StringComparer.Ordinal);
     private static readonly string RuntimeName = typeof(GeneratedCodeLoader).Assembly.GetName().Name!;
 
+    // Set when an assembly loads, so repeated calls cost one volatile read until something new loads.
+    private static volatile bool dirty = Subscribe();
+
+    private static bool Subscribe()
+    {
+        AppDomain.CurrentDomain.AssemblyLoad += static (_, _) => dirty = true;
+        return true;
+    }
+
     /// <summary>Runs the module initializers of all assemblies that use Actors (loading referenced ones).</summary>
     public static void EnsureLoaded()
     {
+        if (!dirty)
+        {
+            return;
+        }
+
         lock (Gate)
         {
+            dirty = false;
             var pending = new Stack<Assembly>();
             if (Assembly.GetEntryAssembly() is { } entry)
             {

@@ -98,3 +98,8 @@ public interface IStatefulGrain : IGrainWithStringKey
 
     Task<string?> Etag();
 }
+
+public interface IDirectedGrain : IGrainWithStringKey
+{
+    Task<string> WhereAmI();
+}

@@ -1,0 +1,477 @@
+using Actors.Broker.Controller;
+using Actors.Broker.Hosting;
+using Actors.Broker.Topics;
+using Actors.Membership;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Broker.Grains;
+
+/// <summary>
+/// The cluster controller (see <see cref="IControllerGrain"/>). It keeps every topic and partition state in one
+/// persisted record written with its ETag; it polls membership and, on a change, moves leadership off dead silos
+/// (from the ISR, bumping leader epochs), removes dead replicas from ISRs, brings an offline partition back when
+/// an ISR member returns, tells returning silos what to replicate, and moves leadership back to preferred
+/// replicas (auto.leader.rebalance.enable). Every change is persisted before anyone is told of it.
+/// </summary>
+/// <remarks>Reentrant only for its read methods ([AlwaysInterleave]); changes run one turn at a time.</remarks>
+[GrainType("broker-controller")]
+public sealed partial class ControllerGrain : Grain, IControllerGrain
+{
+    private readonly IPersistentState<ControllerState> state;
+    private readonly BrokerOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly IClusterMembershipService membership;
+    private HashSet<string> lastLive = new(StringComparer.Ordinal);
+    private long lastRebalanceMs;
+
+    public ControllerGrain(
+        [PersistentState("controller")] IPersistentState<ControllerState> state,
+        IOptions<BrokerOptions> options,
+        TimeProvider time,
+        ILogger<ControllerGrain> logger,
+        IClusterMembershipService membership)
+    {
+        this.state = state;
+        this.options = options.Value;
+        this.time = time;
+        this.logger = logger;
+        this.membership = membership;
+    }
+
+    private Dictionary<string, TopicRecord> Topics => state.State.Topics;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        state.State.Topics ??= new(StringComparer.Ordinal);
+        DelayDeactivation(TimeSpan.FromDays(3650));
+        lastRebalanceMs = NowMs;
+        var period = TimeSpan.FromMilliseconds(options.ControllerMembershipPollMs);
+        RegisterGrainTimer(_ => ReconcileMembershipAsync(), TimeSpan.Zero, period);
+        return Task.CompletedTask;
+    }
+
+    private long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task<TopicDescription> CreateTopicAsync(CreateTopicRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        TopicNameValidator.Validate(request.Name);
+        if (Topics.ContainsKey(request.Name))
+        {
+            throw new BrokerException(ErrorCode.TopicAlreadyExists, $"Topic '{request.Name}' already exists.");
+        }
+
+        var collision = Topics.Keys.FirstOrDefault(t => TopicNameValidator.Collides(t, request.Name));
+        if (collision is not null)
+        {
+            throw new BrokerException(ErrorCode.InvalidTopicException,
+                $"Topic '{request.Name}' collides with existing topic '{collision}': names that differ only in '.' and '_' are not allowed together.");
+        }
+
+        var live = LiveSilos();
+        var (partitionCount, rf) = TopicConfigValidator.ValidateCreate(request, live.Count, options);
+        var record = new TopicRecord
+        {
+            Name = request.Name,
+            TopicId = Guid.NewGuid(),
+            Configs = new Dictionary<string, string>(request.Configs ?? [], StringComparer.Ordinal),
+            Partitions = Assign(request.Name, live, partitionCount, rf, 0),
+        };
+        if (request.ValidateOnly)
+        {
+            return record.Describe();
+        }
+
+        Topics[record.Name] = record;
+        await state.WriteStateAsync();
+        LogTopicCreated(logger, record.Name, partitionCount, rf);
+        await NotifyAsync(record.Partitions);
+        return record.Describe();
+    }
+
+    public async Task DeleteTopicAsync(string topic)
+    {
+        var record = Get(topic);
+        Topics.Remove(topic);
+        await state.WriteStateAsync();
+        LogTopicDeleted(logger, topic);
+        var live = LiveSilos();
+        var tasks = new List<Task>();
+        foreach (var p in record.Partitions)
+        {
+            var deleted = p.With(null, p.LeaderEpoch + 1, [], p.PartitionEpoch + 1);
+            deleted.Replicas = [];
+            tasks.Add(Safe(() => GrainFactory.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(p.TopicPartition)).BecomeLeaderAsync(deleted), p.TopicPartition));
+        }
+
+        await Task.WhenAll(tasks);
+        tasks.Clear();
+        foreach (var p in record.Partitions)
+        {
+            foreach (var r in p.Replicas.Where(live.Contains))
+            {
+                tasks.Add(Safe(() => GrainFactory.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(p.TopicPartition, r)).StopReplicaAsync(deleteLog: true), p.TopicPartition));
+            }
+        }
+
+        await Task.WhenAll(tasks);
+    }
+
+    public async Task<TopicDescription> CreatePartitionsAsync(string topic, int totalCount)
+    {
+        var record = Get(topic);
+        var current = record.Partitions.Length;
+        if (totalCount <= current)
+        {
+            throw new BrokerException(ErrorCode.InvalidPartitions,
+                $"Topic '{topic}' has {current} partitions; the new count {totalCount} must be larger (partitions are never removed).");
+        }
+
+        if (totalCount > options.MaxPartitionsPerTopic)
+        {
+            throw new BrokerException(ErrorCode.InvalidPartitions,
+                $"{totalCount} partitions for topic '{topic}' exceeds the limit of {options.MaxPartitionsPerTopic} (Broker:MaxPartitionsPerTopic).");
+        }
+
+        var live = LiveSilos();
+        var rf = record.Partitions[0].Replicas.Length;
+        if (rf > live.Count)
+        {
+            throw new BrokerException(ErrorCode.InvalidReplicationFactor,
+                $"Topic '{topic}' has replication factor {rf} but only {live.Count} silos are Active.");
+        }
+
+        var added = Assign(topic, live, totalCount - current, rf, current);
+        record.Partitions = record.Partitions.Concat(added).ToArray();
+        await state.WriteStateAsync();
+        await NotifyAsync(added);
+        return record.Describe();
+    }
+
+    public async Task<TopicDescription> AlterTopicConfigsAsync(AlterTopicConfigsRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var record = Get(request.Topic);
+        TopicConfigValidator.ValidateConfigs(request.Set);
+        foreach (var name in request.Delete)
+        {
+            if (!TopicConfigNames.All.Contains(name, StringComparer.Ordinal))
+            {
+                throw new BrokerException(ErrorCode.InvalidConfig, $"Unknown topic config name '{name}'; known names: {string.Join(", ", TopicConfigNames.All)}.");
+            }
+        }
+
+        foreach (var (k, v) in request.Set)
+        {
+            record.Configs[k] = v;
+        }
+
+        foreach (var k in request.Delete)
+        {
+            record.Configs.Remove(k);
+        }
+
+        await state.WriteStateAsync();
+        await NotifyAsync(record.Partitions);
+        return record.Describe();
+    }
+
+    public Task<TopicDescription[]> DescribeTopicsAsync(string[]? topics) =>
+        Task.FromResult(topics is null
+            ? Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => t.Describe()).ToArray()
+            : topics.Select(t => Get(t).Describe()).ToArray());
+
+    public Task<string[]> ListTopicsAsync() => Task.FromResult(Topics.Keys.Order(StringComparer.Ordinal).ToArray());
+
+    public async Task<MetadataResponse> GetMetadataAsync(MetadataRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var names = request.Topics ?? Topics.Keys.Order(StringComparer.Ordinal).ToArray();
+        var result = new List<TopicMetadata>();
+        foreach (var name in names)
+        {
+            if (Topics.TryGetValue(name, out var record))
+            {
+                result.Add(new TopicMetadata { Name = name, Description = record.Describe() });
+                continue;
+            }
+
+            if (request.AllowAutoTopicCreation && options.AutoCreateTopicsEnable)
+            {
+                try
+                {
+                    var created = await CreateTopicAsync(new CreateTopicRequest
+                    {
+                        Name = name,
+                        NumPartitions = options.NumPartitions,
+                        ReplicationFactor = (short)Math.Min(options.DefaultReplicationFactor, Math.Max(1, LiveSilos().Count)),
+                    });
+                    result.Add(new TopicMetadata { Name = name, Description = created });
+                }
+                catch (BrokerException e)
+                {
+                    result.Add(new TopicMetadata { Name = name, Error = e.Code, ErrorMessage = e.Message });
+                }
+
+                continue;
+            }
+
+            var why = request.AllowAutoTopicCreation
+                ? $"Topic '{name}' does not exist and auto.create.topics.enable is false on the cluster (Broker:AutoCreateTopicsEnable); create it first."
+                : $"Topic '{name}' does not exist.";
+            result.Add(new TopicMetadata { Name = name, Error = ErrorCode.UnknownTopicOrPartition, ErrorMessage = why });
+        }
+
+        var silos = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .OrderBy(m => m.Name, StringComparer.Ordinal)
+            .Select(m => new SiloInfo { Name = m.Name, Host = m.Address.Host, GatewayPort = m.GatewayPort, Status = m.Status.ToString() })
+            .ToArray();
+        return new MetadataResponse { Topics = result.ToArray(), Silos = silos };
+    }
+
+    public Task<PartitionState> GetPartitionStateAsync(TopicPartition partition) => Task.FromResult(Find(partition));
+
+    public async Task<PartitionState> AlterPartitionAsync(AlterPartitionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var current = Find(request.TopicPartition);
+        var next = PartitionStateMachine.AlterIsr(current, request, LiveSilos().Contains);
+        Replace(next);
+        await state.WriteStateAsync();
+        LogIsrChanged(logger, next.TopicPartition.ToString(), string.Join(',', current.Isr), string.Join(',', next.Isr), next.PartitionEpoch);
+        return next;
+    }
+
+    public async Task<ControlledShutdownResponse> ControlledShutdownAsync(string siloName)
+    {
+        // The stopping silo may still be Active or already ShuttingDown; the others must be Active to take over.
+        var live = LiveSilos();
+        var changed = new List<PartitionState>();
+        foreach (var p in AllPartitions())
+        {
+            var next = PartitionStateMachine.OnControlledShutdown(p, siloName, live.Contains);
+            if (!ReferenceEquals(next, p))
+            {
+                Replace(next);
+                changed.Add(next);
+            }
+        }
+
+        if (changed.Count > 0)
+        {
+            await state.WriteStateAsync();
+            await NotifyAsync(changed);
+        }
+
+        var remaining = AllPartitions().Where(p => string.Equals(p.Leader, siloName, StringComparison.Ordinal)).Select(p => p.TopicPartition).ToArray();
+        LogControlledShutdown(logger, siloName, changed.Count, remaining.Length);
+        return new ControlledShutdownResponse { RemainingPartitions = remaining };
+    }
+
+    public async Task<PartitionState[]> ElectPreferredLeadersAsync()
+    {
+        var live = LiveSilos();
+        var changed = new List<PartitionState>();
+        foreach (var p in AllPartitions())
+        {
+            var next = PartitionStateMachine.ElectPreferred(p, live.Contains);
+            if (!ReferenceEquals(next, p))
+            {
+                Replace(next);
+                changed.Add(next);
+            }
+        }
+
+        if (changed.Count > 0)
+        {
+            await state.WriteStateAsync();
+            await NotifyAsync(changed);
+        }
+
+        return changed.ToArray();
+    }
+
+    public async Task ReconcileMembershipAsync()
+    {
+        var live = LiveSilos();
+        var changed = new List<PartitionState>();
+        foreach (var p in AllPartitions())
+        {
+            var unclean = Topics.TryGetValue(p.Topic, out var t) && EffectiveTopicConfig.Resolve(t.Configs, options).UncleanLeaderElectionEnable;
+            var next = PartitionStateMachine.OnLivenessChanged(p, live.Contains, unclean);
+            if (!ReferenceEquals(next, p))
+            {
+                Replace(next);
+                changed.Add(next);
+                LogPartitionChanged(logger, next.ToString());
+            }
+        }
+
+        if (options.AutoLeaderRebalanceEnable && NowMs - lastRebalanceMs >= options.LeaderImbalanceCheckIntervalSeconds * 1000L)
+        {
+            lastRebalanceMs = NowMs;
+            foreach (var p in AllPartitions())
+            {
+                var next = PartitionStateMachine.ElectPreferred(p, live.Contains);
+                if (!ReferenceEquals(next, p))
+                {
+                    Replace(next);
+                    changed.RemoveAll(c => c.TopicPartition == next.TopicPartition);
+                    changed.Add(next);
+                    LogPreferredLeader(logger, next.ToString());
+                }
+            }
+        }
+
+        if (changed.Count > 0)
+        {
+            await state.WriteStateAsync();
+        }
+
+        // Silos that (re)joined learn every partition they replicate; changed partitions are announced to all.
+        var joined = live.Where(s => !lastLive.Contains(s)).ToHashSet(StringComparer.Ordinal);
+        lastLive = live;
+        var toNotify = changed.ToDictionary(p => p.TopicPartition);
+        if (joined.Count > 0)
+        {
+            foreach (var p in AllPartitions().Where(p => p.Replicas.Any(joined.Contains)))
+            {
+                toNotify.TryAdd(p.TopicPartition, p);
+            }
+        }
+
+        if (toNotify.Count > 0)
+        {
+            await NotifyAsync(toNotify.Values);
+        }
+    }
+
+    private TopicRecord Get(string topic) =>
+        Topics.TryGetValue(topic, out var record)
+            ? record
+            : throw new BrokerException(ErrorCode.UnknownTopicOrPartition, $"Topic '{topic}' does not exist.");
+
+    private PartitionState Find(TopicPartition tp)
+    {
+        var record = Get(tp.Topic);
+        if (tp.Partition < 0 || tp.Partition >= record.Partitions.Length)
+        {
+            throw new BrokerException(ErrorCode.UnknownTopicOrPartition,
+                $"Partition {tp.Partition} of topic '{tp.Topic}' does not exist; it has {record.Partitions.Length} partitions.");
+        }
+
+        return record.Partitions[tp.Partition];
+    }
+
+    private void Replace(PartitionState next) => Topics[next.Topic].Partitions[next.Partition] = next;
+
+    private IEnumerable<PartitionState> AllPartitions() => Topics.Values.SelectMany(t => t.Partitions).ToArray();
+
+    private HashSet<string> LiveSilos() => membership.CurrentSnapshot.Members.Values
+        .Where(m => m.Status == SiloStatus.Active)
+        .Select(m => m.Name)
+        .ToHashSet(StringComparer.Ordinal);
+
+    private PartitionState[] Assign(string topic, HashSet<string> live, int count, int rf, int firstPartitionId)
+    {
+        var leaders = AllPartitions().Where(p => p.Leader is not null).GroupBy(p => p.Leader!).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var start = firstPartitionId == 0
+            ? ReplicaAssigner.LeastLoadedStartIndex(live, leaders)
+            : Array.IndexOf(live.Order(StringComparer.Ordinal).ToArray(), Topics[topic].Partitions[0].Replicas[0]);
+        var shift = (Topics.Count + (int)(StableHash(topic) % 7)) % Math.Max(1, live.Count);
+        var replicas = ReplicaAssigner.Assign(live, count, rf, Math.Max(0, start), shift, firstPartitionId);
+        return replicas.Select((r, i) => new PartitionState
+        {
+            Topic = topic,
+            Partition = firstPartitionId + i,
+            Replicas = r,
+            Leader = r[0],
+            LeaderEpoch = 0,
+            Isr = r,
+            PartitionEpoch = 0,
+        }).ToArray();
+    }
+
+    private static uint StableHash(string s)
+    {
+        var h = 2166136261u;
+        foreach (var c in s)
+        {
+            h = (h ^ c) * 16777619u;
+        }
+
+        return h;
+    }
+
+    private async Task NotifyAsync(IEnumerable<PartitionState> partitions)
+    {
+        var live = LiveSilos();
+        var tasks = new List<Task>();
+        foreach (var p in partitions)
+        {
+            if (p.Leader is not null && live.Contains(p.Leader))
+            {
+                tasks.Add(Safe(() => TellLeaderAsync(p), p.TopicPartition));
+            }
+
+            foreach (var r in p.Replicas.Where(r => live.Contains(r) && !string.Equals(r, p.Leader, StringComparison.Ordinal)))
+            {
+                tasks.Add(Safe(() => GrainFactory.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(p.TopicPartition, r)).BecomeFollowerAsync(p), p.TopicPartition));
+            }
+        }
+
+        await Task.WhenAll(tasks);
+    }
+
+    private async Task TellLeaderAsync(PartitionState p)
+    {
+        var grain = GrainFactory.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(p.TopicPartition));
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            if (await grain.BecomeLeaderAsync(p))
+            {
+                return;
+            }
+
+            // The activation found was on another silo and is deactivating; the next call places it anew.
+            await Task.Delay(TimeSpan.FromMilliseconds(20 * (attempt + 1)), time);
+        }
+    }
+
+    private async Task Safe(Func<Task> call, TopicPartition tp)
+    {
+        try
+        {
+            await call();
+        }
+        catch (Exception e)
+        {
+            LogNotifyFailed(logger, tp.ToString(), e);
+        }
+    }
+
+    [LoggerMessage(EventId = 5301, Level = LogLevel.Information, Message = "Created topic {Topic} with {Partitions} partitions, replication factor {ReplicationFactor}")]
+    private static partial void LogTopicCreated(ILogger logger, string topic, int partitions, int replicationFactor);
+
+    [LoggerMessage(EventId = 5302, Level = LogLevel.Information, Message = "Deleted topic {Topic}")]
+    private static partial void LogTopicDeleted(ILogger logger, string topic);
+
+    [LoggerMessage(EventId = 5303, Level = LogLevel.Information, Message = "ISR of {Partition} changed from [{Isr}] to [{NewIsr}] (partition epoch {PartitionEpoch})")]
+    private static partial void LogIsrChanged(ILogger logger, string partition, string isr, string newIsr, int partitionEpoch);
+
+    [LoggerMessage(EventId = 5304, Level = LogLevel.Information, Message = "Membership change: {State}")]
+    private static partial void LogPartitionChanged(ILogger logger, string state);
+
+    [LoggerMessage(EventId = 5305, Level = LogLevel.Information, Message = "Preferred leader elected: {State}")]
+    private static partial void LogPreferredLeader(ILogger logger, string state);
+
+    [LoggerMessage(EventId = 5306, Level = LogLevel.Information, Message = "Controlled shutdown of {Silo}: {Moved} partitions changed, {Remaining} still led")]
+    private static partial void LogControlledShutdown(ILogger logger, string silo, int moved, int remaining);
+
+    [LoggerMessage(EventId = 5307, Level = LogLevel.Warning, Message = "Could not tell the replicas of {Partition} of a change")]
+    private static partial void LogNotifyFailed(ILogger logger, string partition, Exception exception);
+}

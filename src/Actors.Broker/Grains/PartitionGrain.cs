@@ -1,0 +1,145 @@
+using Actors.Broker.Hosting;
+using Actors.Broker.Logs;
+using Actors.Broker.Replication;
+using Actors.Broker.Topics;
+using Actors.Membership;
+using Actors.Placement;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Broker.Grains;
+
+/// <summary>
+/// The leader of one partition (see <see cref="IPartitionGrain"/>), placed on the leader's silo. It takes the
+/// silo's <see cref="LocalPartition"/> from the <see cref="LogManager"/> and serves through a
+/// <see cref="PartitionLeader"/>; an activation that finds itself on another silo than the leader answers
+/// NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE while the partition is offline) and deactivates.
+/// </summary>
+/// <remarks>Reentrant: long-poll fetches and acks=all waits interleave with produces; the
+/// <see cref="PartitionLeader"/> is thread-safe.</remarks>
+[Reentrant]
+[GrainType("broker-partition")]
+[DirectedPlacement(typeof(PartitionLeaderPlacementDirector))]
+public sealed class PartitionGrain : Grain, IPartitionGrain
+{
+    private readonly LogManager logs;
+    private readonly BrokerOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly string localSilo;
+    private readonly TopicPartition tp;
+    private PartitionLeader? leader;
+    private PartitionState? lastState;
+    private IGrainTimer? isrTimer;
+
+    public PartitionGrain(LogManager logs, IOptions<BrokerOptions> options, TimeProvider time, ILogger<PartitionGrain> logger, ILocalSiloDetails silo)
+    {
+        this.logs = logs;
+        this.options = options.Value;
+        this.time = time;
+        this.logger = logger;
+        localSilo = silo.Name;
+        tp = BrokerGrainKeys.ParsePartition(this.GetPrimaryKeyString());
+    }
+
+    private IControllerGrain Controller => GrainFactory.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await LeadAsync(await Controller.GetPartitionStateAsync(tp));
+        }
+        catch (BrokerException e) when (e.Code == ErrorCode.UnknownTopicOrPartition)
+        {
+            lastState = null;
+        }
+
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(options.ReplicaLagTimeMaxMs / 4, 50, 5_000));
+        isrTimer = RegisterGrainTimer(_ => leader?.MaybeShrinkIsrAsync() ?? Task.CompletedTask, period, period);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        isrTimer?.Dispose();
+        leader?.Resign();
+        leader = null;
+        return Task.CompletedTask;
+    }
+
+    public Task<ProduceResponse> ProduceAsync(ProduceRequest request) =>
+        leader is { IsActive: true } l ? l.ProduceAsync(request) : Task.FromResult(new ProduceResponse { Error = NotLeaderCode(), ErrorMessage = NotLeaderMessage() });
+
+    public Task<FetchResponse> FetchAsync(FetchRequest request) =>
+        leader is { IsActive: true } l ? l.FetchAsync(request) : Task.FromResult(new FetchResponse { Error = NotLeaderCode(), ErrorMessage = NotLeaderMessage() });
+
+    public Task<ReplicaFetchResponse> ReplicaFetchAsync(ReplicaFetchRequest request) =>
+        leader is { IsActive: true } l ? l.ReplicaFetchAsync(request) : Task.FromResult(new ReplicaFetchResponse { Error = NotLeaderCode(), ErrorMessage = NotLeaderMessage() });
+
+    public Task<OffsetForLeaderEpochResponse> OffsetForLeaderEpochAsync(int currentLeaderEpoch, int leaderEpoch) =>
+        Task.FromResult(leader is { IsActive: true } l ? l.OffsetForLeaderEpoch(currentLeaderEpoch, leaderEpoch) : new OffsetForLeaderEpochResponse { Error = NotLeaderCode() });
+
+    public Task<ListOffsetsResponse> ListOffsetsAsync(ListOffsetsRequest request) =>
+        Task.FromResult(leader is { IsActive: true } l ? l.ListOffsets(request) : new ListOffsetsResponse { Error = NotLeaderCode() });
+
+    public Task<PartitionStatus> GetStatusAsync() =>
+        Task.FromResult(leader?.GetStatus() ?? new PartitionStatus { Error = NotLeaderCode(), State = lastState });
+
+    public async Task<bool> BecomeLeaderAsync(PartitionState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (lastState is not null && state.PartitionEpoch < lastState.PartitionEpoch && state.LeaderEpoch <= lastState.LeaderEpoch)
+        {
+            return string.Equals(lastState.Leader, localSilo, StringComparison.Ordinal);
+        }
+
+        return await LeadAsync(state);
+    }
+
+    private async Task<bool> LeadAsync(PartitionState state)
+    {
+        lastState = state;
+        if (!string.Equals(state.Leader, localSilo, StringComparison.Ordinal))
+        {
+            leader?.Resign();
+            leader = null;
+            DeactivateOnIdle();
+            return false;
+        }
+
+        var config = await TopicConfigAsync();
+        if (leader is not null && leader.IsActive && leader.LeaderEpoch == state.LeaderEpoch)
+        {
+            leader.UpdateState(state, config);
+            return true;
+        }
+
+        leader?.Resign();
+        var local = logs.GetOrCreate(tp, config);
+        leader = new PartitionLeader(local, state, localSilo, config, options.ReplicaLagTimeMaxMs, time,
+            request => Controller.AlterPartitionAsync(request), logger);
+        DelayDeactivation(TimeSpan.FromDays(3650));
+        return true;
+    }
+
+    private async Task<EffectiveTopicConfig> TopicConfigAsync()
+    {
+        var description = (await Controller.DescribeTopicsAsync([tp.Topic]))[0];
+        return EffectiveTopicConfig.Resolve(description.Configs, options);
+    }
+
+    private ErrorCode NotLeaderCode() => lastState switch
+    {
+        null => ErrorCode.UnknownTopicOrPartition,
+        { Replicas.Length: 0 } => ErrorCode.UnknownTopicOrPartition,
+        { Leader: null } => ErrorCode.LeaderNotAvailable,
+        _ => ErrorCode.NotLeaderOrFollower,
+    };
+
+    private string NotLeaderMessage() => lastState switch
+    {
+        null or { Replicas.Length: 0 } => $"{tp} does not exist.",
+        { Leader: null } => $"{tp} has no leader: no in-sync replica is alive (leader epoch {lastState.LeaderEpoch}).",
+        _ => $"Silo '{localSilo}' does not lead {tp}; the leader is '{lastState.Leader}' (leader epoch {lastState.LeaderEpoch}).",
+    };
+}

@@ -1,0 +1,90 @@
+using Actors.Broker.Tests.Support;
+
+namespace Actors.Broker.Tests.Cluster;
+
+public class FailoverTests
+{
+    private static async Task<PartitionState> LeaderStateAsync(BrokerCluster c, string topic, int p) =>
+        await c.Controller.GetPartitionStateAsync(new TopicPartition(topic, p));
+
+    [Fact]
+    public async Task Acks_semantics_and_not_enough_replicas_on_a_cluster()
+    {
+        await using var c = await BrokerCluster.StartAsync(configure: o => o.ReplicaLagTimeMaxMs = 1_000);
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "acks", NumPartitions = 1, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "3" } });
+        Assert.Equal(ErrorCode.None, (await c.ProduceAsync("acks", 0, Batches.Values(0, 1), acks: -1)).Error);
+        Assert.Equal(ErrorCode.None, (await c.ProduceAsync("acks", 0, Batches.Values(1, 1), acks: 1)).Error);
+        Assert.Equal(ErrorCode.None, (await c.ProduceAsync("acks", 0, Batches.Values(2, 1), acks: 0)).Error);
+
+        // A follower dies: it leaves the ISR and acks=all with min.insync.replicas=3 is refused before the append.
+        var state = await LeaderStateAsync(c, "acks", 0);
+        var follower = state.Replicas.First(r => r != state.Leader);
+        await c.Cluster.KillSiloAsync(c.SiloNamed(follower));
+        await Wait.UntilAsync(() => LeaderStateAsync(c, "acks", 0).GetAwaiter().GetResult().Isr.Length == 2,
+            "the dead follower to leave the ISR", () => LeaderStateAsync(c, "acks", 0).GetAwaiter().GetResult().ToString());
+        var refused = await c.Partition("acks", 0).ProduceAsync(new ProduceRequest { Records = Batches.Values(3, 1), Acks = -1 });
+        Assert.Equal(ErrorCode.NotEnoughReplicas, refused.Error);
+        Assert.True(refused.Error.IsRetriable());
+        Assert.Equal(ErrorCode.None, (await c.ProduceAsync("acks", 0, Batches.Values(3, 1), acks: 1)).Error);
+        var got = await c.ConsumeAsync("acks", 0, 0, 4);
+        Assert.Equal(new[] { "v0", "v1", "v2", "v3" }, got.Select(g => g.Value));
+    }
+
+    [Fact]
+    public async Task Leader_kill_during_idempotent_acks_all_produce_loses_and_duplicates_nothing()
+    {
+        var seed = 5150;
+        Console.WriteLine($"seed={seed}");
+        var rng = new Random(seed);
+        await using var c = await BrokerCluster.StartAsync(silos: 3, configure: o => o.ReplicaLagTimeMaxMs = 2_000);
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "pay", NumPartitions = 1, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" } });
+        var pid = await c.Client.GetGrain<IProducerIdGrain>(BrokerGrainKeys.ProducerIds).InitProducerIdAsync(new InitProducerIdRequest());
+        Assert.Equal(ErrorCode.None, pid.Error);
+
+        var acknowledged = new List<string>();
+        var sequence = 0;
+        var next = 0;
+        const int rounds = 10;
+        for (var round = 0; round < rounds; round++)
+        {
+            // Kill the leader at a random moment of a continuous acks=all produce (retries reuse the batch and its sequence).
+            var end = next + 30;
+            var killAt = next + rng.Next(1, 25);
+            Task? kill = null;
+            string? killed = null;
+            while (next < end)
+            {
+                if (kill is null && next >= killAt)
+                {
+                    killed = (await LeaderStateAsync(c, "pay", 0)).Leader!;
+                    kill = c.Cluster.KillSiloAsync(c.SiloNamed(killed));
+                }
+
+                var count = rng.Next(1, 4);
+                var batch = Batches.Values(next, count, pid.ProducerId, pid.ProducerEpoch, sequence);
+                var r = await c.ProduceAsync("pay", 0, batch, acks: -1);
+                Assert.Equal(ErrorCode.None, r.Error);
+                for (var i = 0; i < count; i++)
+                {
+                    acknowledged.Add($"v{next + i}");
+                }
+
+                next += count;
+                sequence += count;
+            }
+
+            Assert.NotNull(kill);
+            await kill!;
+            var dead = c.Cluster.AllSilos.Last(s => s.Name == killed);
+            await c.Cluster.RestartSiloAsync(dead);
+            await Wait.UntilAsync(() => LeaderStateAsync(c, "pay", 0).GetAwaiter().GetResult().Isr.Length == 3,
+                $"round {round}: {killed} to return to the ISR", () => LeaderStateAsync(c, "pay", 0).GetAwaiter().GetResult().ToString(), 30_000);
+        }
+
+        var all = await c.ConsumeAsync("pay", 0, 0, acknowledged.Count);
+        Assert.Equal(acknowledged, all.Select(r => r.Value));
+        Assert.Equal(Enumerable.Range(0, all.Count).Select(i => (long)i), all.Select(r => r.Offset));
+        var final = await LeaderStateAsync(c, "pay", 0);
+        Assert.True(final.LeaderEpoch >= rounds, $"expected at least {rounds} leader changes: {final}");
+    }
+}

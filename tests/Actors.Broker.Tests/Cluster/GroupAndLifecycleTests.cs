@@ -1,0 +1,169 @@
+using Actors.Broker.Tests.Support;
+
+namespace Actors.Broker.Tests.Cluster;
+
+public class GroupAndLifecycleTests
+{
+    private sealed class Member(IConsumerGroupGrain group, string name)
+    {
+        public string Id { get; private set; } = string.Empty;
+
+        public int Epoch { get; private set; }
+
+        public HashSet<TopicPartition> Owned { get; } = [];
+
+        public async Task BeatAsync(bool join = false)
+        {
+            var r = await group.HeartbeatAsync(new GroupHeartbeatRequest
+            {
+                MemberId = Id,
+                MemberEpoch = join ? 0 : Epoch,
+                SubscribedTopicNames = join ? ["events"] : null,
+                OwnedPartitions = join ? null : Owned.ToArray(),
+                ServerAssignor = "sticky",
+                ClientId = name,
+            });
+            Assert.Equal(ErrorCode.None, r.Error);
+            Id = r.MemberId;
+            Epoch = r.MemberEpoch;
+            Owned.Clear();
+            Owned.UnionWith(r.Assignment);
+        }
+
+        public Task LeaveAsync() => group.HeartbeatAsync(new GroupHeartbeatRequest { MemberId = Id, MemberEpoch = -1 });
+    }
+
+    private static async Task SettleAsync(IConsumerGroupGrain group, IReadOnlyList<Member> members)
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            foreach (var m in members)
+            {
+                await m.BeatAsync();
+            }
+
+            if ((await group.DescribeAsync()).State == ConsumerGroupState.Stable)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail($"group did not settle: {(await group.DescribeAsync()).State}");
+    }
+
+    [Fact]
+    public async Task Consumer_group_balances_moves_only_a_leavers_partitions_and_keeps_commits_across_restarts()
+    {
+        await using var c = await BrokerCluster.StartAsync();
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "events", NumPartitions = 6, ReplicationFactor = 2 });
+        for (var p = 0; p < 6; p++)
+        {
+            Assert.Equal(ErrorCode.None, (await c.ProduceAsync("events", p, Batches.Values(0, 10))).Error);
+        }
+
+        var group = c.Client.GetGrain<IConsumerGroupGrain>("billing");
+        var members = new[] { new Member(group, "a"), new Member(group, "b"), new Member(group, "c") };
+        foreach (var m in members)
+        {
+            await m.BeatAsync(join: true);
+        }
+
+        await SettleAsync(group, members);
+        Assert.All(members, m => Assert.Equal(2, m.Owned.Count));
+        Assert.Equal(6, members.SelectMany(m => m.Owned).Distinct().Count());
+
+        // Reset is refused while members are active.
+        var refused = await Assert.ThrowsAsync<BrokerException>(() => group.ResetOffsetsAsync(new ResetOffsetsRequest { Mode = OffsetResetMode.ToEarliest, Topics = ["events"], Execute = true }));
+        Assert.Equal(ErrorCode.NonEmptyGroup, refused.Code);
+
+        // Members commit what they consumed.
+        foreach (var m in members)
+        {
+            var commit = await group.CommitOffsetsAsync(new OffsetCommitRequest
+            {
+                MemberId = m.Id,
+                MemberEpoch = m.Epoch,
+                Offsets = m.Owned.Select(tp => new TopicPartitionOffset(tp, 7, -1, null)).ToArray(),
+            });
+            Assert.Equal(ErrorCode.None, commit.Error);
+        }
+
+        var stale = await group.CommitOffsetsAsync(new OffsetCommitRequest { MemberId = members[0].Id, MemberEpoch = members[0].Epoch - 1, Offsets = [] });
+        Assert.Equal(ErrorCode.StaleMemberEpoch, stale.Error);
+
+        var before = members.ToDictionary(m => m.Id, m => m.Owned.ToHashSet());
+        await members[2].LeaveAsync();
+        await SettleAsync(group, members[..2]);
+        foreach (var m in members[..2])
+        {
+            Assert.True(before[m.Id].IsSubsetOf(m.Owned), "a member that stayed lost a partition");
+        }
+
+        var described = await group.DescribeAsync();
+        Assert.Equal(6, described.Offsets.Length);
+        Assert.All(described.Offsets, o => Assert.Equal(7, o.CommittedOffset));
+        Assert.All(described.Offsets, o => Assert.Equal(10, o.LogEndOffset));
+        Assert.All(described.Offsets, o => Assert.Equal(3, o.Lag));
+
+        // Every member leaves, every silo restarts: the commits are still there.
+        foreach (var m in members[..2])
+        {
+            await m.LeaveAsync();
+        }
+
+        foreach (var silo in c.Cluster.Silos.ToArray())
+        {
+            await c.Cluster.RestartSiloAsync(silo);
+        }
+
+        var offsets = await group.FetchOffsetsAsync(null);
+        Assert.Equal(6, offsets.Length);
+        Assert.All(offsets, o => Assert.Equal(7, o.Offset));
+
+        // Empty now: a dry run plans, an execute applies.
+        var plan = await group.ResetOffsetsAsync(new ResetOffsetsRequest { Mode = OffsetResetMode.ShiftBy, Value = -5, Topics = ["events"] });
+        Assert.All(plan, e => Assert.Equal(2, e.NewOffset));
+        Assert.All(await group.FetchOffsetsAsync(null), o => Assert.Equal(7, o.Offset));
+        await group.ResetOffsetsAsync(new ResetOffsetsRequest { Mode = OffsetResetMode.ToEarliest, Partitions = [new TopicPartition("events", 0)], Execute = true });
+        var after = await group.FetchOffsetsAsync([new TopicPartition("events", 0), new TopicPartition("events", 1)]);
+        Assert.Equal(0, after[0].Offset);
+        Assert.Equal(7, after[1].Offset);
+        Assert.Contains("billing", await c.Client.GetGrain<IGroupDirectoryGrain>(BrokerGrainKeys.GroupDirectory).ListAsync());
+        await group.DeleteAsync();
+        Assert.DoesNotContain("billing", await c.Client.GetGrain<IGroupDirectoryGrain>(BrokerGrainKeys.GroupDirectory).ListAsync());
+    }
+
+    [Fact]
+    public async Task Controlled_shutdown_loses_no_produce_and_the_preferred_leader_returns_after_restart()
+    {
+        await using var c = await BrokerCluster.StartAsync(configure: o => o.ReplicaLagTimeMaxMs = 2_000);
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "cs", NumPartitions = 1, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" } });
+        var tp = new TopicPartition("cs", 0);
+        var preferred = (await c.Controller.GetPartitionStateAsync(tp)).Leader!;
+        var acknowledged = new List<string>();
+        var producing = Task.Run(async () =>
+        {
+            for (var i = 0; i < 150; i++)
+            {
+                var r = await c.ProduceAsync("cs", 0, Batches.Values(i, 1), acks: -1);
+                Assert.Equal(ErrorCode.None, r.Error);
+                acknowledged.Add($"v{i}");
+            }
+        });
+        await Wait.UntilAsync(() => acknowledged.Count >= 30, "30 records acknowledged", () => acknowledged.Count.ToString());
+        var handle = c.SiloNamed(preferred);
+        await c.Cluster.StopSiloAsync(handle);
+        var moved = await c.Controller.GetPartitionStateAsync(tp);
+        Assert.NotEqual(preferred, moved.Leader);
+        await producing;
+
+        var all = await c.ConsumeAsync("cs", 0, 0, 150);
+        Assert.Equal(acknowledged, all.Select(r => r.Value));
+
+        await c.Cluster.RestartSiloAsync(handle);
+        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Leader == preferred,
+            $"leadership to return to the preferred replica {preferred}", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString(), 30_000);
+        Assert.Equal(ErrorCode.None, (await c.ProduceAsync("cs", 0, Batches.Values(150, 1))).Error);
+        Assert.Equal(151, (await c.ConsumeAsync("cs", 0, 0, 151)).Count);
+    }
+}
