@@ -64,6 +64,14 @@ internal static class MembershipTestSupport
         return builder.Build();
     }
 
+    /// <summary>A cluster whose silos and client share one in-memory membership table, with memory grain storage.</summary>
+    public static TestCluster InMemoryCluster(InMemoryMembershipTable table, int silos = 3) =>
+        new TestClusterBuilder(silos)
+            .AddConfiguration("Actors:Messaging:ResponseTimeout", "00:00:05")
+            .ConfigureSilo(silo => silo.UseInMemoryClustering(table).ConfigureMembership(Fast).AddMemoryGrainStorage())
+            .ConfigureClient(client => client.UseInMemoryClustering(table).ConfigureMembership(Fast))
+            .Build();
+
     public static void Fast(ClusterMembershipOptions o)
     {
         o.ProbePeriod = FastOptions.ProbePeriod;
