@@ -155,24 +155,31 @@ internal sealed partial class Connection
         return true;
     }
 
+    /// <summary>Frames at least this large that straddle pipe segments are copied once into an array the
+    /// call owns, and <see cref="ReadOnlyMemory{T}"/> payloads are read as slices of it (one copy in all).</summary>
+    private const int OwnedFrameBytesMin = 4096;
+
     private void ProcessFrame(ReadOnlySequence<byte> frame)
     {
         byte[]? rented = null;
-        ReadOnlySpan<byte> span;
+        ActorReader reader;
         if (frame.IsSingleSegment)
         {
-            span = frame.FirstSpan;
+            reader = new ActorReader(frame.FirstSpan);
+        }
+        else if (frame.Length >= OwnedFrameBytesMin)
+        {
+            reader = new ActorReader(frame.ToArray(), payloadsMayAlias: true);
         }
         else
         {
             rented = ArrayPool<byte>.Shared.Rent((int)frame.Length);
             frame.CopyTo(rented);
-            span = rented.AsSpan(0, (int)frame.Length);
+            reader = new ActorReader(rented.AsSpan(0, (int)frame.Length));
         }
 
         try
         {
-            var reader = new ActorReader(span);
             var header = MessageHeader.Read(ref reader);
             Dispatch(in header, ref reader);
         }
