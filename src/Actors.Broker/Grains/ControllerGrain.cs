@@ -26,6 +26,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private readonly IClusterMembershipService membership;
     private HashSet<string> lastLive = new(StringComparer.Ordinal);
     private long lastRebalanceMs;
+    private long lastResyncMs;
 
     public ControllerGrain(
         [PersistentState("controller")] IPersistentState<ControllerState> state,
@@ -336,9 +337,15 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         var joined = live.Where(s => !lastLive.Contains(s)).ToHashSet(StringComparer.Ordinal);
         lastLive = live;
         var toNotify = changed.ToDictionary(p => p.TopicPartition);
-        if (joined.Count > 0)
+        var resync = NowMs - lastResyncMs >= options.ControllerResyncMs;
+        if (resync)
         {
-            foreach (var p in AllPartitions().Where(p => p.Replicas.Any(joined.Contains)))
+            lastResyncMs = NowMs;
+        }
+
+        if (joined.Count > 0 || resync)
+        {
+            foreach (var p in AllPartitions().Where(p => resync || p.Replicas.Any(joined.Contains)))
             {
                 toNotify.TryAdd(p.TopicPartition, p);
             }

@@ -2,6 +2,7 @@ using Actors.Broker.Tests.Support;
 
 namespace Actors.Broker.Tests.Cluster;
 
+[Collection(BrokerClusterCollection.Name)]
 public class FailoverTests
 {
     private static async Task<PartitionState> LeaderStateAsync(BrokerCluster c, string topic, int p) =>
