@@ -44,10 +44,13 @@ silo_dll="silo/Actors.Silo/bin/Release/net10.0/Actors.Silo.dll"
 pid_of() { [[ -f "$dir/silo$1.pid" ]] && cat "$dir/silo$1.pid" || true; }
 alive() { local pid; pid="$(pid_of "$1")"; [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; }
 
+started_count() { grep -c "Silo silo$1 started at" "$dir/silo$1.log" 2>/dev/null || true; }
+
 start_silo() {
   local n="$1"
   if alive "$n"; then echo "silo$n is already running (pid $(pid_of "$n"))"; return; fi
   mkdir -p "$dir/silo$n"
+  started_count "$n" > "$dir/silo$n.starts"
   Actors__Silo__Name="silo$n" \
   Actors__Silo__SiloPort="$((silo_port + n - 1))" \
   Actors__Silo__GatewayPort="$((gateway_port + n - 1))" \
@@ -58,11 +61,13 @@ start_silo() {
   echo $! > "$dir/silo$n.pid"
 }
 
+# Waits until the silo logs that it started: it listens and is Active in the membership table.
 wait_listening() {
-  local n="$1" port="$((gateway_port + $1 - 1))" deadline=$((SECONDS + 60))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+  local n="$1" port="$((gateway_port + $1 - 1))" deadline=$((SECONDS + 60)) before
+  before="$(cat "$dir/silo$n.starts" 2>/dev/null || echo 0)"
+  until (( $(started_count "$n") > before )); do
     if ! alive "$n"; then echo "silo$n exited; see $dir/silo$n.log:" >&2; tail -20 "$dir/silo$n.log" >&2; exit 1; fi
-    if (( SECONDS > deadline )); then echo "silo$n did not open gateway port $port within 60 s; see $dir/silo$n.log" >&2; exit 1; fi
+    if (( SECONDS > deadline )); then echo "silo$n did not become Active within 60 s; see $dir/silo$n.log" >&2; exit 1; fi
     sleep 0.2
   done
   echo "silo$n up: pid $(pid_of "$n"), silo port $((silo_port + n - 1)), gateway port $port"
@@ -90,7 +95,13 @@ case "$command" in
     echo "stopped"
     ;;
   kill)
-    if alive "$target"; then kill -KILL "$(pid_of "$target")"; echo "silo$target killed (SIGKILL)"; else echo "silo$target is not running"; fi
+    if alive "$target"; then
+      kill -KILL "$(pid_of "$target")"
+      while alive "$target"; do sleep 0.05; done
+      echo "silo$target killed (SIGKILL); the others declare it Dead within seconds"
+    else
+      echo "silo$target is not running"
+    fi
     ;;
   restart)
     start_silo "$target"; wait_listening "$target"

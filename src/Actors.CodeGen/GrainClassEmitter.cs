@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Text;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Actors.CodeGen;
 
@@ -55,9 +56,10 @@ internal static class GrainClassEmitter
         }
 
         var args = new List<string>();
+        var usesKeyed = false;
         foreach (var p in constructor.Parameters)
         {
-            args.Add(ArgumentFor(p, type));
+            args.Add(ArgumentFor(p, ref usesKeyed));
         }
 
         var grainType = type.Attribute("GrainTypeAttribute")?.ConstructorArguments.FirstOrDefault().Value as string
@@ -92,6 +94,15 @@ internal static class GrainClassEmitter
         sb.AppendLine();
         sb.AppendLine("        private static T Optional<T>(global::System.IServiceProvider services, T fallback) =>");
         sb.AppendLine("            services.GetService(typeof(T)) is T service ? service : fallback;");
+        if (usesKeyed)
+        {
+            sb.AppendLine();
+            sb.AppendLine("        private static T Keyed<T>(global::System.IServiceProvider services, object key, string parameter)");
+            sb.AppendLine("        {");
+            sb.AppendLine("            if (services is global::Microsoft.Extensions.DependencyInjection.IKeyedServiceProvider keyed && keyed.GetKeyedService(typeof(T), key) is T service) return service;");
+            sb.AppendLine($"            throw new global::System.InvalidOperationException(\"Grain class '{type.Name}' needs a service of type '\" + typeof(T) + \"' with key '\" + key + \"' for its constructor parameter '\" + parameter + \"'; register it in the silo's services.\");");
+            sb.AppendLine("        }");
+        }
         sb.AppendLine("    }");
         sb.AppendLine("}");
         return Done($"{flat}.Factory.g.cs", sb.ToString(), diagnostics);
@@ -106,7 +117,7 @@ internal static class GrainClassEmitter
         return name.ToLowerInvariant();
     }
 
-    private static string ArgumentFor(IParameterSymbol p, INamedTypeSymbol grain)
+    private static string ArgumentFor(IParameterSymbol p, ref bool usesKeyed)
     {
         var typeText = p.Type.ToDisplayString(Symbols.QualifiedPlain);
         var state = p.Attribute("PersistentStateAttribute");
@@ -116,6 +127,15 @@ internal static class GrainClassEmitter
             var storage = state.ConstructorArguments.Length > 1 ? state.ConstructorArguments[1].Value as string : null;
             var stateArg = stateType.TypeArguments[0].ToDisplayString(Symbols.QualifiedPlain);
             return $"context.GetPersistentState<{stateArg}>({Symbols.Literal(stateName ?? p.Name)}, {(storage is null ? "null" : Symbols.Literal(storage))})";
+        }
+
+        var keyed = p.GetAttributes().FirstOrDefault(a =>
+            a.AttributeClass is { Name: "FromKeyedServicesAttribute" } c
+            && c.ContainingNamespace?.ToDisplayString() == "Microsoft.Extensions.DependencyInjection");
+        if (keyed is not null && keyed.ConstructorArguments.Length == 1)
+        {
+            usesKeyed = true;
+            return $"Keyed<{typeText}>(services, {keyed.ConstructorArguments[0].ToCSharpString()}, {Symbols.Literal(p.Name)})";
         }
 
         switch (typeText)

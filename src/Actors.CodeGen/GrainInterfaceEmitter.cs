@@ -119,7 +119,7 @@ internal static class GrainInterfaceEmitter
         if (method.IsGenericMethod)
         {
             diagnostics?.Add(DiagnosticInfo.Create(Diagnostics.GenericMethod, method, display));
-            valid = false;
+            return null;
         }
 
         var returnType = method.ReturnType as INamedTypeSymbol;

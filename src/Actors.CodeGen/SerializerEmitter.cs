@@ -29,15 +29,35 @@ internal static class SerializerEmitter
 {
     public const string BaseFieldId = "4294967295u";
 
+    private enum Access
+    {
+        None,
+        Direct,
+        FieldAccessor,
+        MethodAccessor,
+    }
+
     private sealed class Member
     {
         public ISymbol Symbol = null!;
         public ITypeSymbol Type = null!;
         public uint Id;
         public int Level;
-        public bool Settable;
-        public bool InitOnly;
         public IParameterSymbol? ConstructorParameter;
+
+        /// <summary>How the value is read from an instance.</summary>
+        public Access Get;
+
+        /// <summary>How the value is stored after construction (when not a constructor argument).</summary>
+        public Access Set;
+
+        /// <summary>The member is 'required': it must be set in the object initializer.</summary>
+        public bool Required;
+
+        /// <summary>The field (possibly a property's backing field) behind <see cref="Access.FieldAccessor"/>.</summary>
+        public IFieldSymbol? Field;
+
+        public bool Conditional => ConstructorParameter is null && !(Required && Set == Access.Direct);
 
         public string Local => $"m{Level}_{Id}";
 
@@ -115,11 +135,11 @@ internal static class SerializerEmitter
             }
         }
 
-        foreach (var m in members.Where(m => m.ConstructorParameter is null && !m.Settable))
+        foreach (var m in members.Where(m => m.ConstructorParameter is null && m.Set == Access.None))
         {
             diagnostics.Add(DiagnosticInfo.Create(
                 Diagnostics.UnsettableMember, m.Symbol, name, m.Symbol.Name,
-                $"it is read-only and no constructor parameter is named '{m.Symbol.Name}'; add a setter or init accessor, or a constructor parameter"));
+                $"it is a computed read-only property and no constructor parameter is named '{m.Symbol.Name}'; add a setter or init accessor, or a constructor parameter"));
         }
 
         if (diagnostics.Count > 0)
@@ -150,7 +170,7 @@ internal static class SerializerEmitter
         {
             var initial = m.ConstructorParameter is { HasExplicitDefaultValue: true } p ? Symbols.DefaultValue(p) : "default!";
             sb.AppendLine($"            {m.Type.ToDisplayString(Symbols.Qualified)} {m.Local} = {initial};");
-            if (m.ConstructorParameter is null && !m.InitOnly)
+            if (m.Conditional)
             {
                 sb.AppendLine($"            bool {m.Has} = false;");
             }
@@ -163,7 +183,7 @@ internal static class SerializerEmitter
             var member = members.FirstOrDefault(m => m.ConstructorParameter is not null && SymbolEqualityComparer.Default.Equals(m.ConstructorParameter, p));
             return member is null ? Symbols.DefaultValue(p) : member.Local;
         });
-        var inits = members.Where(m => m.ConstructorParameter is null && m.InitOnly).Select(m => $"{Symbols.Escape(m.Symbol.Name)} = {m.Local}").ToList();
+        var inits = members.Where(m => m.ConstructorParameter is null && !m.Conditional).Select(m => $"{Symbols.Escape(m.Symbol.Name)} = {m.Local}").ToList();
         var creation = type.TypeKind == TypeKind.Struct && constructor.Parameters.Length == 0 && constructor.IsImplicitlyDeclared
             ? $"new {typeText}()"
             : $"new {typeText}({string.Join(", ", args)})";
@@ -173,13 +193,21 @@ internal static class SerializerEmitter
         }
 
         sb.AppendLine($"            var result = {creation};");
-        foreach (var m in members.Where(m => m.ConstructorParameter is null && !m.InitOnly))
+        var byRef = type.TypeKind == TypeKind.Struct ? "ref " : string.Empty;
+        foreach (var m in members.Where(m => m.Conditional))
         {
-            sb.AppendLine($"            if ({m.Has}) result.{Symbols.Escape(m.Symbol.Name)} = {m.Local};");
+            var store = m.Set switch
+            {
+                Access.Direct => $"result.{Symbols.Escape(m.Symbol.Name)} = {m.Local};",
+                Access.FieldAccessor => $"FieldOf_{m.Local}({byRef}result) = {m.Local};",
+                _ => $"Set_{m.Local}({byRef}result, {m.Local});",
+            };
+            sb.AppendLine($"            if ({m.Has}) {store}");
         }
 
         sb.AppendLine("            return result;");
         sb.AppendLine("        }");
+        EmitAccessors(sb, type, members);
         sb.AppendLine("    }");
 
         registrations.Add($"{Symbols.Ser}.Codec<{typeText}>.Register({flat}_Codec.Instance);");
@@ -241,34 +269,90 @@ internal static class SerializerEmitter
             }
 
             var member = new Member { Symbol = symbol, Type = memberType, Id = id, Level = index };
+            if (!Symbols.IsAccessibleFromAssembly(memberType))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsettableMember, symbol, typeName, symbol.Name, "its type is not accessible to generated code; make the type public or internal"));
+                continue;
+            }
+
             if (symbol is IFieldSymbol field)
             {
-                if (!compilation.IsSymbolAccessibleWithin(field, compilation.Assembly))
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsettableMember, symbol, typeName, symbol.Name, "it is not accessible to generated code; make it public or internal"));
-                    continue;
-                }
-
-                member.Settable = !field.IsReadOnly;
+                var accessible = compilation.IsSymbolAccessibleWithin(field, compilation.Assembly);
+                member.Field = field;
+                member.Get = accessible ? Access.Direct : Access.FieldAccessor;
+                member.Set = accessible && !field.IsReadOnly ? Access.Direct : Access.FieldAccessor;
+                member.Required = field.IsRequired;
             }
             else
             {
                 var property = (IPropertySymbol)symbol;
-                if (property.GetMethod is null || !compilation.IsSymbolAccessibleWithin(property.GetMethod, compilation.Assembly))
+                var backing = level.GetMembers().OfType<IFieldSymbol>()
+                    .FirstOrDefault(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property));
+                member.Field = backing;
+                member.Required = property.IsRequired;
+                if (property.GetMethod is { } getter)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsettableMember, symbol, typeName, symbol.Name, "its getter is not accessible to generated code; make it public or internal"));
+                    member.Get = compilation.IsSymbolAccessibleWithin(getter, compilation.Assembly) ? Access.Direct : Access.MethodAccessor;
+                }
+                else if (backing is not null)
+                {
+                    member.Get = Access.FieldAccessor;
+                }
+                else
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsettableMember, symbol, typeName, symbol.Name, "it has no getter"));
                     continue;
                 }
 
-                if (property.SetMethod is { } setter && compilation.IsSymbolAccessibleWithin(setter, compilation.Assembly))
+                if (property.SetMethod is { } setter)
                 {
-                    member.Settable = true;
-                    member.InitOnly = setter.IsInitOnly;
+                    // Init-only setters are called through an accessor after construction, so a missing
+                    // field keeps the member's initializer value ('required' members use the object initializer).
+                    member.Set = compilation.IsSymbolAccessibleWithin(setter, compilation.Assembly) && (!setter.IsInitOnly || property.IsRequired)
+                        ? Access.Direct
+                        : Access.MethodAccessor;
+                }
+                else
+                {
+                    member.Set = backing is not null ? Access.FieldAccessor : Access.None;
                 }
             }
 
             byId[id] = member;
             members.Add(member);
+        }
+    }
+
+    /// <summary>UnsafeAccessor methods for members generated code cannot name directly (private,
+    /// read-only or init-only): no reflection, checked by the runtime when first called.</summary>
+    private static void EmitAccessors(StringBuilder sb, INamedTypeSymbol type, List<Member> members)
+    {
+        const string Attr = "global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.";
+        foreach (var m in members)
+        {
+            var owner = m.Symbol.ContainingType;
+            var target = (owner.TypeKind == TypeKind.Struct ? "ref " : string.Empty) + owner.ToDisplayString(Symbols.QualifiedPlain) + " target";
+            var memberType = m.Type.ToDisplayString(Symbols.Qualified);
+            if ((m.Get == Access.FieldAccessor || (m.Conditional && m.Set == Access.FieldAccessor)) && m.Field is not null)
+            {
+                sb.AppendLine();
+                sb.AppendLine($"        [{Attr}Field, Name = {Symbols.Literal(m.Field.Name)})]");
+                sb.AppendLine($"        private static extern ref {m.Field.Type.ToDisplayString(Symbols.Qualified)} FieldOf_{m.Local}({target});");
+            }
+
+            if (m.Get == Access.MethodAccessor)
+            {
+                sb.AppendLine();
+                sb.AppendLine($"        [{Attr}Method, Name = {Symbols.Literal("get_" + m.Symbol.Name)})]");
+                sb.AppendLine($"        private static extern {memberType} Get_{m.Local}({target});");
+            }
+
+            if (m.Conditional && m.Set == Access.MethodAccessor)
+            {
+                sb.AppendLine();
+                sb.AppendLine($"        [{Attr}Method, Name = {Symbols.Literal("set_" + m.Symbol.Name)})]");
+                sb.AppendLine($"        private static extern void Set_{m.Local}({target}, {memberType} value);");
+            }
         }
     }
 
@@ -334,7 +418,14 @@ internal static class SerializerEmitter
     {
         foreach (var m in members.Where(m => m.Level == level).OrderBy(m => m.Id))
         {
-            sb.AppendLine(indent + TypeSupport.WriteField(m.Type, m.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "u", "value." + Symbols.Escape(m.Symbol.Name)));
+            var byRef = m.Symbol.ContainingType.TypeKind == TypeKind.Struct ? "ref " : string.Empty;
+            var read = m.Get switch
+            {
+                Access.FieldAccessor => $"FieldOf_{m.Local}({byRef}value)",
+                Access.MethodAccessor => $"Get_{m.Local}({byRef}value)",
+                _ => "value." + Symbols.Escape(m.Symbol.Name),
+            };
+            sb.AppendLine(indent + TypeSupport.WriteField(m.Type, m.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "u", read));
         }
 
         if (level + 1 < levelCount)
@@ -357,7 +448,7 @@ internal static class SerializerEmitter
         sb.AppendLine($"{indent}    {{");
         foreach (var m in members.Where(m => m.Level == level).OrderBy(m => m.Id))
         {
-            var has = m.ConstructorParameter is null && !m.InitOnly ? $" {m.Has} = true;" : string.Empty;
+            var has = m.Conditional ? $" {m.Has} = true;" : string.Empty;
             sb.AppendLine($"{indent}        case {m.Id}u: {m.Local} = {TypeSupport.ReadValue(m.Type, wt)};{has} break;");
         }
 

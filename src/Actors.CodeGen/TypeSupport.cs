@@ -173,6 +173,11 @@ internal static class TypeSupport
                 return new Shape(false, false, "generic [GenerateSerializer] types are not supported");
             }
 
+            if (named.IsAbstract && named.TypeKind == TypeKind.Class)
+            {
+                return new Shape(false, false, "values are serialized by their declared type, so an abstract class cannot be a member or argument type; use a concrete type");
+            }
+
             return new Shape(true, named.HasAttribute("ImmutableAttribute"), null);
         }
 

@@ -26,9 +26,11 @@ namespace Actors.Log;
 /// Kafka, durability comes from replication plus the page cache, and data survives a process crash but not
 /// necessarily a power loss. With <see cref="LogConfig.FlushMessages"/> or <see cref="LogConfig.FlushMs"/> set,
 /// the append that crosses the threshold also fsyncs. <see cref="FlushAsync"/> returns once every batch appended
-/// before the call, the index files and the recovery-point checkpoint are on disk. After a crash, batches below
-/// the recovery point are trusted; later ones are re-checked (CRC, lengths, offsets) and the log is cut at the
-/// first torn or corrupt batch.</para>
+/// before the call is on disk (and the indexes of closed segments); it then records the new recovery point. The
+/// recovery-point file itself is replaced atomically but not fsynced on every flush: losing an update only makes
+/// the next recovery scan further back. After a crash, segments wholly below the recovery point are trusted; the
+/// segment holding it and all later ones are re-checked (CRC, lengths, offsets), their indexes rebuilt, and the
+/// log is cut at the first torn or corrupt batch.</para>
 /// <para><b>Failure.</b> Invalid batches are refused before anything is written. When a write to a file fails
 /// (disk full, I/O error) the log becomes failed: every later write throws <see cref="LogWriteFailedException"/>,
 /// while reads of stored batches keep working. Reopening the log recovers it.</para>
@@ -43,6 +45,10 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
 
     /// <summary>Checkpoint of the offset up to which everything is known to be flushed.</summary>
     public const string RecoveryPointCheckpointFileName = "recovery-point-offset-checkpoint";
+
+    /// <summary>File held with an exclusive lock while the log is open, so a second opener (in this or another
+    /// process) fails instead of corrupting the log. The operating system drops the lock when the process dies.</summary>
+    public const string LockFileName = ".lock";
 
     /// <summary>Name of the leader-epoch cache file.</summary>
     public const string LeaderEpochCheckpointFileName = LeaderEpochCache.FileName;
@@ -63,6 +69,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     private Exception? _failure;
     private byte[] _staging = new byte[64 * 1024];
     private int _disposed;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _lockHandle;
 
     private PartitionLog(string directory, LogConfig config, TimeProvider time, ILogger logger)
     {
@@ -138,7 +145,27 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         config.Validate();
         string full = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(full);
-        var log = new PartitionLog(full, config, timeProvider, logger ?? NullLogger.Instance);
+        Microsoft.Win32.SafeHandles.SafeFileHandle lockHandle;
+        try
+        {
+            lockHandle = File.OpenHandle(Path.Combine(full, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"The log in '{full}' is already open, by this process or another; close it first.", e);
+        }
+
+        PartitionLog log;
+        try
+        {
+            log = new PartitionLog(full, config, timeProvider, logger ?? NullLogger.Instance) { _lockHandle = lockHandle };
+        }
+        catch
+        {
+            lockHandle.Dispose();
+            throw;
+        }
+
         try
         {
             log.Load();
@@ -150,6 +177,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 s.Dispose();
             }
 
+            lockHandle.Dispose();
             throw;
         }
 
@@ -319,15 +347,43 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 LogSegment segment = segments[i];
                 int size = segment.Size;
                 long target = Math.Max(offset, segment.BaseOffset);
-                int pos = segment.FindPosition(target, size, out _);
-                if (pos < 0)
+                // Fast path: the index entry at or after the target usually names the very batch holding it, so one
+                // read fetches header and data together. Otherwise find the batch by scanning headers.
+                byte[]? buffer = null;
+                int read = 0;
+                int pos = segment.GuessPosition(target);
+                if (pos >= 0 && size - pos >= HeaderSize)
                 {
-                    continue;
+                    int guessWant = Math.Min(Math.Max(maxBytes, HeaderSize), size - pos);
+                    buffer = ArrayPool<byte>.Shared.Rent(guessWant);
+                    read = segment.Read(pos, buffer.AsSpan(0, guessWant));
+                    if (read >= HeaderSize
+                        && BinaryPrimitives.ReadInt64BigEndian(buffer) <= target
+                        && BinaryPrimitives.ReadInt64BigEndian(buffer) + BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(LastOffsetDeltaOffset)) >= target
+                        && BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(BatchLengthOffset)) >= MinBatchLength)
+                    {
+                        buffer.AsSpan(0, HeaderSize).CopyTo(header);
+                    }
+                    else
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                        read = 0;
+                        pos = -1;
+                    }
+                }
+                else
+                {
+                    pos = -1;
                 }
 
-                if (!segment.TryReadHeader(pos, size, header))
+                if (pos < 0)
                 {
-                    break;
+                    pos = segment.FindPosition(target, size, header, out _);
+                    if (pos < 0)
+                    {
+                        continue;
+                    }
                 }
 
                 long firstBase = BinaryPrimitives.ReadInt64BigEndian(header);
@@ -335,12 +391,29 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 long firstLast = firstBase + BinaryPrimitives.ReadInt32BigEndian(header.Slice(LastOffsetDeltaOffset));
                 if (firstLast >= limit || (firstSize > maxBytes && !minOneBatch))
                 {
+                    if (buffer is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+
                     break;
                 }
 
                 int want = Math.Max(firstSize, Math.Min(maxBytes, size - pos));
-                byte[] buffer = ArrayPool<byte>.Shared.Rent(want);
-                int read = segment.Read(pos, buffer.AsSpan(0, want));
+                if (buffer is null || read < Math.Min(want, size - pos))
+                {
+                    // Nothing read yet, or the first batch is larger than the guess window: read what is missing.
+                    byte[] bigger = ArrayPool<byte>.Shared.Rent(want);
+                    if (buffer is not null)
+                    {
+                        buffer.AsSpan(0, read).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+
+                    buffer = bigger;
+                    read += segment.Read(pos + read, buffer.AsSpan(read, want - read));
+                }
+
                 int p = 0;
                 long nextOffset = offset;
                 while (read - p >= HeaderSize)
@@ -472,7 +545,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             if (RecoveryPoint > LogEndOffset)
             {
                 Volatile.Write(ref _recoveryPoint, LogEndOffset);
-                WriteRecoveryPointCheckpoint(LogEndOffset);
+                WriteRecoveryPointCheckpoint(LogEndOffset, durable: true);
             }
         }
         catch (Exception e) when (e is not LogException)
@@ -558,8 +631,8 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>fsyncs every segment with unflushed bytes, writes and fsyncs their indexes, then checkpoints the
-    /// recovery point. Returns once everything appended before the call is on disk.</summary>
+    /// <summary>fsyncs the active segment and every closed segment with unflushed bytes or index entries, then
+    /// checkpoints the recovery point. Returns once everything appended before the call is on disk.</summary>
     /// <exception cref="LogWriteFailedException">The log has failed, or the flush failed (the log is then failed).</exception>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
@@ -850,12 +923,18 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         {
             long end = LogEndOffset;
             long pending = Interlocked.Read(ref _unflushedMessages);
-            foreach (LogSegment segment in Volatile.Read(ref _segments))
+            LogSegment[] segments = Volatile.Read(ref _segments);
+            for (int i = 0; i < segments.Length - 1; i++)
             {
-                if (segment.IsDirty)
+                if (segments[i].IsDirty)
                 {
-                    segment.Flush();
+                    segments[i].Flush(includeIndexes: true);
                 }
+            }
+
+            if (segments[^1].NeedsLogSync)
+            {
+                segments[^1].Flush(includeIndexes: false);
             }
 
             if (end != RecoveryPoint)
@@ -887,7 +966,15 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
 
         long startCheckpoint = CheckpointFile.ReadSingleLong(Path.Combine(Directory, LogStartOffsetCheckpointFileName), 0);
-        long recoveryPoint = CheckpointFile.ReadSingleLong(Path.Combine(Directory, RecoveryPointCheckpointFileName), 0);
+        long recoveryPoint;
+        try
+        {
+            recoveryPoint = CheckpointFile.ReadSingleLong(Path.Combine(Directory, RecoveryPointCheckpointFileName), 0);
+        }
+        catch (InvalidDataException)
+        {
+            recoveryPoint = 0;
+        }
         var bases = new SortedSet<long>();
         foreach (string file in System.IO.Directory.EnumerateFiles(Directory, "*.log"))
         {
@@ -1017,8 +1104,11 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     private void WriteLogStartCheckpoint(long offset) =>
         CheckpointFile.Write(Path.Combine(Directory, LogStartOffsetCheckpointFileName), [offset.ToString(CultureInfo.InvariantCulture)]);
 
-    private void WriteRecoveryPointCheckpoint(long offset) =>
-        CheckpointFile.Write(Path.Combine(Directory, RecoveryPointCheckpointFileName), [offset.ToString(CultureInfo.InvariantCulture)]);
+    // Not fsynced: losing it only makes the next recovery scan more. A damaged one is read as 0 (scan everything).
+    // Moving the recovery point forward is not fsynced: losing that only makes the next recovery scan more. Moving
+    // it back (truncation) is. A damaged file is read as 0 (scan everything).
+    private void WriteRecoveryPointCheckpoint(long offset, bool durable = false) =>
+        CheckpointFile.Write(Path.Combine(Directory, RecoveryPointCheckpointFileName), [offset.ToString(CultureInfo.InvariantCulture)], durable);
 
     private void ThrowIfUnwritable()
     {
@@ -1075,6 +1165,8 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             {
                 s.Dispose();
             }
+
+            _lockHandle?.Dispose();
         }
         finally
         {

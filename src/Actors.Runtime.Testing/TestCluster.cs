@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using Actors.Configuration;
 using Actors.Hosting;
+using Actors.Client;
 using Actors.Membership;
+using Actors.Networking;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -75,6 +77,7 @@ public sealed class TestCluster : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(options.Configuration);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        options.ConfigureLogging?.Invoke(builder.Logging);
         builder.UseActorsClient(client =>
         {
             foreach (var configure in clientConfigurations)
@@ -101,6 +104,7 @@ public sealed class TestCluster : IAsyncDisposable
         silo.Silo.Abort("killed by the test cluster");
         Membership.TrySetStatus(silo.SiloAddress, SiloStatus.Dead);
         await DisposeHostAsync(silo.Host).ConfigureAwait(false);
+        await WaitForConnectionsToDropAsync(silo.SiloAddress).ConfigureAwait(false);
     }
 
     /// <summary>Graceful stop: grains deactivate, the silo leaves membership, connections close.</summary>
@@ -110,6 +114,37 @@ public sealed class TestCluster : IAsyncDisposable
         silo.IsActive = false;
         await silo.Host.StopAsync(cancellationToken).ConfigureAwait(false);
         await DisposeHostAsync(silo.Host).ConfigureAwait(false);
+        await WaitForConnectionsToDropAsync(silo.SiloAddress).ConfigureAwait(false);
+    }
+
+    /// <summary>A phase barrier after a stop or kill: every running silo and client has seen its
+    /// connections to <paramref name="gone"/> close (so the next call does not race the socket's end).</summary>
+    private async Task WaitForConnectionsToDropAsync(SiloAddress gone)
+    {
+        var deadline = DateTime.UtcNow + options.StabilizationTimeout;
+        while (true)
+        {
+            var holders = Silos
+                .Where(s => s.Services.GetRequiredService<SiloConnectionManager>().Connections
+                    .Any(c => !c.IsClosed && c.RemoteSilo is { } peer && peer.Equals(gone)))
+                .Select(s => s.Name)
+                .Concat(clientHosts
+                    .Select(h => h.Services.GetRequiredService<ClusterClient>())
+                    .Where(c => gone.Equals(c.CurrentGateway))
+                    .Select(_ => "a client"))
+                .ToArray();
+            if (holders.Length == 0)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Connections to the stopped silo {gone} stayed open on: {string.Join(", ", holders)}.");
+            }
+
+            await Task.Delay(10).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Stops a silo gracefully and starts it again with the same name and ports (a new generation).</summary>
@@ -220,6 +255,7 @@ public sealed class TestCluster : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(options.Configuration);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        options.ConfigureLogging?.Invoke(builder.Logging);
         builder.UseActors(silo =>
         {
             silo.Configure<SiloOptions>(o =>

@@ -18,6 +18,9 @@ public sealed class TestClusterOptions
     /// <summary>Configuration values for every silo and client host (e.g. "Actors:Messaging:ResponseTimeout" = "00:00:05").</summary>
     public IDictionary<string, string?> Configuration { get; } = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Logging of every silo and client host (none by default), e.g. <c>l =&gt; l.AddConsole()</c> while debugging.</summary>
+    public Action<Microsoft.Extensions.Logging.ILoggingBuilder>? ConfigureLogging { get; set; }
+
     /// <summary>How long <see cref="TestCluster.WaitForLivenessToStabilizeAsync"/> waits by default. Default 30 s.</summary>
     public TimeSpan StabilizationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -203,6 +203,50 @@ public class PartitionLogTests
     }
 
     [Fact]
+    public void Index_files_follow_the_kafka_layout()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using (var log = PartitionLog.Open(dir.Partition, Small with { SegmentBytes = 1 << 20 }, time))
+        {
+            for (int i = 0; i < 80; i++)
+            {
+                log.AppendAsLeader(Batches.Make(3, time.NowMs + (i * 7), valueBytes: 50), 0);
+            }
+        }
+
+        byte[] segment = File.ReadAllBytes(Path.Combine(dir.Partition, "00000000000000000000.log"));
+        byte[] index = File.ReadAllBytes(Path.Combine(dir.Partition, "00000000000000000000.index"));
+        byte[] timeIndex = File.ReadAllBytes(Path.Combine(dir.Partition, "00000000000000000000.timeindex"));
+        Assert.Equal(0, index.Length % 8);
+        Assert.Equal(0, timeIndex.Length % 12);
+        Assert.True(index.Length / 8 >= 10, $"expected an entry about every 256 bytes, saw {index.Length / 8}");
+        for (int e = 0; e < index.Length; e += 8)
+        {
+            // relative offset int32, position int32: the batch at the position ends at that offset.
+            int relative = BinaryPrimitives.ReadInt32BigEndian(index.AsSpan(e));
+            int position = BinaryPrimitives.ReadInt32BigEndian(index.AsSpan(e + 4));
+            var batch = new RecordBatch(segment.AsSpan(position));
+            Assert.Equal(RecordBatchError.None, batch.Validate());
+            Assert.Equal(relative, batch.LastOffset);
+        }
+
+        long previous = long.MinValue;
+        for (int e = 0; e < timeIndex.Length; e += 12)
+        {
+            // timestamp int64, relative offset int32: the largest timestamp up to that offset.
+            long timestamp = BinaryPrimitives.ReadInt64BigEndian(timeIndex.AsSpan(e));
+            int relative = BinaryPrimitives.ReadInt32BigEndian(timeIndex.AsSpan(e + 8));
+            Assert.True(timestamp > previous);
+            Assert.Equal(time.NowMs + ((relative / 3) * 7) + 2, timestamp);
+            previous = timestamp;
+        }
+
+        // The final time-index entry written at close holds the segment's largest timestamp.
+        Assert.Equal(time.NowMs + (79 * 7) + 2, previous);
+    }
+
+    [Fact]
     public void Torn_tail_at_every_byte_of_the_last_batch_is_cut_and_the_log_accepts_appends()
     {
         using var dir = new TempDir();
@@ -390,7 +434,7 @@ public class PartitionLogTests
         using var log = PartitionLog.Open(dir.Partition, config, time);
         for (int i = 0; i < 60; i++)
         {
-            log.AppendAsLeader(Batches.Make(2, time.NowMs, valueBytes: 100), 0);
+            log.AppendAsLeader(Batches.Make(2, time.NowMs, valueBytes: 100), i / 20);
         }
 
         long before = log.SizeInBytes;
@@ -400,6 +444,12 @@ public class PartitionLogTests
         Assert.True(log.SizeInBytes >= 10_000 - Small.SegmentBytes || log.SegmentCount == 1);
         Assert.Equal(log.SegmentBaseOffsets[0], log.LogStartOffset);
         Assert.Equal(log.LogEndOffset - log.LogStartOffset, Batches.ReadAll(log, log.LogStartOffset).Count);
+
+        // The epoch cache starts at the new log start: epochs wholly before it are gone, the one spanning it is kept.
+        Assert.Equal(log.LogStartOffset, log.EpochEntries[0].StartOffset);
+        Assert.Equal(2, log.LatestEpoch);
+        Assert.Equal((2, log.LogEndOffset), log.EndOffsetForEpoch(2));
+        Assert.Equal(LogReadStatus.OffsetOutOfRange, log.Read(log.LogStartOffset - 1, 100, long.MaxValue).Status);
     }
 
     [Fact]
@@ -648,6 +698,53 @@ public class PartitionLogTests
     }
 
     [Fact]
+    public void Retention_and_flushes_running_beside_appends_keep_the_log_consistent()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using var log = PartitionLog.Open(dir.Partition, Small with { RetentionBytes = 20_000, RetentionMs = -1 }, time);
+        using var done = new CancellationTokenSource();
+        int deleted = 0;
+        Task retention = Task.Run(async () =>
+        {
+            for (int round = 0; !done.IsCancellationRequested; round++)
+            {
+                Interlocked.Add(ref deleted, log.DeleteExpiredSegments());
+                if (round % 16 == 0)
+                {
+                    await log.FlushAsync();
+                }
+
+                long start = log.LogStartOffset;
+                using LogReadResult r = log.Read(start, 4096, long.MaxValue);
+                Assert.True(r.Status == LogReadStatus.Ok || log.LogStartOffset > start, $"read at the log start {start} failed");
+            }
+        });
+
+        var builder = new RecordBatchBuilder();
+        for (int i = 0; i < 3000; i++)
+        {
+            builder.Clear();
+            builder.Add(time.NowMs, null, Encoding.UTF8.GetBytes($"value-{i}-{new string('y', i % 200)}"));
+            log.AppendAsLeader(builder.Build(), 0);
+        }
+
+        done.Cancel();
+        retention.GetAwaiter().GetResult();
+        Interlocked.Add(ref deleted, log.DeleteExpiredSegments());
+        Assert.True(Volatile.Read(ref deleted) > 0);
+        Assert.True(log.SizeInBytes <= 20_000 + Small.SegmentBytes, $"{log.SizeInBytes} bytes left after retention");
+        var records = Batches.ReadAll(log, log.LogStartOffset);
+        Assert.Equal(log.LogEndOffset - log.LogStartOffset, records.Count);
+        for (int i = 0; i < records.Count; i++)
+        {
+            long offset = log.LogStartOffset + i;
+            Assert.Equal(offset, records[i].Offset);
+            Assert.StartsWith($"value-{offset}-", Encoding.UTF8.GetString(records[i].Value), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Leader_appends_do_not_allocate_per_batch()
     {
         using var dir = new TempDir();
@@ -668,6 +765,20 @@ public class PartitionLogTests
 
         long perBatch = (GC.GetAllocatedBytesForCurrentThread() - before) / count;
         Assert.True(perBatch < 8, $"{perBatch} bytes allocated per append (index growth amortized); expected none");
+    }
+
+    [Fact]
+    public void A_second_open_of_the_same_directory_is_refused()
+    {
+        using var dir = new TempDir();
+        using (var log = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime()))
+        {
+            var error = Assert.Throws<IOException>(() => PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime()));
+            Assert.Contains("already open", error.Message, StringComparison.Ordinal);
+        }
+
+        using var again = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime());
+        Assert.True(again.LastRecovery.CleanShutdown);
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace Actors.Log.Storage;
 /// temporary file, fsynced and renamed over the old one, so a crash leaves either the old or the new content.</summary>
 internal static class CheckpointFile
 {
-    public static void Write(string path, IEnumerable<string> lines)
+    public static void Write(string path, IEnumerable<string> lines, bool durable = true)
     {
         var text = new StringBuilder();
         text.Append("0\n");
@@ -20,7 +20,7 @@ internal static class CheckpointFile
         using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
         {
             stream.Write(Encoding.ASCII.GetBytes(text.ToString()));
-            stream.Flush(flushToDisk: true);
+            stream.Flush(flushToDisk: durable);
         }
 
         File.Move(tmp, path, overwrite: true);

@@ -68,9 +68,12 @@ internal sealed class LogSegment : IDisposable
     /// for loaded ones the first batch's timestamp when it is earlier than the load time.</summary>
     public long RollBaseMs { get; private set; }
 
-    public bool IsDirty => Volatile.Read(ref _flushedSize) != Size || OffsetIndexDirty;
+    /// <summary>True when log bytes or index entries are not yet fsynced.</summary>
+    public bool IsDirty => Volatile.Read(ref _flushedSize) != Size || OffsetIndexDirty || IndexFilesUnsynced;
 
     private bool OffsetIndexDirty { get; set; }
+
+    private bool IndexFilesUnsynced { get; set; }
 
     public static string FileStem(long baseOffset) => baseOffset.ToString("D20", CultureInfo.InvariantCulture);
 
@@ -286,16 +289,29 @@ internal sealed class LogSegment : IDisposable
     public void WriteIndexes(bool flushToDisk)
     {
         OffsetIndexDirty = false;
+        IndexFilesUnsynced = !flushToDisk;
         OffsetIndex.WriteOut(flushToDisk);
         TimeIndex.WriteOut(flushToDisk);
     }
 
-    /// <summary>fsyncs the log file and writes and fsyncs the index files.</summary>
-    public void Flush()
+    /// <summary>True when log bytes are not yet fsynced.</summary>
+    public bool NeedsLogSync => Volatile.Read(ref _flushedSize) != Size;
+
+    /// <summary>fsyncs the log file and, with <paramref name="includeIndexes"/>, writes and fsyncs the index files.
+    /// The active segment's indexes need no fsync: recovery always rescans the segment holding the recovery point.</summary>
+    public void Flush(bool includeIndexes = true)
     {
         int size = Size;
-        WriteIndexes(flushToDisk: true);
-        RandomAccess.FlushToDisk(_handle);
+        if (includeIndexes)
+        {
+            WriteIndexes(flushToDisk: true);
+        }
+
+        if (Volatile.Read(ref _flushedSize) != size || includeIndexes)
+        {
+            RandomAccess.FlushToDisk(_handle);
+        }
+
         Volatile.Write(ref _flushedSize, size);
     }
 
@@ -318,10 +334,16 @@ internal sealed class LogSegment : IDisposable
     /// below <paramref name="limit"/> bytes; -1 when there is none. Uses the sparse index, then scans headers.</summary>
     public int FindPosition(long offset, int limit, out long batchBaseOffset)
     {
+        Span<byte> header = stackalloc byte[HeaderProbe];
+        return FindPosition(offset, limit, header, out batchBaseOffset);
+    }
+
+    /// <summary>As <see cref="FindPosition(long, int, out long)"/>, leaving the found batch's header in <paramref name="header"/>.</summary>
+    public int FindPosition(long offset, int limit, Span<byte> header, out long batchBaseOffset)
+    {
         batchBaseOffset = -1;
         int entry = OffsetIndex.FloorIndex(offset - BaseOffset);
         int pos = entry < 0 ? 0 : OffsetIndex.ValueAt(entry);
-        Span<byte> header = stackalloc byte[HeaderProbe];
         while (TryReadHeader(pos, limit, header))
         {
             long baseOffset = BinaryPrimitives.ReadInt64BigEndian(header);
@@ -336,6 +358,20 @@ internal sealed class LogSegment : IDisposable
         }
 
         return -1;
+    }
+
+    /// <summary>A likely position of the batch holding <paramref name="offset"/>: the first index entry whose
+    /// offset is at least it (every entry names a batch's last offset and start). -1 when there is no such entry.
+    /// The caller must check the batch found there.</summary>
+    public int GuessPosition(long offset)
+    {
+        int entry = OffsetIndex.FloorIndex(offset - BaseOffset);
+        if (entry >= 0 && OffsetIndex.KeyAt(entry) == offset - BaseOffset)
+        {
+            return OffsetIndex.ValueAt(entry);
+        }
+
+        return entry + 1 < OffsetIndex.Count ? OffsetIndex.ValueAt(entry + 1) : -1;
     }
 
     /// <summary>Removes every batch whose last offset is at least <paramref name="offset"/>; returns bytes removed.</summary>

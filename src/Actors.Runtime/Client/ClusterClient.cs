@@ -112,6 +112,20 @@ internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime,
             var connection = gateway is { IsClosed: false } current ? current : await GetGatewayAsync(CancellationToken.None).ConfigureAwait(false);
             Diagnostics.RuntimeMetrics.CallsSent.Add(1);
             var pending = connection.SendRequest(target.GrainId, call, messagingOptions.ResponseTimeout);
+            if (pending.NotSent && attempt == 0)
+            {
+                // The gateway connection was already closed: nothing was sent; use another gateway.
+                try
+                {
+                    await pending.AsValueTask().ConfigureAwait(false);
+                }
+                catch (SiloUnavailableException)
+                {
+                }
+
+                continue;
+            }
+
             await pending.AsValueTask().ConfigureAwait(false);
             if (!pending.NotHere)
             {
@@ -148,6 +162,10 @@ internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime,
     {
         rejectReason = "clients accept no connections";
         return null;
+    }
+
+    void IConnectionHandler.OnInboundEstablished(Connection connection)
+    {
     }
 
     void IConnectionHandler.OnRequest(Connection connection, in MessageHeader header, ref ActorReader body)

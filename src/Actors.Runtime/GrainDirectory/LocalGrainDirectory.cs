@@ -80,12 +80,11 @@ internal sealed partial class LocalGrainDirectory
         }
         else
         {
-            var connection = await connections.GetConnectionAsync(owner).ConfigureAwait(false);
             SiloAddress? answer = null;
-            var pending = connection.SendSystemRequest(SystemOperation.DirectoryLookupOrPlace, grainId, grainId,
-                static (ref ActorWriter w, GrainId g) => WriteGrainId(ref w, g),
-                (ref ActorReader r) => answer = SiloAddress.Parse(r.ReadString()),
-                options.ResponseTimeout);
+            SystemResponseReader read = (ref ActorReader r) => answer = SiloAddress.Parse(r.ReadString());
+            var pending = await connections.SendAsync(owner, (grainId, read, options.ResponseTimeout),
+                static (connection, s) => connection.SendSystemRequest(SystemOperation.DirectoryLookupOrPlace, s.grainId, s.grainId,
+                    static (ref ActorWriter w, GrainId g) => WriteGrainId(ref w, g), s.read, s.ResponseTimeout)).ConfigureAwait(false);
             await pending.AsValueTask().ConfigureAwait(false);
             silo = answer!;
         }
@@ -210,16 +209,16 @@ internal sealed partial class LocalGrainDirectory
             }
             else
             {
-                var connection = await connections.GetConnectionAsync(owner).ConfigureAwait(false);
                 SiloAddress? answer = null;
-                var pending = connection.SendSystemRequest(SystemOperation.DirectoryRegister, grainId, (grainId, Local),
-                    static (ref ActorWriter w, (GrainId G, SiloAddress S) s) =>
-                    {
-                        WriteGrainId(ref w, s.G);
-                        w.WriteString(s.S.ToString());
-                    },
-                    (ref ActorReader r) => answer = SiloAddress.Parse(r.ReadString()),
-                    options.ResponseTimeout);
+                SystemResponseReader read = (ref ActorReader r) => answer = SiloAddress.Parse(r.ReadString());
+                var pending = await connections.SendAsync(owner, (grainId, Local, read, options.ResponseTimeout),
+                    static (connection, s) => connection.SendSystemRequest(SystemOperation.DirectoryRegister, s.grainId, (s.grainId, s.Local),
+                        static (ref ActorWriter w, (GrainId G, SiloAddress S) x) =>
+                        {
+                            WriteGrainId(ref w, x.G);
+                            w.WriteString(x.S.ToString());
+                        },
+                        s.read, s.ResponseTimeout)).ConfigureAwait(false);
                 await pending.AsValueTask().ConfigureAwait(false);
                 winner = answer!;
             }
@@ -265,15 +264,15 @@ internal sealed partial class LocalGrainDirectory
     {
         try
         {
-            var connection = await connections.GetConnectionAsync(owner).ConfigureAwait(false);
-            var pending = connection.SendSystemRequest(SystemOperation.DirectoryUnregister, grainId, (grainId, Local),
-                static (ref ActorWriter w, (GrainId G, SiloAddress S) s) =>
-                {
-                    WriteGrainId(ref w, s.G);
-                    w.WriteString(s.S.ToString());
-                },
-                static (ref ActorReader r) => { },
-                options.ResponseTimeout);
+            var pending = await connections.SendAsync(owner, (grainId, Local, options.ResponseTimeout),
+                static (connection, s) => connection.SendSystemRequest(SystemOperation.DirectoryUnregister, s.grainId, (s.grainId, s.Local),
+                    static (ref ActorWriter w, (GrainId G, SiloAddress S) x) =>
+                    {
+                        WriteGrainId(ref w, x.G);
+                        w.WriteString(x.S.ToString());
+                    },
+                    static (ref ActorReader r) => { },
+                    s.ResponseTimeout)).ConfigureAwait(false);
             await pending.AsValueTask().ConfigureAwait(false);
         }
         catch (Exception exception)

@@ -82,6 +82,7 @@ public sealed partial class Silo : IAsyncDisposable
     /// <summary>Listens, joins membership and becomes Active.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        Directory.CreateDirectory(siloOptions.DataDirectory);
         siloListener = ConnectionListener.Start(siloOptions.AdvertisedHost, siloOptions.SiloPort, "SiloOptions.SiloPort",
             connections.OnAccepted, logger);
         if (siloOptions.GatewayPort > 0)

@@ -58,13 +58,45 @@ public static class GeneratedCodeRegistry
         ClassesByType[descriptor.GrainClass] = descriptor;
     }
 
-    public static bool TryGetInterface(Type interfaceType, out GrainInterfaceDescriptor descriptor) =>
-        InterfacesByType.TryGetValue(interfaceType, out descriptor!);
+    // A miss first runs the module initializers of assemblies not yet initialized (generated code
+    // registers itself from them, and the CLR runs one only when its assembly is first used).
+    public static bool TryGetInterface(Type interfaceType, out GrainInterfaceDescriptor descriptor)
+    {
+        if (InterfacesByType.TryGetValue(interfaceType, out descriptor!))
+        {
+            return true;
+        }
 
-    public static bool TryGetInterface(uint interfaceId, out GrainInterfaceDescriptor descriptor) =>
-        InterfacesById.TryGetValue(interfaceId, out descriptor!);
+        Serialization.GeneratedCodeLoader.EnsureLoaded(interfaceType);
+        return InterfacesByType.TryGetValue(interfaceType, out descriptor!);
+    }
 
-    public static IReadOnlyCollection<GrainInterfaceDescriptor> Interfaces => InterfacesByType.Values.ToArray();
+    public static bool TryGetInterface(uint interfaceId, out GrainInterfaceDescriptor descriptor)
+    {
+        if (InterfacesById.TryGetValue(interfaceId, out descriptor!))
+        {
+            return true;
+        }
 
-    public static IReadOnlyCollection<GrainClassDescriptor> GrainClasses => ClassesByType.Values.ToArray();
+        Serialization.GeneratedCodeLoader.EnsureLoaded();
+        return InterfacesById.TryGetValue(interfaceId, out descriptor!);
+    }
+
+    public static IReadOnlyCollection<GrainInterfaceDescriptor> Interfaces
+    {
+        get
+        {
+            Serialization.GeneratedCodeLoader.EnsureLoaded();
+            return InterfacesByType.Values.ToArray();
+        }
+    }
+
+    public static IReadOnlyCollection<GrainClassDescriptor> GrainClasses
+    {
+        get
+        {
+            Serialization.GeneratedCodeLoader.EnsureLoaded();
+            return ClassesByType.Values.ToArray();
+        }
+    }
 }

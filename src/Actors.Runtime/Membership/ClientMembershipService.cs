@@ -23,6 +23,7 @@ public sealed partial class ClientMembershipService : IClusterMembershipService,
     private readonly CancellationTokenSource stopping = new();
     private Task? loop;
     private int started;
+    private int disposed;
 
     public ClientMembershipService(
         IMembershipTable table,
@@ -79,6 +80,11 @@ public sealed partial class ClientMembershipService : IClusterMembershipService,
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref disposed) != 0)
+        {
+            return;
+        }
+
         await stopping.CancelAsync().ConfigureAwait(false);
         if (loop is not null)
         {
@@ -86,15 +92,25 @@ public sealed partial class ClientMembershipService : IClusterMembershipService,
         }
     }
 
+    /// <summary>Stops the loop; safe to call more than once (DI may dispose the instance under each
+    /// contract it is registered for).</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        stopping.Dispose();
+        if (Interlocked.Exchange(ref disposed, 1) == 0)
+        {
+            stopping.Dispose();
+        }
     }
 
     /// <summary>Stops the refresh loop without waiting for it.</summary>
     public void Dispose()
     {
+        if (Volatile.Read(ref disposed) != 0)
+        {
+            return;
+        }
+
         try
         {
             stopping.Cancel();

@@ -41,6 +41,13 @@ public sealed class ClusterMembershipOptions
     /// writes or sees). Default 1 s.</summary>
     public TimeSpan TableRefreshPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Dead rows whose IAmAlive time is older than this are deleted from the table
+    /// (zero keeps them forever). Default 7 days.</summary>
+    public TimeSpan DefunctSiloExpiration { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often a silo deletes defunct rows. Default 1 hour.</summary>
+    public TimeSpan DefunctSiloCleanupPeriod { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How many times a conditional write is retried on a fresh read before it fails. Default 20.</summary>
     public int MaxWriteAttempts { get; set; } = 20;
 
@@ -67,6 +74,12 @@ public sealed class ClusterMembershipOptionsValidator : IValidateOptions<Cluster
         Positive(errors, nameof(options.DeathVoteExpiration), options.DeathVoteExpiration);
         Positive(errors, nameof(options.IAmAlivePeriod), options.IAmAlivePeriod);
         Positive(errors, nameof(options.TableRefreshPeriod), options.TableRefreshPeriod);
+        Positive(errors, nameof(options.DefunctSiloCleanupPeriod), options.DefunctSiloCleanupPeriod);
+        if (options.DefunctSiloExpiration < TimeSpan.Zero)
+        {
+            errors.Add($"ClusterMembershipOptions.DefunctSiloExpiration must be zero (keep forever) or positive; it is {options.DefunctSiloExpiration}.");
+        }
+
         AtLeastOne(errors, nameof(options.NumMissedProbesLimit), options.NumMissedProbesLimit);
         AtLeastOne(errors, nameof(options.NumProbedSilos), options.NumProbedSilos);
         AtLeastOne(errors, nameof(options.NumVotesForDeathDeclaration), options.NumVotesForDeathDeclaration);

@@ -177,6 +177,10 @@ public sealed partial class MembershipTableManager
             loops.Add(RunPeriodicAsync("table refresh", options.TableRefreshPeriod, RefreshAsync, token));
             loops.Add(RunPeriodicAsync("IAmAlive", options.IAmAlivePeriod, WriteIAmAliveAsync, token));
             loops.Add(RunPeriodicAsync("probe", options.ProbePeriod, ProbeRoundAsync, token));
+            if (options.DefunctSiloExpiration > TimeSpan.Zero)
+            {
+                loops.Add(RunPeriodicAsync("defunct row cleanup", options.DefunctSiloCleanupPeriod, CleanupDefunctRowsAsync, token));
+            }
         }
     }
 
@@ -229,6 +233,16 @@ public sealed partial class MembershipTableManager
             {
                 LogLoopFailed(logger, name, ex);
             }
+        }
+    }
+
+    /// <summary>Deletes Dead rows older than <see cref="ClusterMembershipOptions.DefunctSiloExpiration"/>.</summary>
+    internal async Task CleanupDefunctRowsAsync(CancellationToken cancellationToken)
+    {
+        var deleted = await table.CleanupDefunctSiloEntries(time.GetUtcNow() - options.DefunctSiloExpiration, cancellationToken).ConfigureAwait(false);
+        if (deleted > 0)
+        {
+            LogDefunctRowsDeleted(logger, deleted);
         }
     }
 

@@ -41,6 +41,9 @@ public sealed partial class MembershipTableManager
     [LoggerMessage(3111, LogLevel.Error, "The membership {Loop} loop failed; it goes on at its next period")]
     private static partial void LogLoopFailed(ILogger logger, string loop, Exception exception);
 
+    [LoggerMessage(3113, LogLevel.Information, "Deleted {Count} defunct Dead rows from the membership table")]
+    private static partial void LogDefunctRowsDeleted(ILogger logger, int count);
+
     [LoggerMessage(3112, LogLevel.Error, "A membership snapshot subscriber threw")]
     private static partial void LogSnapshotHandlerFailed(ILogger logger, Exception exception);
 }

@@ -98,12 +98,13 @@ public sealed partial class MembershipTableManager : IClusterMembershipService, 
         ProcessTableRead(data);
     }
 
+    /// <summary>Aborts and waits for the loops; safe to call more than once (DI may dispose the
+    /// instance under each contract it is registered for). The semaphore and token source are not
+    /// disposed (they hold no timer or wait handle), so a late caller never meets a disposed object.</summary>
     public async ValueTask DisposeAsync()
     {
         Abort();
         await WaitForLoopsAsync().ConfigureAwait(false);
-        stopping.Dispose();
-        ownRowLock.Dispose();
     }
 
     /// <summary>Stops the loops without waiting for them (as <see cref="Abort"/>).</summary>

@@ -48,6 +48,17 @@ internal sealed class PendingCall : IValueTaskSource
 
     public bool IsCompleted => Volatile.Read(ref completed) != 0;
 
+    /// <summary>True when the call failed because its connection was already closed: nothing was sent,
+    /// so the caller may safely send it again on another connection.</summary>
+    public bool NotSent { get; private set; }
+
+    /// <summary>Fails a call that never reached the socket (see <see cref="NotSent"/>).</summary>
+    public void FailNotSent(Exception exception)
+    {
+        NotSent = true;
+        TryFail(exception);
+    }
+
     public short Version => core.Version;
 
     public ValueTask AsValueTask() => new(this, core.Version);

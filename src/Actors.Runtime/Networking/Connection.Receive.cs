@@ -261,9 +261,17 @@ internal sealed partial class Connection
                     a.Write(ref w);
                 });
                 TryEnqueue(frame);
+
+                // Registered only once the accept is queued, so no frame of ours can precede it.
+                handler.OnInboundEstablished(this);
                 break;
             case MessageKind.HandshakeAccept when IsOutbound:
-                handshakeDone.TrySetResult(HandshakeAccept.Read(ref body));
+                // Established here, on the receive loop, before any later frame of the peer is read.
+                var accepted = HandshakeAccept.Read(ref body);
+                Accepted = accepted;
+                RemoteSilo = accepted.Silo;
+                IsEstablished = true;
+                handshakeDone.TrySetResult(accepted);
                 break;
             case MessageKind.HandshakeReject when IsOutbound:
                 var reason = body.ReadString();

@@ -39,7 +39,7 @@ internal sealed partial class Connection
         {
             if (pendingCalls.TryRemove(correlationId, out _))
             {
-                pending.TryFail(new SiloUnavailableException($"The connection to {Describe()} is closed; {pending.Describe()} was not sent."));
+                pending.FailNotSent(new SiloUnavailableException($"The connection to {Describe()} is closed; {pending.Describe()} was not sent."));
             }
         }
 
@@ -82,7 +82,7 @@ internal sealed partial class Connection
         {
             if (pendingCalls.TryRemove(correlationId, out _))
             {
-                pending.TryFail(new SiloUnavailableException($"The connection to {Describe()} is closed."));
+                pending.FailNotSent(new SiloUnavailableException($"The connection to {Describe()} is closed; {pending.Describe()} was not sent."));
             }
         }
 

@@ -53,6 +53,9 @@ internal sealed partial class Connection
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
+
+            // The writer's thread runs the send loop until its next await: one thread hop less per frame.
+            AllowSynchronousContinuations = true,
         });
         RemoteEndPointText = socket.RemoteEndPoint?.ToString() ?? "unknown";
     }
@@ -98,11 +101,7 @@ internal sealed partial class Connection
             r.Write(ref w);
         });
         Enqueue(frame);
-        var accepted = await handshakeDone.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        Accepted = accepted;
-        RemoteSilo = accepted.Silo;
-        IsEstablished = true;
-        return accepted;
+        return await handshakeDone.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Closes the connection and fails everything in flight with <see cref="SiloUnavailableException"/>.</summary>

@@ -36,6 +36,13 @@ internal sealed partial class ConnectionListener
 
         try
         {
+            // Rebinding right after a restart must not fail on connections still in TIME_WAIT
+            // (on Linux this does not let two listeners share the port).
+            if (!OperatingSystem.IsWindows())
+            {
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            }
+
             socket.Bind(new IPEndPoint(address, port));
             socket.Listen(512);
         }

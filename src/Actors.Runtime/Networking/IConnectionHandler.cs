@@ -15,6 +15,9 @@ internal interface IConnectionHandler
     /// <summary>Accepting side: accept (return the answer) or refuse (return null and a reason).</summary>
     HandshakeAccept? AcceptHandshake(Connection connection, HandshakeRequest request, out string rejectReason);
 
+    /// <summary>Accepting side: the accept answer is queued; the connection may now be used for sending.</summary>
+    void OnInboundEstablished(Connection connection);
+
     void OnRequest(Connection connection, in MessageHeader header, ref ActorReader body);
 
     void OnSystemRequest(Connection connection, in MessageHeader header, ref ActorReader body);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Actors.Configuration;
 using Actors.Membership;
+using Actors.Messaging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -67,6 +68,23 @@ internal sealed partial class SiloConnectionManager
         }
 
         return new ValueTask<Connection>(ConnectSingleFlightAsync(target));
+    }
+
+    /// <summary>Sends on a connection to <paramref name="target"/>; when the connection turns out closed before
+    /// the frame was queued (nothing sent), sends once more on a fresh connection.</summary>
+    public async ValueTask<PendingCall> SendAsync<TState>(SiloAddress target, TState state, Func<Connection, TState, PendingCall> send)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var connection = await GetConnectionAsync(target).ConfigureAwait(false);
+            var pending = send(connection, state);
+            if (!pending.NotSent || attempt > 0)
+            {
+                return pending;
+            }
+
+            silos.TryRemove(new KeyValuePair<string, Connection>(target.Endpoint, connection));
+        }
     }
 
     /// <summary>Accepting side: wraps an accepted socket (silo port).</summary>

@@ -78,12 +78,18 @@ internal sealed class MessageCenter : IConnectionHandler
         rejectReason = string.Empty;
         if (!isGateway)
         {
-            connection.OnHandshakeAccepted(request);
-            connections.RegisterInbound(connection);
             return new HandshakeAccept(local, localSilo.Name, []);
         }
 
         return new HandshakeAccept(local, localSilo.Name, types.GetManifest());
+    }
+
+    public void OnInboundEstablished(Connection connection)
+    {
+        if (!isGateway)
+        {
+            connections.RegisterInbound(connection);
+        }
     }
 
     public void OnRequest(Connection connection, in MessageHeader header, ref ActorReader body)

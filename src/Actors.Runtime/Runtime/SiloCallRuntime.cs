@@ -83,9 +83,9 @@ internal sealed class SiloCallRuntime : IGrainCallRuntime
             return false;
         }
 
-        var connection = await connections.GetConnectionAsync(silo).ConfigureAwait(false);
         Diagnostics.RuntimeMetrics.CallsSent.Add(1);
-        var pending = connection.SendRequest(grainId, call, ResponseTimeout);
+        var pending = await connections.SendAsync(silo, (grainId, call, ResponseTimeout),
+            static (connection, s) => connection.SendRequest(s.grainId, s.call, s.ResponseTimeout)).ConfigureAwait(false);
         await pending.AsValueTask().ConfigureAwait(false);
         if (!pending.NotHere)
         {

@@ -4,7 +4,10 @@ using System.Text;
 namespace Actors.Serialization;
 
 /// <summary>Reads what <see cref="ActorWriter"/> wrote, from one contiguous span (a whole frame).</summary>
-/// <remarks>Not thread-safe. A read past the end throws <see cref="SerializationException"/>.</remarks>
+/// <remarks>Not thread-safe. A read past the end throws <see cref="SerializationException"/>.
+/// A reader made with <see cref="ActorReader(ReadOnlyMemory{byte}, bool)"/> and <c>payloadsMayAlias</c>
+/// true returns <see cref="ReadOnlyMemory{T}"/> payloads as slices of the input instead of copies: the
+/// caller hands the input over and must never reuse or change it afterwards.</remarks>
 public ref struct ActorReader
 {
     /// <summary>How deeply objects may nest (generated codecs and skipped objects count); deeper input
@@ -12,6 +15,8 @@ public ref struct ActorReader
     public const int MaxDepth = 512;
 
     private readonly ReadOnlySpan<byte> input;
+    private readonly ReadOnlyMemory<byte> memory;
+    private readonly bool payloadsMayAlias;
     private int position;
     private int depth;
 
@@ -19,6 +24,16 @@ public ref struct ActorReader
     {
         this.input = input;
         position = 0;
+    }
+
+    /// <summary>A reader over <paramref name="input"/>. With <paramref name="payloadsMayAlias"/> true,
+    /// <see cref="ReadLengthPrefixedMemory"/> returns slices of <paramref name="input"/> (no copy), so the
+    /// caller must give up the buffer: it is owned by the values read from it from now on.</summary>
+    public ActorReader(ReadOnlyMemory<byte> input, bool payloadsMayAlias)
+        : this(input.Span)
+    {
+        memory = input;
+        this.payloadsMayAlias = payloadsMayAlias;
     }
 
     public readonly int Position => position;
@@ -107,6 +122,19 @@ public ref struct ActorReader
         }
 
         return ReadRaw((int)length);
+    }
+
+    /// <summary>Reads a length-prefixed payload as memory the result may keep: a slice of the input when
+    /// the reader was made over memory that payloads may alias, else one copy into a new array.</summary>
+    public ReadOnlyMemory<byte> ReadLengthPrefixedMemory()
+    {
+        var span = ReadLengthPrefixed();
+        if (span.IsEmpty)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        return payloadsMayAlias ? memory.Slice(position - span.Length, span.Length) : span.ToArray();
     }
 
     public string ReadString() => Encoding.UTF8.GetString(ReadLengthPrefixed());

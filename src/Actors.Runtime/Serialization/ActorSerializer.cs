@@ -7,7 +7,8 @@ namespace Actors.Serialization;
 /// Serializes whole values with the registered codecs (<see cref="Codec{T}"/>): grain state,
 /// log payloads, tests. A value is written as one field (id 0), so null round-trips.
 /// </summary>
-/// <remarks>Thread-safe. Reading grain references needs <see cref="SerializationContext.Enter"/>.</remarks>
+/// <remarks>Thread-safe. Reading grain references needs <see cref="SerializationContext.Enter"/>
+/// (except in <see cref="DeepCopy{T}"/>, which keeps the reference objects).</remarks>
 public static class ActorSerializer
 {
     [ThreadStatic]
@@ -60,6 +61,8 @@ public static class ActorSerializer
         }
 
         var buffer = RentScratch();
+        var outer = DeepCopyContext.References;
+        DeepCopyContext.References = [];
         try
         {
             Serialize(value, buffer);
@@ -67,6 +70,7 @@ public static class ActorSerializer
         }
         finally
         {
+            DeepCopyContext.References = outer;
             ReturnScratch(buffer);
         }
     }

@@ -37,6 +37,13 @@ public sealed class GrainReferenceCodec<TInterface> : IFieldCodec<TInterface>
         GrainIdCodec.WriteField(ref writer, 1, grainId);
         writer.WriteFieldHeader(2, WireType.Fixed32);
         writer.WriteFixed32(interfaceId);
+        if (DeepCopyContext.References is { } references)
+        {
+            // A deep copy hands the (immutable) reference itself across, so no runtime is needed to read it.
+            Int32Codec.WriteField(ref writer, 3, references.Count);
+            references.Add(value);
+        }
+
         writer.WriteEndObject();
     }
 
@@ -46,6 +53,7 @@ public sealed class GrainReferenceCodec<TInterface> : IFieldCodec<TInterface>
         GrainId grainId = default;
         uint interfaceId = 0;
         var haveInterface = false;
+        var copied = -1;
         while (true)
         {
             var (id, wt) = reader.ReadFieldHeader();
@@ -63,22 +71,41 @@ public sealed class GrainReferenceCodec<TInterface> : IFieldCodec<TInterface>
                     interfaceId = reader.ReadFixed32();
                     haveInterface = true;
                     break;
+                case 3 when wt == WireType.VarInt:
+                    copied = Int32Codec.Read(ref reader, wt);
+                    break;
                 default:
                     reader.SkipField(wt);
                     break;
             }
         }
 
+        if (copied >= 0 && DeepCopyContext.References is { } references && copied < references.Count
+            && references[copied] is TInterface same)
+        {
+            return same;
+        }
+
         var runtime = SerializationContext.Runtime ?? throw new SerializationException(
             $"Read a reference to grain {grainId} ({typeof(TInterface).Name}) outside a runtime: " +
             "wrap the read in SerializationContext.Enter(runtime).");
-        var descriptor = haveInterface
-            && GeneratedCodeRegistry.TryGetInterface(interfaceId, out var wire)
-            && typeof(TInterface).IsAssignableFrom(wire.InterfaceType)
-            ? wire
-            : Descriptor();
+        var descriptor = haveInterface && TryGetWireInterface(interfaceId, out var wire) ? wire : Descriptor();
         return descriptor.CreateReference(grainId, runtime) as TInterface
             ?? throw new SerializationException($"The proxy for {descriptor.InterfaceType} does not implement {typeof(TInterface)}.");
+    }
+
+    private static bool TryGetWireInterface(uint interfaceId, out GrainInterfaceDescriptor descriptor)
+    {
+        if (!GeneratedCodeRegistry.TryGetInterface(interfaceId, out descriptor))
+        {
+            GeneratedCodeLoader.EnsureLoaded();
+            if (!GeneratedCodeRegistry.TryGetInterface(interfaceId, out descriptor))
+            {
+                return false;
+            }
+        }
+
+        return typeof(TInterface).IsAssignableFrom(descriptor.InterfaceType);
     }
 
     private static GrainInterfaceDescriptor Descriptor()
@@ -94,4 +121,12 @@ public sealed class GrainReferenceCodec<TInterface> : IFieldCodec<TInterface>
             : throw new SerializationException(
                 $"{typeof(TInterface)} has no generated proxy; its project must set UseActorsCodeGen=true.");
     }
+}
+
+/// <summary>Set while <see cref="ActorSerializer.DeepCopy{T}"/> runs on this thread: grain references
+/// are carried by identity instead of being rebuilt through a runtime.</summary>
+internal static class DeepCopyContext
+{
+    [ThreadStatic]
+    public static List<object>? References;
 }

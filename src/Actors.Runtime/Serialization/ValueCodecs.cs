@@ -76,7 +76,8 @@ public sealed class ByteArrayCodec : IFieldCodec<byte[]>
 }
 
 /// <summary>Codec of <see cref="ReadOnlyMemory{T}"/> of bytes: <see cref="WireType.LengthPrefixed"/>.
-/// Reading copies the bytes once out of the frame into a new array.</summary>
+/// Reading copies the bytes once out of the frame into a new array, or none at all when the reader was
+/// made over a frame that payloads may alias (<see cref="ActorReader(ReadOnlyMemory{byte}, bool)"/>).</summary>
 /// <remarks>A payload handed to a call is not copied inside one silo: callers must not mutate it
 /// after the call (the runtime treats ReadOnlyMemory&lt;byte&gt; as immutable).</remarks>
 public sealed class ReadOnlyMemoryOfByteCodec : IFieldCodec<ReadOnlyMemory<byte>>
@@ -99,8 +100,7 @@ public sealed class ReadOnlyMemoryOfByteCodec : IFieldCodec<ReadOnlyMemory<byte>
     public static ReadOnlyMemory<byte> Read(ref ActorReader reader, WireType wireType)
     {
         FieldCodec.Expect(wireType, Wire, "ReadOnlyMemory<byte>");
-        var span = reader.ReadLengthPrefixed();
-        return span.IsEmpty ? ReadOnlyMemory<byte>.Empty : span.ToArray();
+        return reader.ReadLengthPrefixedMemory();
     }
 
     void IFieldCodec<ReadOnlyMemory<byte>>.Write(ref ActorWriter writer, ReadOnlyMemory<byte> value) =>

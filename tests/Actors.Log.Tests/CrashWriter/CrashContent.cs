@@ -7,7 +7,7 @@ internal static class CrashContent
 {
     public static LogConfig Config { get; } = new()
     {
-        SegmentBytes = 64 * 1024,
+        SegmentBytes = 1024 * 1024,
         AllowTinySegments = true,
         IndexIntervalBytes = 1024,
     };

@@ -24,20 +24,30 @@ internal static class Program
         Console.Out.WriteLine($"open {log.LogEndOffset}");
         Console.Out.Flush();
         var builder = new RecordBatchBuilder();
+        var append = new List<byte>();
         int sinceFlush = 0;
         int flushEvery = random.Next(1, 8);
         while (true)
         {
-            builder.Clear();
+            // One append of 1-12 batches of 1-150 records each: small appends and large ones (up to a few hundred
+            // KiB, so a kill can land inside a long write).
+            append.Clear();
             long next = log.LogEndOffset;
-            int count = random.Next(1, 6);
-            for (int i = 0; i < count; i++)
+            int batches = random.Next(1, 13);
+            for (int b = 0; b < batches; b++)
             {
-                long offset = next + i;
-                builder.Add(offset, CrashContent.Key(offset), CrashContent.Value(offset));
+                builder.Clear();
+                int count = random.Next(1, 151);
+                for (int i = 0; i < count; i++)
+                {
+                    builder.Add(next, CrashContent.Key(next), CrashContent.Value(next));
+                    next++;
+                }
+
+                append.AddRange(builder.Build());
             }
 
-            log.AppendAsLeader(builder.Build(), epoch);
+            log.AppendAsLeader(append.ToArray(), epoch);
             if (++sinceFlush >= flushEvery)
             {
                 await log.FlushAsync();

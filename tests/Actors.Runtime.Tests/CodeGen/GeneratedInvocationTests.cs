@@ -36,6 +36,16 @@ public sealed class GeneratedInvocationTests
     }
 
     [Fact]
+    public void The_loader_initializes_assemblies_that_use_actors_and_unknown_ids_miss()
+    {
+        GeneratedCodeLoader.EnsureLoaded();
+        GeneratedCodeLoader.EnsureLoaded();
+        Assert.Contains(GeneratedCodeRegistry.Interfaces, d => d.InterfaceType == typeof(ICalculatorGrain));
+        Assert.False(GeneratedCodeRegistry.TryGetInterface(0xdeadbeefu, out _));
+        Assert.False(GeneratedCodeRegistry.TryGetInterface(typeof(IGreeter), out _));
+    }
+
+    [Fact]
     public void Invokables_carry_ids_flags_and_immutability()
     {
         var d = Descriptor<ICalculatorGrain>();
@@ -195,6 +205,36 @@ public sealed class GeneratedInvocationTests
             var error = Assert.Throws<InvalidOperationException>(() => descriptor.Create(context, new DictionaryServiceProvider()));
             Assert.Contains("IGreeter", error.Message, StringComparison.Ordinal);
             Assert.Contains("greeter", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_grain_factory_resolves_keyed_services_and_defaults_for_optional_parameters()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddKeyedSingleton<IGreeter>(services, "blue", new ColoredGreeter("blue"));
+        using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+        var runtime = new LoopbackCallRuntime();
+        var context = new TestGrainContext(new GrainId("keyed", "k"), runtime);
+        var descriptor = Assert.Single(GeneratedCodeRegistry.GrainClasses, c => c.GrainClass == typeof(KeyedGrain));
+        Assert.Equal("keyed", descriptor.GrainType);
+
+        KeyedGrain grain;
+        using (RuntimeContext.EnterActivation(context))
+        {
+            grain = Assert.IsType<KeyedGrain>(descriptor.Create(context, provider));
+        }
+
+        Assert.Equal("blue sky", await grain.Greet("sky"));
+        Assert.Null(grain.Unused);
+        Assert.Equal(3, grain.Retries);
+
+        using var empty = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(
+            new Microsoft.Extensions.DependencyInjection.ServiceCollection());
+        using (RuntimeContext.EnterActivation(context))
+        {
+            var error = Assert.Throws<InvalidOperationException>(() => descriptor.Create(context, empty));
+            Assert.Contains("'blue'", error.Message, StringComparison.Ordinal);
         }
     }
 

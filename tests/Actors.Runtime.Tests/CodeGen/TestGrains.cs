@@ -145,3 +145,26 @@ internal static class GrainTestExtensions
     public static ICalculatorGrain AsReference(this CalculatorGrain grain) =>
         grain.Factory.GetGrain<ICalculatorGrain>(grain.GrainId);
 }
+
+public interface IKeyedGrain : IGrainWithStringKey
+{
+    Task<string> Greet(string name);
+}
+
+public sealed class ColoredGreeter(string color) : IGreeter
+{
+    public string Greet(string name) => color + " " + name;
+}
+
+/// <summary>A grain whose factory resolves a keyed service and tolerates a missing optional one.</summary>
+public sealed class KeyedGrain(
+    [Microsoft.Extensions.DependencyInjection.FromKeyedServices("blue")] IGreeter greeter,
+    IKeyedGrain? unused,
+    int retries = 3) : Grain, IKeyedGrain
+{
+    public IKeyedGrain? Unused { get; } = unused;
+
+    public int Retries { get; } = retries;
+
+    public Task<string> Greet(string name) => Task.FromResult(greeter.Greet(name));
+}

@@ -77,6 +77,9 @@ public interface IProbeGrain : IGrainWithStringKey
 
     Task Deactivate();
 
+    /// <summary>Keeps the activation from idle collection for this long.</summary>
+    Task KeepAlive(int seconds);
+
     Task<int> StartTimer(int periodMs);
 
     Task<int> TimerTicks();

@@ -179,6 +179,7 @@ public sealed class ProbeGrain : Grain, IProbeGrain
 
     public async Task<string> Hang()
     {
+        GrainEvents.Add(this.GetPrimaryKeyString(), "hang");
         await new TaskCompletionSource().Task;
         return "never";
     }
@@ -215,6 +216,12 @@ public sealed class ProbeGrain : Grain, IProbeGrain
     public Task Deactivate()
     {
         DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    public Task KeepAlive(int seconds)
+    {
+        DelayDeactivation(TimeSpan.FromSeconds(seconds));
         return Task.CompletedTask;
     }
 

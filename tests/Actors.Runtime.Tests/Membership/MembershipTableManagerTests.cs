@@ -240,6 +240,24 @@ public sealed class MembershipTableManagerTests
     }
 
     [Fact]
+    public async Task Defunct_Dead_rows_are_deleted_after_the_expiration_and_live_rows_stay()
+    {
+        await using var cluster = new MembershipTestCluster(configure: o => o.DefunctSiloExpiration = TimeSpan.FromHours(2));
+        var a = await cluster.StartAsync("a", 1);
+        var b = await cluster.StartAsync("b", 2);
+        await b.Manager.ShutdownAsync(CancellationToken.None);
+
+        cluster.Time.Advance(TimeSpan.FromHours(1));
+        await a.Manager.CleanupDefunctRowsAsync(CancellationToken.None);
+        Assert.Equal(2, (await cluster.Table.ReadAll()).Rows.Length);
+
+        cluster.Time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+        await a.Manager.CleanupDefunctRowsAsync(CancellationToken.None);
+        var row = Assert.Single((await cluster.Table.ReadAll()).Rows);
+        Assert.Equal(a.Address, row.Entry.SiloAddress);
+    }
+
+    [Fact]
     public async Task With_running_loops_a_killed_silo_is_declared_Dead_in_every_view_as_time_passes()
     {
         await using var cluster = new MembershipTestCluster(runLoops: true);

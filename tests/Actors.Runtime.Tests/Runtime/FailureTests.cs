@@ -61,7 +61,9 @@ public sealed class FailureTests : IAsyncLifetime
 
         Assert.NotNull(grain);
         var hanging = grain.Hang();
-        await Eventually.UntilAsync(() => victim.Silo.ActivationCount > 0, "the call to reach the victim", () => "none");
+        var key = grain.GetPrimaryKeyString();
+        await Eventually.UntilAsync(() => GrainEvents.For(key).Contains("hang"), "the call to run on the victim",
+            () => string.Join(", ", GrainEvents.For(key)));
 
         await cluster.KillSiloAsync(victim);
 

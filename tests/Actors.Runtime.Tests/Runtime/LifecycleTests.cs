@@ -82,7 +82,7 @@ public sealed class LifecycleTests : IAsyncLifetime
     {
         var key = Keys.New("graceful");
         var grain = cluster.Client.GetGrain<IProbeGrain>(key);
-        await grain.WhereAmI();
+        await grain.KeepAlive(60);
         var host = cluster.FindActivationSilo(grain)!;
         var extra = await cluster.StartAdditionalSiloAsync();
         await cluster.WaitForLivenessToStabilizeAsync();

@@ -169,11 +169,25 @@ public sealed class GeneratedCodecTests
         Assert.Equal(order.Tags, back.Tags);
         Assert.Equal(1, back.Priority);
 
-        var account = new Account("ann", 12.5m) { History = ["opened"] };
+        var account = new Account("ann", 12.5m);
+        account.History.Add("opened");
         var accountBack = RoundTrip(account);
         Assert.Equal("ann", accountBack.Owner);
         Assert.Equal(12.5m, accountBack.Balance);
         Assert.Equal(["opened"], accountBack.History);
+    }
+
+    [Fact]
+    public void Private_read_only_and_init_only_members_round_trip()
+    {
+        var key = Guid.Parse("5a1d6c1e-0c55-4f0e-9d0b-3d2f3f0a9e11");
+        var back = RoundTrip(Encapsulated.Create(key, 3, "named", -77, "set"));
+        Assert.Equal(key, back.Key);
+        Assert.Equal(3, back.Count);
+        Assert.Equal("named", back.Name);
+        Assert.Equal(-77, back.SecretValue);
+        Assert.Equal("set", back.Init);
+        Assert.Equal([3], back.Items);
     }
 
     [Fact]
@@ -186,6 +200,13 @@ public sealed class GeneratedCodecTests
         Assert.Equal(5, order.Priority);
         Assert.Null(order.Symbol);
         Assert.Equal(0, order.Quantity);
+
+        Assert.Empty(order.Tags);
+
+        var encapsulated = ActorSerializer.Deserialize<Encapsulated>(empty);
+        Assert.Equal("unnamed", encapsulated.Name);
+        Assert.Equal("init-default", encapsulated.Init);
+        Assert.Empty(encapsulated.Items);
 
         var v2 = ActorSerializer.Deserialize<ProfileV2>(empty);
         Assert.Equal("unknown@example.com", v2.Email);
@@ -296,6 +317,34 @@ public sealed class GeneratedCodecTests
     }
 
     [Fact]
+    public void A_reader_over_a_handed_over_frame_returns_payload_slices_without_copying()
+    {
+        Assert.True(Actors.Invocation.GeneratedCodeRegistry.TryGetInterface(typeof(ICalculatorGrain), out var descriptor));
+        var call = descriptor.CreateInvokable(2)!; // Payload(ReadOnlyMemory<byte>)
+        call.GetType().GetField("Arg0")!.SetValue(call, new ReadOnlyMemory<byte>([7, 7, 7]));
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new ActorWriter(buffer);
+        call.WriteArguments(ref writer);
+        var frame = buffer.WrittenSpan.ToArray();
+
+        var aliased = call.CreateEmpty();
+        var reader = new ActorReader(frame, payloadsMayAlias: true);
+        aliased.ReadArguments(ref reader);
+        var slice = (ReadOnlyMemory<byte>)aliased.GetType().GetField("Arg0")!.GetValue(aliased)!;
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(slice, out var segment));
+        Assert.Same(frame, segment.Array);
+        Assert.Equal(new byte[] { 7, 7, 7 }, slice.ToArray());
+
+        var copied = call.CreateEmpty();
+        reader = new ActorReader(frame, payloadsMayAlias: false);
+        copied.ReadArguments(ref reader);
+        var copy = (ReadOnlyMemory<byte>)copied.GetType().GetField("Arg0")!.GetValue(copied)!;
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(copy, out var own));
+        Assert.NotSame(frame, own.Array);
+        Assert.Equal(new byte[] { 7, 7, 7 }, copy.ToArray());
+    }
+
+    [Fact]
     public void Deep_copies_share_no_mutable_state_and_immutable_values_are_not_copied()
     {
         var original = new Everything { StringList = ["a"], Nested = new Point(1, 2) };
@@ -304,6 +353,11 @@ public sealed class GeneratedCodecTests
         Assert.NotSame(original.StringList, copy.StringList);
         copy.StringList!.Add("b");
         Assert.Single(original.StringList);
+
+        // Grain references inside a copied value are kept as they are (no runtime needed).
+        var runtime = new LoopbackCallRuntime();
+        var withReference = new Everything { Grain = runtime.GetGrain<ICalculatorGrain>(new GrainId("calculator", "copy")) };
+        Assert.Same(withReference.Grain, ActorSerializer.DeepCopy(withReference).Grain);
 
         var quote = new Quote("X", 1m);
         Assert.Same(quote, ActorSerializer.DeepCopy(quote));

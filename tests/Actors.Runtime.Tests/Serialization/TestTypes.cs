@@ -139,7 +139,7 @@ public sealed class Account
 
     [Id(1)] public decimal Balance { get; }
 
-    [Id(2)] public List<string> History = [];
+    [Id(2)] public readonly List<string> History = [];
 }
 
 [GenerateSerializer]
@@ -184,4 +184,42 @@ public sealed class ProfileV2
     [Id(7)] public string? Nothing { get; set; }
 
     [Id(8)] public long Counter { get; set; } = -1;
+}
+
+/// <summary>Private, read-only and init-only members, reached through generated accessors.</summary>
+[GenerateSerializer]
+public sealed class Encapsulated
+{
+    [Id(0)] private int count;
+
+    [Id(4)] public readonly Guid Key;
+
+    public Encapsulated()
+    {
+    }
+
+    private Encapsulated(Guid key, int count)
+    {
+        Key = key;
+        this.count = count;
+    }
+
+    [Id(1)] public string Name { get; private set; } = "unnamed";
+
+    [Id(2)] public List<int> Items { get; } = [];
+
+    [Id(3)] private long Secret { get; set; }
+
+    [Id(5)] public string Init { get; init; } = "init-default";
+
+    public int Count => count;
+
+    public long SecretValue => Secret;
+
+    public static Encapsulated Create(Guid key, int count, string name, long secret, string init)
+    {
+        var value = new Encapsulated(key, count) { Name = name, Secret = secret, Init = init };
+        value.Items.Add(count);
+        return value;
+    }
 }
