@@ -21,8 +21,11 @@ public class FailoverTests
         var state = await LeaderStateAsync(c, "acks", 0);
         var follower = state.Replicas.First(r => r != state.Leader);
         await c.Cluster.KillSiloAsync(c.SiloNamed(follower));
+        var waitStarted = DateTime.UtcNow;
         await Wait.UntilAsync(() => c.Partition("acks", 0).GetStatusAsync().GetAwaiter().GetResult().State?.Isr.Length == 2,
-            "the leader to see the dead follower leave the ISR", () => c.Partition("acks", 0).GetStatusAsync().GetAwaiter().GetResult().State?.ToString() ?? "no state");
+            "the leader to see the dead follower leave the ISR",
+            () => $"leader: {c.Partition("acks", 0).GetStatusAsync().GetAwaiter().GetResult().State?.ToString() ?? "no state"}; controller: {LeaderStateAsync(c, "acks", 0).GetAwaiter().GetResult()} on {string.Join(',', c.Cluster.Silos.Where(s => s.Silo.HostsActivation(c.Controller.GetGrainId())).Select(s => s.Name))}; killed {follower}", 60_000);
+        Console.WriteLine($"ISR shrink seen by the leader after {(DateTime.UtcNow - waitStarted).TotalMilliseconds:F0} ms");
         var refused = await c.Partition("acks", 0).ProduceAsync(new ProduceRequest { Records = Batches.Values(3, 1), Acks = -1 });
         Assert.Equal(ErrorCode.NotEnoughReplicas, refused.Error);
         Assert.True(refused.Error.IsRetriable());
