@@ -242,7 +242,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             AssignEpoch(leaderEpoch, first);
         }
 
-        WriteToSegments(staged, batchCount, first, next - 1, now);
+        WriteToSegments(staged, batchCount, first, next - 1, maxTimestamp, now);
         return new LogAppendInfo(first, next - 1, maxTimestamp, offsetOfMax, stampAppendTime ? now : -1, LogStartOffset, batchCount, staged.Length);
     }
 
@@ -301,7 +301,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             pos += BinaryPrimitives.ReadInt32BigEndian(b.Slice(BatchLengthOffset)) + LogOverhead;
         }
 
-        WriteToSegments(batches, batchCount, first, last, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        WriteToSegments(batches, batchCount, first, last, maxTimestamp, _time.GetUtcNow().ToUnixTimeMilliseconds());
         return new LogAppendInfo(first, last, maxTimestamp, offsetOfMax, -1, LogStartOffset, batchCount, batches.Length);
     }
 
@@ -798,12 +798,12 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         _ => $"The record batch at byte {pos} is invalid: {error}.",
     };
 
-    private void WriteToSegments(ReadOnlySpan<byte> bytes, int batchCount, long firstOffset, long lastOffset, long nowMs)
+    private void WriteToSegments(ReadOnlySpan<byte> bytes, int batchCount, long firstOffset, long lastOffset, long maxTimestamp, long nowMs)
     {
         LogSegment segment = Volatile.Read(ref _segments)[^1];
         try
         {
-            if (ShouldRoll(segment, bytes.Length, batchCount, lastOffset, nowMs))
+            if (ShouldRoll(segment, bytes.Length, batchCount, lastOffset, maxTimestamp, nowMs))
             {
                 segment = Roll(firstOffset);
             }
@@ -845,15 +845,21 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
     }
 
-    private bool ShouldRoll(LogSegment segment, int appendBytes, int batchCount, long lastOffset, long nowMs)
+    /// <summary>Kafka's roll rule. For segment.ms, the age of a segment is measured in record time when the
+    /// segment's first batch has a timestamp (incoming max timestamp minus that first timestamp, so old
+    /// producer timestamps do not force a roll on every append), and in broker time since creation otherwise.</summary>
+    private bool ShouldRoll(LogSegment segment, int appendBytes, int batchCount, long lastOffset, long maxTimestamp, long nowMs)
     {
         if (segment.Size == 0)
         {
             return lastOffset - segment.BaseOffset > int.MaxValue;
         }
 
+        long waited = segment.FirstBatchTimestamp >= 0
+            ? maxTimestamp - segment.FirstBatchTimestamp
+            : nowMs - segment.Created.ToUnixTimeMilliseconds();
         return (long)segment.Size + appendBytes > _config.SegmentBytes
-            || nowMs - segment.RollBaseMs > _config.SegmentMs
+            || waited > _config.SegmentMs
             || segment.IndexesFull(batchCount)
             || lastOffset - segment.BaseOffset > int.MaxValue;
     }
@@ -1039,7 +1045,6 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 segment.WriteIndexes(flushToDisk: false);
             }
 
-            segment.UseFirstBatchForRollBase();
             if (cut > 0)
             {
                 truncated += cut;
