@@ -50,6 +50,10 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     /// process) fails instead of corrupting the log. The operating system drops the lock when the process dies.</summary>
     public const string LockFileName = ".lock";
 
+    /// <summary>The recovery-point file is rewritten at most this often by flushes (Kafka's
+    /// <c>log.flush.offset.checkpoint.interval.ms</c> default); always at close and after a truncation.</summary>
+    public const long RecoveryPointCheckpointIntervalMs = 60_000;
+
     /// <summary>Name of the leader-epoch cache file.</summary>
     public const string LeaderEpochCheckpointFileName = LeaderEpochCache.FileName;
 
@@ -66,6 +70,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     private long _recoveryPoint;
     private long _unflushedMessages;
     private long _lastFlushMs;
+    private long _lastRecoveryCheckpointMs = long.MinValue / 2;
     private Exception? _failure;
     private byte[] _staging = new byte[64 * 1024];
     private int _disposed;
@@ -945,8 +950,12 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
 
             if (end != RecoveryPoint)
             {
-                WriteRecoveryPointCheckpoint(end);
                 Volatile.Write(ref _recoveryPoint, end);
+                if (now - _lastRecoveryCheckpointMs >= RecoveryPointCheckpointIntervalMs)
+                {
+                    WriteRecoveryPointCheckpoint(end);
+                    _lastRecoveryCheckpointMs = now;
+                }
             }
 
             Interlocked.Add(ref _unflushedMessages, -pending);
