@@ -79,6 +79,13 @@ internal static class GrainInterfaceEmitter
                     var model = BuildMethod(method, d, id++, isOwn ? diagnostics : null, registrations);
                     if (model is null)
                     {
+                        if (!isOwn)
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(
+                                Diagnostics.Unsupported, iface, name,
+                                $"it inherits the grain method '{d.Name}.{method.Name}', whose shape is not supported (see the errors on '{d.ToDisplayString()}')"));
+                        }
+
                         ok = false;
                         continue;
                     }

@@ -70,9 +70,10 @@ internal static class SerializerEmitter
         var name = type.ToDisplayString();
         var flat = Symbols.FlatName(type);
         var typeText = type.ToDisplayString(Symbols.QualifiedPlain);
-        if (type.IsGenericType)
+        var generic = type.IsGenericType;
+        if (generic && type.ContainingType is { IsGenericType: true })
         {
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.Unsupported, type, name, "generic [GenerateSerializer] types are not supported"));
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.Unsupported, type, name, "a generic [GenerateSerializer] type must not be nested in a generic type"));
             return Done(null, null, diagnostics);
         }
 
@@ -109,7 +110,7 @@ internal static class SerializerEmitter
         for (var level = 0; level < levels.Count; level++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            CollectMembers(levels[level], level, compilation, members, diagnostics, registrations);
+            CollectMembers(levels[level], level, compilation, members, diagnostics, generic ? new HashSet<string>() : registrations, generic);
         }
 
         if (diagnostics.Count > 0)
@@ -142,17 +143,33 @@ internal static class SerializerEmitter
                 $"it is a computed read-only property and no constructor parameter is named '{m.Symbol.Name}'; add a setter or init accessor, or a constructor parameter"));
         }
 
+        if (generic)
+        {
+            foreach (var m in members.Where(m => m.Get != Access.Direct || (m.Conditional && m.Set != Access.Direct)))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    Diagnostics.UnsettableMember, m.Symbol, name, m.Symbol.Name,
+                    "members of generic [GenerateSerializer] types must be readable and settable by generated code (public or internal, with a setter), or constructor parameters"));
+            }
+        }
+
         if (diagnostics.Count > 0)
         {
             return Done(null, null, diagnostics);
         }
 
+        var codecName = generic ? $"{flat}_Codec<{string.Join(", ", type.TypeParameters.Select(t => t.Name))}>" : $"{flat}_Codec";
         var sb = new StringBuilder();
         sb.AppendLine($"    /// <summary>Codec of <see cref=\"{typeText}\"/>.</summary>");
         sb.AppendLine("    [global::System.CodeDom.Compiler.GeneratedCode(\"Actors.CodeGen\", \"1.0\")]");
-        sb.AppendLine($"    internal sealed class {flat}_Codec : {Symbols.Ser}.IFieldCodec<{typeText}>");
+        sb.AppendLine($"    internal sealed class {codecName} : {Symbols.Ser}.IFieldCodec<{typeText}>");
+        foreach (var constraint in Constraints(type))
+        {
+            sb.AppendLine("        " + constraint);
+        }
+
         sb.AppendLine("    {");
-        sb.AppendLine($"        public static readonly {flat}_Codec Instance = new();");
+        sb.AppendLine($"        public static readonly {codecName} Instance = new();");
         sb.AppendLine();
         sb.AppendLine($"        public {Symbols.Ser}.WireType WireType => {Symbols.Ser}.WireType.TagDelimited;");
         sb.AppendLine();
@@ -210,12 +227,20 @@ internal static class SerializerEmitter
         EmitAccessors(sb, type, members);
         sb.AppendLine("    }");
 
-        registrations.Add($"{Symbols.Ser}.Codec<{typeText}>.Register({flat}_Codec.Instance);");
+        if (generic)
+        {
+            var commas = new string(',', type.TypeParameters.Length - 1);
+            registrations.Add($"{Symbols.Ser}.GenericCodecs.Register(typeof({type.ConstructUnboundGenericType().ToDisplayString(Symbols.QualifiedPlain)}), typeof({flat}_Codec<{commas}>));");
+        }
+        else
+        {
+            registrations.Add($"{Symbols.Ser}.Codec<{typeText}>.Register({flat}_Codec.Instance);");
+        }
         return Done($"{flat}.Codec.g.cs", Registration(flat, registrations, sb.ToString()), diagnostics);
     }
 
     private static void CollectMembers(
-        INamedTypeSymbol level, int index, Compilation compilation, List<Member> members, List<DiagnosticInfo> diagnostics, ISet<string> registrations)
+        INamedTypeSymbol level, int index, Compilation compilation, List<Member> members, List<DiagnosticInfo> diagnostics, ISet<string> registrations, bool generic)
     {
         var typeName = level.ToDisplayString();
         var byId = new Dictionary<uint, Member>();
@@ -261,7 +286,7 @@ internal static class SerializerEmitter
                 continue;
             }
 
-            var shape = TypeSupport.Analyze(memberType, registrations);
+            var shape = TypeSupport.Analyze(memberType, registrations, generic);
             if (!shape.Supported)
             {
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnserializableMember, symbol, typeName, symbol.Name, memberType.ToDisplayString(), shape.Reason ?? string.Empty));
@@ -352,6 +377,42 @@ internal static class SerializerEmitter
                 sb.AppendLine();
                 sb.AppendLine($"        [{Attr}Method, Name = {Symbols.Literal("set_" + m.Symbol.Name)})]");
                 sb.AppendLine($"        private static extern void Set_{m.Local}({target}, {memberType} value);");
+            }
+        }
+    }
+
+    /// <summary>The type's type-parameter constraints, for the generic codec class.</summary>
+    private static IEnumerable<string> Constraints(INamedTypeSymbol type)
+    {
+        foreach (var t in type.TypeParameters)
+        {
+            var parts = new List<string>();
+            if (t.HasUnmanagedTypeConstraint)
+            {
+                parts.Add("unmanaged");
+            }
+            else if (t.HasValueTypeConstraint)
+            {
+                parts.Add("struct");
+            }
+            else if (t.HasReferenceTypeConstraint)
+            {
+                parts.Add("class");
+            }
+            else if (t.HasNotNullConstraint)
+            {
+                parts.Add("notnull");
+            }
+
+            parts.AddRange(t.ConstraintTypes.Select(c => c.ToDisplayString(Symbols.Qualified)));
+            if (t.HasConstructorConstraint && !t.HasValueTypeConstraint)
+            {
+                parts.Add("new()");
+            }
+
+            if (parts.Count > 0)
+            {
+                yield return $"where {t.Name} : {string.Join(", ", parts)}";
             }
         }
     }

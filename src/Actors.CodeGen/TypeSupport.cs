@@ -77,7 +77,7 @@ internal static class TypeSupport
     }
 
     /// <summary>Analyzes <paramref name="type"/>, adding the codec registrations it needs to <paramref name="registrations"/>.</summary>
-    public static Shape Analyze(ITypeSymbol type, ISet<string> registrations)
+    public static Shape Analyze(ITypeSymbol type, ISet<string> registrations, bool allowTypeParameters = false)
     {
         var plain = type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(Symbols.QualifiedPlain);
         if (FastPath.TryGetValue(plain, out var fast))
@@ -88,7 +88,9 @@ internal static class TypeSupport
         switch (type)
         {
             case ITypeParameterSymbol:
-                return new Shape(false, false, "type parameters are not supported; use a concrete type");
+                return allowTypeParameters
+                    ? new Shape(true, false, null)
+                    : new Shape(false, false, "type parameters are not supported; use a concrete type");
             case IArrayTypeSymbol array:
             {
                 if (array.Rank != 1)
@@ -96,7 +98,7 @@ internal static class TypeSupport
                     return new Shape(false, false, "only one-dimensional arrays are supported");
                 }
 
-                var element = Analyze(array.ElementType, registrations);
+                var element = Analyze(array.ElementType, registrations, allowTypeParameters);
                 if (!element.Supported)
                 {
                     return element;
@@ -107,13 +109,13 @@ internal static class TypeSupport
             }
 
             case INamedTypeSymbol named:
-                return AnalyzeNamed(named, plain, registrations);
+                return AnalyzeNamed(named, plain, registrations, allowTypeParameters);
             default:
                 return new Shape(false, false, "this kind of type is not supported");
         }
     }
 
-    private static Shape AnalyzeNamed(INamedTypeSymbol named, string plain, ISet<string> registrations)
+    private static Shape AnalyzeNamed(INamedTypeSymbol named, string plain, ISet<string> registrations, bool allowTypeParameters)
     {
         if (named.TypeKind == TypeKind.Enum)
         {
@@ -141,7 +143,7 @@ internal static class TypeSupport
                 var immutable = generic.Immutable;
                 foreach (var argument in named.TypeArguments)
                 {
-                    var shape = Analyze(argument, registrations);
+                    var shape = Analyze(argument, registrations, allowTypeParameters);
                     if (!shape.Supported)
                     {
                         return shape;
@@ -168,9 +170,20 @@ internal static class TypeSupport
 
         if (named.HasAttribute("GenerateSerializerAttribute"))
         {
+            var immutable = named.HasAttribute("ImmutableAttribute");
             if (named.IsGenericType)
             {
-                return new Shape(false, false, "generic [GenerateSerializer] types are not supported");
+                // A closed generic [GenerateSerializer] type: its generic codec is found at first use.
+                foreach (var argument in named.TypeArguments)
+                {
+                    var shape = Analyze(argument, registrations, allowTypeParameters);
+                    if (!shape.Supported)
+                    {
+                        return shape;
+                    }
+
+                    immutable &= shape.Immutable;
+                }
             }
 
             if (named.IsAbstract && named.TypeKind == TypeKind.Class)
@@ -178,7 +191,7 @@ internal static class TypeSupport
                 return new Shape(false, false, "values are serialized by their declared type, so an abstract class cannot be a member or argument type; use a concrete type");
             }
 
-            return new Shape(true, named.HasAttribute("ImmutableAttribute"), null);
+            return new Shape(true, immutable, null);
         }
 
         return new Shape(

@@ -224,7 +224,7 @@ public sealed class TestCluster : IAsyncDisposable
             silo.IsActive = false;
             try
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
                 await silo.Host.StopAsync(timeout.Token).ConfigureAwait(false);
             }
             catch (Exception)

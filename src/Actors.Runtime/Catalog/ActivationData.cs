@@ -193,9 +193,10 @@ internal sealed partial class ActivationData : IGrainContext
 
         foreach (var item in items)
         {
+            item.Activation = this;
             _ = Task.Factory.StartNew(
-                static s => ((ActivationWorkItem, ActivationData))s! is var (i, a) ? a.RunTurnAsync(i) : Task.CompletedTask,
-                (item, this),
+                static s => ((ActivationWorkItem)s!).Activation!.RunTurnAsync((ActivationWorkItem)s!),
+                item,
                 CancellationToken.None,
                 TaskCreationOptions.DenyChildAttach,
                 Scheduler);

@@ -7,6 +7,9 @@ namespace Actors.Catalog;
 /// <summary>One unit of work for an activation's mailbox: a call or a timer tick.</summary>
 internal abstract class ActivationWorkItem
 {
+    /// <summary>The activation running the item (set when its turn starts).</summary>
+    public ActivationData? Activation { get; set; }
+
     /// <summary>How the item may interleave with others.</summary>
     public abstract InvokeFlags Flags { get; }
 

@@ -121,9 +121,10 @@ public sealed partial class MembershipTableManager : IClusterMembershipService, 
             }
         }
 
-        if (publisher.TryPublish(data.ToSnapshot()))
+        var snapshot = data.ToSnapshot();
+        if (publisher.TryPublish(snapshot))
         {
-            LogViewChanged(logger, data.Version.Version, data.ToSnapshot().ToString());
+            LogViewChanged(logger, data.Version.Version, snapshot.ToString());
         }
 
         CheckSelfStatus(data);

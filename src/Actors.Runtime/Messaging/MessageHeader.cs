@@ -71,7 +71,7 @@ internal struct MessageHeader
                 header.InterfaceId = reader.ReadVarUInt32();
                 header.MethodId = checked((ushort)reader.ReadVarUInt32());
                 header.TimeToLiveMs = reader.ReadVarUInt32();
-                var type = reader.ReadString();
+                var type = GrainTypeNames.Intern(reader.ReadLengthPrefixed());
                 var key = reader.ReadString();
                 header.Target = new GrainId(type, key);
                 break;
@@ -104,5 +104,33 @@ internal struct MessageHeader
         }
 
         return flags;
+    }
+}
+
+/// <summary>Grain type names read off the wire, shared instead of allocated per message (there are few).</summary>
+/// <remarks>Thread-safe; bounded: past <see cref="Capacity"/> names new ones are allocated, not cached.</remarks>
+internal static class GrainTypeNames
+{
+    public const int Capacity = 4096;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Names = new(StringComparer.Ordinal);
+
+    public static string Intern(ReadOnlySpan<byte> utf8)
+    {
+        var lookup = Names.GetAlternateLookup<ReadOnlySpan<char>>();
+        Span<char> chars = utf8.Length <= 256 ? stackalloc char[utf8.Length] : new char[utf8.Length];
+        var count = System.Text.Encoding.UTF8.GetChars(utf8, chars);
+        if (lookup.TryGetValue(chars[..count], out var known))
+        {
+            return known;
+        }
+
+        var name = new string(chars[..count]);
+        if (Names.Count < Capacity)
+        {
+            Names.TryAdd(name, name);
+        }
+
+        return name;
     }
 }

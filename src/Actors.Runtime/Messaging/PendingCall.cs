@@ -10,7 +10,8 @@ internal delegate void SystemResponseReader(ref ActorReader reader);
 /// <summary>
 /// A request sent on a connection and waiting for its response. Completed exactly once: by the
 /// response, by the timeout sweep, by the caller's cancellation, or by the connection closing.
-/// Continuations run asynchronously so a caller never runs on a connection's receive loop.
+/// Continuations run asynchronously (so a caller never runs on a connection's receive loop) unless the
+/// caller is grain code, whose continuation is posted to its activation's scheduler in any case.
 /// </summary>
 /// <remarks>Thread-safe: completion is arbitrated by an interlocked flag.</remarks>
 internal sealed class PendingCall : IValueTaskSource
@@ -20,8 +21,11 @@ internal sealed class PendingCall : IValueTaskSource
     private CancellationTokenRegistration cancellation;
 
     public PendingCall(long correlationId, GrainId target, GrainInvokable? call, SystemResponseReader? systemReader,
-        long deadlineTimestamp, long startTimestamp)
+        long deadlineTimestamp, long startTimestamp, bool continueInline = false)
     {
+        // A grain caller's continuation is posted to its activation's scheduler anyway, so it may be
+        // released on the receive loop; any other caller resumes on the thread pool.
+        core.RunContinuationsAsynchronously = !continueInline;
         CorrelationId = correlationId;
         Target = target;
         Call = call;

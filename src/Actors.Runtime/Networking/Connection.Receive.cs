@@ -55,7 +55,7 @@ internal sealed partial class Connection
         try
         {
             var stream = new NetworkStream(socket, ownsSocket: false);
-            reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 8 * 1024, leaveOpen: true));
+            reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 128 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
             while (true)
             {
                 var result = await reader.ReadAsync(closing.Token).ConfigureAwait(false);

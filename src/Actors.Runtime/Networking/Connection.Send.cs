@@ -21,7 +21,8 @@ internal sealed partial class Connection
     {
         var correlationId = NextCorrelationId();
         var now = timeProvider.GetTimestamp();
-        var pending = new PendingCall(correlationId, target, call, null, now + ToTimestampTicks(timeout), now);
+        var pending = new PendingCall(correlationId, target, call, null, now + ToTimestampTicks(timeout), now,
+            continueInline: TaskScheduler.Current is Catalog.ActivationTaskScheduler);
         var frame = BuildRequestFrame(MessageKind.Request, correlationId, target, call, timeout);
         pendingCalls[correlationId] = pending;
         if (call.AcceptsCancellation && call.CancellationToken.CanBeCanceled)

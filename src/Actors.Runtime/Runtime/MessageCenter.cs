@@ -150,7 +150,15 @@ internal sealed class MessageCenter : IConnectionHandler
             return;
         }
 
-        directory.OnSystemRequest(connection, in header, ref body);
+        try
+        {
+            directory.OnSystemRequest(connection, in header, ref body);
+        }
+        catch (Exception exception)
+        {
+            // A malformed or failing directory request fails that request, not the connection.
+            connection.SendException(header.CorrelationId, exception);
+        }
     }
 
     public void OnClosed(Connection connection)

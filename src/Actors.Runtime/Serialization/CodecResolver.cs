@@ -42,7 +42,7 @@ internal static class CodecResolver
         [typeof(Exception)] = ExceptionCodec.Instance,
     };
 
-    private static readonly Dictionary<Type, Type> GenericCodecs = new()
+    private static readonly Dictionary<Type, Type> BuiltInGenerics = new()
     {
         [typeof(Nullable<>)] = typeof(NullableCodec<>),
         [typeof(List<>)] = typeof(ListCodec<>),
@@ -94,9 +94,13 @@ internal static class CodecResolver
         {
             codecType = typeof(ArrayCodec<>).MakeGenericType(type.GetElementType()!);
         }
-        else if (type.IsGenericType && GenericCodecs.TryGetValue(type.GetGenericTypeDefinition(), out var open))
+        else if (type.IsGenericType && BuiltInGenerics.TryGetValue(type.GetGenericTypeDefinition(), out var open))
         {
             codecType = open.MakeGenericType(type.GetGenericArguments());
+        }
+        else if (type.IsGenericType && GenericCodecs.TryGet(type.GetGenericTypeDefinition(), out var generated))
+        {
+            codecType = generated.MakeGenericType(type.GetGenericArguments());
         }
         else if (typeof(Exception).IsAssignableFrom(type))
         {

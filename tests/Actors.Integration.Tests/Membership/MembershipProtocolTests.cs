@@ -47,6 +47,35 @@ public sealed class MembershipProtocolTests(ITestOutputHelper output) : IDisposa
     }
 
     [Fact]
+    public async Task With_an_in_memory_table_a_killed_silo_is_declared_Dead_once_and_its_grains_move()
+    {
+        var table = new InMemoryMembershipTable();
+        await using var cluster = InMemoryCluster(table);
+        await cluster.DeployAsync();
+        await cluster.WaitForLivenessToStabilizeAsync();
+        var victim = cluster.Silos[0];
+        var survivors = cluster.Silos.Skip(1).ToList();
+        string? key = null;
+        for (var i = 0; key is null && i < 300; i++)
+        {
+            if (await cluster.Client.GetGrain<ILocatorGrain>($"locator-{i}").WhereAmI() == victim.SiloAddress.ToString())
+            {
+                key = $"locator-{i}";
+            }
+        }
+
+        Assert.True(key is not null, $"None of 300 grains was placed on {victim.Name}.");
+
+        await cluster.KillSiloAsync(victim);
+        await WaitForStatusAsync(survivors, victim.SiloAddress, SiloStatus.Dead, DetectionDeadline);
+
+        Assert.Equal(1, survivors.Sum(s => s.Oracle().DeathDeclarations));
+        Assert.Equal(SiloStatus.Dead, (await table.ReadAll()).Find(victim.SiloAddress)!.Entry.Status);
+        var moved = await cluster.Client.GetGrain<ILocatorGrain>(key).WhereAmI();
+        Assert.Contains(survivors, s => s.SiloAddress.ToString() == moved);
+    }
+
+    [Fact]
     public async Task A_silo_whose_probes_are_dropped_reads_itself_Dead_and_stops()
     {
         await using var cluster = SqliteCluster(folder);

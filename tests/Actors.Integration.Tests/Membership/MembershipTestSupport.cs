@@ -53,6 +53,7 @@ internal static class MembershipTestSupport
     public static TestCluster SqliteCluster(TempFolder folder, int silos = 3, string clusterFile = "cluster.db", string grainsFile = "grains.db")
     {
         var builder = new TestClusterBuilder(silos)
+            .AddConfiguration("Actors:Messaging:ResponseTimeout", "00:00:05")
             .ConfigureSilo(silo => silo
                 .UseSqliteClustering(folder.File(clusterFile))
                 .ConfigureMembership(Fast)
@@ -62,6 +63,14 @@ internal static class MembershipTestSupport
                 .ConfigureMembership(Fast));
         return builder.Build();
     }
+
+    /// <summary>A cluster whose silos and client share one in-memory membership table, with memory grain storage.</summary>
+    public static TestCluster InMemoryCluster(InMemoryMembershipTable table, int silos = 3) =>
+        new TestClusterBuilder(silos)
+            .AddConfiguration("Actors:Messaging:ResponseTimeout", "00:00:05")
+            .ConfigureSilo(silo => silo.UseInMemoryClustering(table).ConfigureMembership(Fast).AddMemoryGrainStorage())
+            .ConfigureClient(client => client.UseInMemoryClustering(table).ConfigureMembership(Fast))
+            .Build();
 
     public static void Fast(ClusterMembershipOptions o)
     {

@@ -65,6 +65,22 @@ public sealed class GeneratorDriverTests
     }
 
     [Fact]
+    public void An_interface_inheriting_a_bad_method_is_reported_too()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Actors;
+            namespace Sample;
+            public interface IBase : IGrainWithStringKey { int Bad(); }
+            public interface IDerived : IBase { Task Fine(); }
+            """;
+        var (diagnostics, _, generated) = Run(source);
+        Assert.Contains(diagnostics, d => d.Id == "ACT0001" && d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("IBase.Bad", StringComparison.Ordinal));
+        Assert.Contains(diagnostics, d => d.Id == "ACT0009" && d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("IDerived", StringComparison.Ordinal));
+        Assert.Empty(generated);
+    }
+
+    [Fact]
     public void A_valid_program_generates_code_that_compiles()
     {
         const string source = """

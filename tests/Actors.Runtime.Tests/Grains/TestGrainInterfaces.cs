@@ -98,3 +98,13 @@ public interface IStatefulGrain : IGrainWithStringKey
 
     Task<string?> Etag();
 }
+
+public interface IDirectedGrain : IGrainWithStringKey
+{
+    Task<string> WhereAmI();
+}
+
+public interface IFailingActivationGrain : IGrainWithStringKey
+{
+    Task<int> Ping();
+}

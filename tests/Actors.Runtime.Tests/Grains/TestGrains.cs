@@ -264,3 +264,32 @@ public sealed class StatefulGrain([PersistentState("counter")] IPersistentState<
 
     public Task<string?> Etag() => Task.FromResult(state.Etag);
 }
+
+/// <summary>Places every grain on the Active silo with the highest port (a stand-in for "the silo metadata names").</summary>
+public sealed class HighestPortDirector : IPlacementDirector
+{
+    public int Calls;
+
+    public ValueTask<Actors.Membership.SiloAddress> PickSiloAsync(PlacementContext context, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref Calls);
+        return ValueTask.FromResult(context.Membership.ActiveSilos.OrderByDescending(s => s.Port).First());
+    }
+}
+
+[DirectedPlacement(typeof(HighestPortDirector))]
+public sealed class DirectedGrain : Grain, IDirectedGrain
+{
+    public Task<string> WhereAmI() => Task.FromResult(GrainContext.Silo.ToString());
+}
+
+/// <summary>OnActivateAsync fails while the key starts with "fail".</summary>
+public sealed class FailingActivationGrain : Grain, IFailingActivationGrain
+{
+    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
+        this.GetPrimaryKeyString().StartsWith("fail", StringComparison.Ordinal)
+            ? throw new InvalidOperationException($"activation of {this.GetPrimaryKeyString()} refused")
+            : Task.CompletedTask;
+
+    public Task<int> Ping() => Task.FromResult(1);
+}

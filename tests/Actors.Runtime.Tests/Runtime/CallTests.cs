@@ -164,6 +164,18 @@ public sealed class CallTests(ClusterFixture fixture) : IClassFixture<ClusterFix
         Assert.Equal(["mine", "added-by-grain"], returned);
     }
 
+    [Fact]
+    public async Task FailedActivationFailsTheCallAndLeavesNoActivation()
+    {
+        var grain = fixture.Cluster.Client.GetGrain<IFailingActivationGrain>(Keys.New("fail"));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => grain.Ping());
+
+        Assert.Contains("refused", error.Message);
+        Assert.Null(fixture.Cluster.FindActivationSilo(grain));
+        Assert.Equal(1, await fixture.Cluster.Client.GetGrain<IFailingActivationGrain>(Keys.New("ok")).Ping());
+    }
+
     private static async Task<IProbeGrain> ActivateAsync(IProbeGrain grain)
     {
         await grain.WhereAmI();

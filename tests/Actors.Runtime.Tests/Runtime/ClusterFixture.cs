@@ -1,4 +1,5 @@
 using Actors.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Actors.Testing;
 
 namespace Actors.Runtime.Tests.Runtime;
@@ -15,7 +16,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         var builder = new TestClusterBuilder(3)
             .AddConfiguration("Actors:Messaging:ResponseTimeout", "00:00:02")
             .AddConfiguration("Actors:Messaging:MaxFrameBytes", MaxFrameBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .ConfigureSilo(silo => silo.AddMemoryGrainStorage());
+            .ConfigureSilo(silo => silo.AddMemoryGrainStorage())
+            .ConfigureSilo(silo => silo.Services.AddSingleton<Grains.HighestPortDirector>());
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         await Cluster.WaitForLivenessToStabilizeAsync();

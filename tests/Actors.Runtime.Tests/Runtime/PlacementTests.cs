@@ -29,6 +29,17 @@ public sealed class PlacementTests(ClusterFixture fixture) : IClassFixture<Clust
     }
 
     [Fact]
+    public async Task DirectedPlacementAsksTheRegisteredDirector()
+    {
+        var highest = fixture.Cluster.Silos.OrderByDescending(s => s.SiloAddress.Port).First();
+
+        var wheres = await Task.WhenAll(Enumerable.Range(0, 10)
+            .Select(i => fixture.Cluster.Client.GetGrain<IDirectedGrain>(Keys.New($"directed{i}")).WhereAmI()));
+
+        Assert.All(wheres, w => Assert.Equal(highest.SiloAddress.ToString(), w));
+    }
+
+    [Fact]
     public async Task DefaultPlacementSpreadsGrainsOverEverySilo()
     {
         var wheres = await Task.WhenAll(Enumerable.Range(0, 60)

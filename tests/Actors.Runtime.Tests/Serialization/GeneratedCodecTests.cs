@@ -223,6 +223,27 @@ public sealed class GeneratedCodecTests
     }
 
     [Fact]
+    public void Generic_types_round_trip_through_their_generic_codecs()
+    {
+        var page = new Page<string> { Items = ["a", "b"], NextToken = "t", First = "a" };
+        var back = RoundTrip(page);
+        Assert.Equal(["a", "b"], back.Items);
+        Assert.Equal("t", back.NextToken);
+        Assert.Equal("a", back.First);
+
+        Assert.Equal(new Pair<int, Guid>(1, Guid.Empty), RoundTrip(new Pair<int, Guid>(1, Guid.Empty)));
+
+        var catalog = RoundTrip(new Catalog
+        {
+            Points = new Page<Point> { Items = [new Point(1, 2)], First = new Point(1, 2) },
+            Entry = new Pair<string, int>("k", 3),
+        });
+        Assert.Equal([new Point(1, 2)], catalog.Points!.Items);
+        Assert.Equal(new Point(1, 2), catalog.Points.First);
+        Assert.Equal(new Pair<string, int>("k", 3), catalog.Entry);
+    }
+
+    [Fact]
     public void Nested_and_recursive_types_round_trip()
     {
         var tree = new TreeNode

@@ -223,3 +223,26 @@ public sealed class Encapsulated
         return value;
     }
 }
+
+/// <summary>A generic serializable type: its codec is generic and closed on first use.</summary>
+[GenerateSerializer]
+public sealed class Page<TItem>
+    where TItem : notnull
+{
+    [Id(0)] public List<TItem> Items { get; set; } = [];
+
+    [Id(1)] public string? NextToken { get; set; }
+
+    [Id(2)] public TItem? First { get; set; }
+}
+
+[GenerateSerializer]
+public sealed record Pair<TLeft, TRight>([property: Id(0)] TLeft Left, [property: Id(1)] TRight Right);
+
+[GenerateSerializer]
+public sealed class Catalog
+{
+    [Id(0)] public Page<Point>? Points { get; set; }
+
+    [Id(1)] public Pair<string, int>? Entry { get; set; }
+}

@@ -1,0 +1,47 @@
+using System.Diagnostics.Metrics;
+using Actors.Diagnostics;
+using Actors.Runtime.Tests.Grains;
+
+namespace Actors.Runtime.Tests.Runtime;
+
+public sealed class MetricsTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task RemoteCallsAreCountedAndTimed()
+    {
+        long sent = 0;
+        long latencies = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == RuntimeMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "actors.calls.sent")
+            {
+                Interlocked.Add(ref sent, value);
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, _, _, _) =>
+        {
+            if (instrument.Name == "actors.call.duration")
+            {
+                Interlocked.Increment(ref latencies);
+            }
+        });
+        listener.Start();
+
+        var grain = fixture.Cluster.Client.GetGrain<IProbeGrain>(Keys.New("metrics"));
+        for (var i = 0; i < 5; i++)
+        {
+            await grain.WhereAmI();
+        }
+
+        Assert.True(Interlocked.Read(ref sent) >= 5, $"calls sent counted: {sent}");
+        Assert.True(Interlocked.Read(ref latencies) >= 5, $"latencies recorded: {latencies}");
+    }
+}
