@@ -7,7 +7,8 @@ namespace Actors.Bench;
 
 /// <summary>The storage engine against plain file I/O on the same disk, in one run:
 /// append of 16 KiB batches (page cache, then with an fsync every 16 MiB), sequential read from offset 0, and
-/// random reads. Options: <c>--size-mb N</c> (bytes appended per run, default 512), <c>--dir PATH</c>.</summary>
+/// random reads. Options: <c>--size-mb N</c> (bytes appended per run, default 512), <c>--dir PATH</c>,
+/// <c>--part all|append|flush|read</c>.</summary>
 public sealed class LogBenchmark : IBenchmarkSuite
 {
     private const int BatchTarget = 16 * 1024;

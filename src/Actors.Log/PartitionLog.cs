@@ -50,6 +50,10 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     /// process) fails instead of corrupting the log. The operating system drops the lock when the process dies.</summary>
     public const string LockFileName = ".lock";
 
+    /// <summary>The recovery-point file is rewritten at most this often by flushes (Kafka's
+    /// <c>log.flush.offset.checkpoint.interval.ms</c> default); always at close and after a truncation.</summary>
+    public const long RecoveryPointCheckpointIntervalMs = 60_000;
+
     /// <summary>Name of the leader-epoch cache file.</summary>
     public const string LeaderEpochCheckpointFileName = LeaderEpochCache.FileName;
 
@@ -66,6 +70,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     private long _recoveryPoint;
     private long _unflushedMessages;
     private long _lastFlushMs;
+    private long _lastRecoveryCheckpointMs = long.MinValue / 2;
     private Exception? _failure;
     private byte[] _staging = new byte[64 * 1024];
     private int _disposed;
@@ -242,7 +247,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             AssignEpoch(leaderEpoch, first);
         }
 
-        WriteToSegments(staged, batchCount, first, next - 1, now);
+        WriteToSegments(staged, batchCount, first, next - 1, maxTimestamp, now);
         return new LogAppendInfo(first, next - 1, maxTimestamp, offsetOfMax, stampAppendTime ? now : -1, LogStartOffset, batchCount, staged.Length);
     }
 
@@ -301,7 +306,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             pos += BinaryPrimitives.ReadInt32BigEndian(b.Slice(BatchLengthOffset)) + LogOverhead;
         }
 
-        WriteToSegments(batches, batchCount, first, last, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        WriteToSegments(batches, batchCount, first, last, maxTimestamp, _time.GetUtcNow().ToUnixTimeMilliseconds());
         return new LogAppendInfo(first, last, maxTimestamp, offsetOfMax, -1, LogStartOffset, batchCount, batches.Length);
     }
 
@@ -798,12 +803,12 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         _ => $"The record batch at byte {pos} is invalid: {error}.",
     };
 
-    private void WriteToSegments(ReadOnlySpan<byte> bytes, int batchCount, long firstOffset, long lastOffset, long nowMs)
+    private void WriteToSegments(ReadOnlySpan<byte> bytes, int batchCount, long firstOffset, long lastOffset, long maxTimestamp, long nowMs)
     {
         LogSegment segment = Volatile.Read(ref _segments)[^1];
         try
         {
-            if (ShouldRoll(segment, bytes.Length, batchCount, lastOffset, nowMs))
+            if (ShouldRoll(segment, bytes.Length, batchCount, lastOffset, maxTimestamp, nowMs))
             {
                 segment = Roll(firstOffset);
             }
@@ -845,15 +850,21 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
     }
 
-    private bool ShouldRoll(LogSegment segment, int appendBytes, int batchCount, long lastOffset, long nowMs)
+    /// <summary>Kafka's roll rule. For segment.ms, the age of a segment is measured in record time when the
+    /// segment's first batch has a timestamp (incoming max timestamp minus that first timestamp, so old
+    /// producer timestamps do not force a roll on every append), and in broker time since creation otherwise.</summary>
+    private bool ShouldRoll(LogSegment segment, int appendBytes, int batchCount, long lastOffset, long maxTimestamp, long nowMs)
     {
         if (segment.Size == 0)
         {
             return lastOffset - segment.BaseOffset > int.MaxValue;
         }
 
+        long waited = segment.FirstBatchTimestamp >= 0
+            ? maxTimestamp - segment.FirstBatchTimestamp
+            : nowMs - segment.Created.ToUnixTimeMilliseconds();
         return (long)segment.Size + appendBytes > _config.SegmentBytes
-            || nowMs - segment.RollBaseMs > _config.SegmentMs
+            || waited > _config.SegmentMs
             || segment.IndexesFull(batchCount)
             || lastOffset - segment.BaseOffset > int.MaxValue;
     }
@@ -939,8 +950,12 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
 
             if (end != RecoveryPoint)
             {
-                WriteRecoveryPointCheckpoint(end);
                 Volatile.Write(ref _recoveryPoint, end);
+                if (now - _lastRecoveryCheckpointMs >= RecoveryPointCheckpointIntervalMs)
+                {
+                    WriteRecoveryPointCheckpoint(end);
+                    _lastRecoveryCheckpointMs = now;
+                }
             }
 
             Interlocked.Add(ref _unflushedMessages, -pending);
@@ -1039,7 +1054,6 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 segment.WriteIndexes(flushToDisk: false);
             }
 
-            segment.UseFirstBatchForRollBase();
             if (cut > 0)
             {
                 truncated += cut;

@@ -144,6 +144,30 @@ public class PartitionLogTests
         Assert.Equal([0L, 2L], log.SegmentBaseOffsets);
     }
 
+    [Fact]
+    public void Old_producer_timestamps_do_not_roll_a_segment_on_every_append()
+    {
+        // As in Kafka, segment age is measured in record time: the span of timestamps inside the segment.
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        long yearsAgo = time.NowMs - (3L * 365 * 24 * 3600 * 1000);
+        var config = new LogConfig { SegmentMs = 60_000 };
+        using (var log = PartitionLog.Open(dir.Partition, config, time))
+        {
+            log.AppendAsLeader(Batches.Make(1, yearsAgo), 0);
+            log.AppendAsLeader(Batches.Make(1, yearsAgo + 1000), 0);
+        }
+
+        using (var log = PartitionLog.Open(dir.Partition, config, time))
+        {
+            time.Advance(TimeSpan.FromHours(1));
+            log.AppendAsLeader(Batches.Make(1, yearsAgo + 2000), 0);
+            Assert.Equal(1, log.SegmentCount);
+            log.AppendAsLeader(Batches.Make(1, yearsAgo + 61_000), 0);
+            Assert.Equal([0L, 3L], log.SegmentBaseOffsets);
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -623,8 +647,12 @@ public class PartitionLogTests
             Assert.Equal(6, log.RecoveryPoint);
             log.FlushAsync().GetAwaiter().GetResult();
             Assert.Equal(7, log.RecoveryPoint);
-            Assert.Equal("0\n7\n", File.ReadAllText(Path.Combine(dir.Partition, PartitionLog.RecoveryPointCheckpointFileName)));
+
+            // The file follows at most once a minute (it only bounds recovery work) and always at close.
+            Assert.Equal("0\n6\n", File.ReadAllText(Path.Combine(dir.Partition, PartitionLog.RecoveryPointCheckpointFileName)));
         }
+
+        Assert.Equal("0\n7\n", File.ReadAllText(Path.Combine(dir.Partition, PartitionLog.RecoveryPointCheckpointFileName)));
 
         using (var log = PartitionLog.Open(dir.Partition, new LogConfig { FlushMs = 1000 }, time))
         {

@@ -26,6 +26,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private readonly IClusterMembershipService membership;
     private HashSet<string> lastLive = new(StringComparer.Ordinal);
     private long lastRebalanceMs;
+    private long lastResyncMs;
+    private int writing;
 
     public ControllerGrain(
         [PersistentState("controller")] IPersistentState<ControllerState> state,
@@ -41,6 +43,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         this.membership = membership;
     }
 
+    private static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(3);
+
     private Dictionary<string, TopicRecord> Topics => state.State.Topics;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -49,7 +53,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         DelayDeactivation(TimeSpan.FromDays(3650));
         lastRebalanceMs = NowMs;
         var period = TimeSpan.FromMilliseconds(options.ControllerMembershipPollMs);
-        RegisterGrainTimer(_ => ReconcileMembershipAsync(), TimeSpan.Zero, period);
+        RegisterGrainTimer(_ => ReconcileOnTimerAsync(), TimeSpan.Zero, period);
         return Task.CompletedTask;
     }
 
@@ -86,7 +90,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         }
 
         Topics[record.Name] = record;
-        await state.WriteStateAsync();
+        await WriteAsync();
         LogTopicCreated(logger, record.Name, partitionCount, rf);
         await NotifyAsync(record.Partitions);
         return record.Describe();
@@ -96,7 +100,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     {
         var record = Get(topic);
         Topics.Remove(topic);
-        await state.WriteStateAsync();
+        await WriteAsync();
         LogTopicDeleted(logger, topic);
         var live = LiveSilos();
         var tasks = new List<Task>();
@@ -146,7 +150,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
         var added = Assign(topic, live, totalCount - current, rf, current);
         record.Partitions = record.Partitions.Concat(added).ToArray();
-        await state.WriteStateAsync();
+        await WriteAsync();
         await NotifyAsync(added);
         return record.Describe();
     }
@@ -174,15 +178,53 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             record.Configs.Remove(k);
         }
 
-        await state.WriteStateAsync();
+        await WriteAsync();
         await NotifyAsync(record.Partitions);
         return record.Describe();
     }
 
-    public Task<TopicDescription[]> DescribeTopicsAsync(string[]? topics) =>
-        Task.FromResult(topics is null
+    public async Task<TopicDescription[]> DescribeTopicsAsync(string[]? topics)
+    {
+        if (topics is not null && topics.Any(t => !Topics.ContainsKey(t)))
+        {
+            await RefreshAsync();
+        }
+
+        return topics is null
             ? Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => t.Describe()).ToArray()
-            : topics.Select(t => Get(t).Describe()).ToArray());
+            : topics.Select(t => Get(t).Describe()).ToArray();
+    }
+
+    private async Task WriteAsync()
+    {
+        writing++;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            writing--;
+        }
+    }
+
+    private async Task RefreshAsync()
+    {
+        if (writing > 0)
+        {
+            // A change of this activation is being stored; what storage holds now is older than memory.
+            return;
+        }
+
+        var etag = state.Etag;
+        await state.ReadStateAsync();
+        state.State.Topics ??= new(StringComparer.Ordinal);
+        if (!string.Equals(etag, state.Etag, StringComparison.Ordinal))
+        {
+            LogStale(logger, etag ?? "none", state.Etag ?? "none");
+            DeactivateOnIdle();
+        }
+    }
 
     public Task<string[]> ListTopicsAsync() => Task.FromResult(Topics.Keys.Order(StringComparer.Ordinal).ToArray());
 
@@ -233,7 +275,16 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         return new MetadataResponse { Topics = result.ToArray(), Silos = silos };
     }
 
-    public Task<PartitionState> GetPartitionStateAsync(TopicPartition partition) => Task.FromResult(Find(partition));
+    public async Task<PartitionState> GetPartitionStateAsync(TopicPartition partition)
+    {
+        if (!Topics.ContainsKey(partition.Topic))
+        {
+            // Not known here: this activation may be stale, so look at storage before answering "unknown".
+            await RefreshAsync();
+        }
+
+        return Find(partition);
+    }
 
     public async Task<PartitionState> AlterPartitionAsync(AlterPartitionRequest request)
     {
@@ -241,7 +292,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         var current = Find(request.TopicPartition);
         var next = PartitionStateMachine.AlterIsr(current, request, LiveSilos().Contains);
         Replace(next);
-        await state.WriteStateAsync();
+        await WriteAsync();
         LogIsrChanged(logger, next.TopicPartition.ToString(), string.Join(',', current.Isr), string.Join(',', next.Isr), next.PartitionEpoch);
         return next;
     }
@@ -263,7 +314,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
         if (changed.Count > 0)
         {
-            await state.WriteStateAsync();
+            await WriteAsync();
             await NotifyAsync(changed);
         }
 
@@ -288,7 +339,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
         if (changed.Count > 0)
         {
-            await state.WriteStateAsync();
+            await WriteAsync();
             await NotifyAsync(changed);
         }
 
@@ -297,6 +348,18 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     public async Task ReconcileMembershipAsync()
     {
+        // Two activations can coexist briefly after a view change. Whoever finds that the stored record moved on
+        // without it is stale: it adopts the stored state and deactivates, so calls find the current one.
+        var etag = state.Etag;
+        await state.ReadStateAsync();
+        state.State.Topics ??= new(StringComparer.Ordinal);
+        if (!string.Equals(etag, state.Etag, StringComparison.Ordinal))
+        {
+            LogStale(logger, etag ?? "none", state.Etag ?? "none");
+            DeactivateOnIdle();
+            return;
+        }
+
         var live = LiveSilos();
         var changed = new List<PartitionState>();
         foreach (var p in AllPartitions())
@@ -329,16 +392,22 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
         if (changed.Count > 0)
         {
-            await state.WriteStateAsync();
+            await WriteAsync();
         }
 
         // Silos that (re)joined learn every partition they replicate; changed partitions are announced to all.
         var joined = live.Where(s => !lastLive.Contains(s)).ToHashSet(StringComparer.Ordinal);
         lastLive = live;
         var toNotify = changed.ToDictionary(p => p.TopicPartition);
-        if (joined.Count > 0)
+        var resync = NowMs - lastResyncMs >= options.ControllerResyncMs;
+        if (resync)
         {
-            foreach (var p in AllPartitions().Where(p => p.Replicas.Any(joined.Contains)))
+            lastResyncMs = NowMs;
+        }
+
+        if (joined.Count > 0 || resync)
+        {
+            foreach (var p in AllPartitions().Where(p => resync || p.Replicas.Any(joined.Contains)))
             {
                 toNotify.TryAdd(p.TopicPartition, p);
             }
@@ -347,6 +416,23 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         if (toNotify.Count > 0)
         {
             await NotifyAsync(toNotify.Values);
+        }
+    }
+
+    private async Task ReconcileOnTimerAsync()
+    {
+        try
+        {
+            await ReconcileMembershipAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            // Another activation wrote first: this one is stale and the runtime deactivates it.
+            throw;
+        }
+        catch (Exception e)
+        {
+            LogReconcileFailed(logger, e);
         }
     }
 
@@ -446,7 +532,9 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     {
         try
         {
-            await call();
+            // Bounded: a call to a silo that just died must not hold the controller's turn until the response
+            // timeout; the periodic resync repeats whatever did not get through.
+            await call().WaitAsync(NotifyTimeout, time);
         }
         catch (Exception e)
         {
@@ -471,6 +559,12 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     [LoggerMessage(EventId = 5306, Level = LogLevel.Information, Message = "Controlled shutdown of {Silo}: {Moved} partitions changed, {Remaining} still led")]
     private static partial void LogControlledShutdown(ILogger logger, string silo, int moved, int remaining);
+
+    [LoggerMessage(EventId = 5308, Level = LogLevel.Information, Message = "Controller activation was stale (held ETag {Held}, stored {Stored}); deactivating")]
+    private static partial void LogStale(ILogger logger, string held, string stored);
+
+    [LoggerMessage(EventId = 5309, Level = LogLevel.Warning, Message = "Reconciling membership failed; retrying at the next tick")]
+    private static partial void LogReconcileFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 5307, Level = LogLevel.Warning, Message = "Could not tell the replicas of {Partition} of a change")]
     private static partial void LogNotifyFailed(ILogger logger, string partition, Exception exception);

@@ -68,19 +68,19 @@ public sealed class PartitionGrain : Grain, IPartitionGrain
     }
 
     public Task<ProduceResponse> ProduceAsync(ProduceRequest request) =>
-        leader is { IsActive: true } l ? l.ProduceAsync(request) : Task.FromResult(new ProduceResponse { Error = NotLeaderCode(), ErrorMessage = NotLeaderMessage() });
+        leader is { IsActive: true } l ? l.ProduceAsync(request) : Task.FromResult(NotLeading(new ProduceResponse { Error = NotLeaderCode(), ErrorMessage = NotLeaderMessage() }));
 
     public Task<FetchResponse> FetchAsync(FetchRequest request) =>
-        leader is { IsActive: true } l ? l.FetchAsync(request) : Task.FromResult(new FetchResponse { Error = NotLeaderCode(), ErrorMessage = NotLeaderMessage() });
+        leader is { IsActive: true } l ? l.FetchAsync(request) : Task.FromResult(NotLeading(new FetchResponse { Error = NotLeaderCode(), ErrorMessage = NotLeaderMessage() }));
 
     public Task<ReplicaFetchResponse> ReplicaFetchAsync(ReplicaFetchRequest request) =>
-        leader is { IsActive: true } l ? l.ReplicaFetchAsync(request) : Task.FromResult(new ReplicaFetchResponse { Error = NotLeaderCode(), ErrorMessage = NotLeaderMessage() });
+        leader is { IsActive: true } l ? l.ReplicaFetchAsync(request) : Task.FromResult(NotLeading(new ReplicaFetchResponse { Error = NotLeaderCode(), ErrorMessage = NotLeaderMessage() }));
 
     public Task<OffsetForLeaderEpochResponse> OffsetForLeaderEpochAsync(int currentLeaderEpoch, int leaderEpoch) =>
-        Task.FromResult(leader is { IsActive: true } l ? l.OffsetForLeaderEpoch(currentLeaderEpoch, leaderEpoch) : new OffsetForLeaderEpochResponse { Error = NotLeaderCode() });
+        Task.FromResult(leader is { IsActive: true } l ? l.OffsetForLeaderEpoch(currentLeaderEpoch, leaderEpoch) : NotLeading(new OffsetForLeaderEpochResponse { Error = NotLeaderCode() }));
 
     public Task<ListOffsetsResponse> ListOffsetsAsync(ListOffsetsRequest request) =>
-        Task.FromResult(leader is { IsActive: true } l ? l.ListOffsets(request) : new ListOffsetsResponse { Error = NotLeaderCode() });
+        Task.FromResult(leader is { IsActive: true } l ? l.ListOffsets(request) : NotLeading(new ListOffsetsResponse { Error = NotLeaderCode() }));
 
     public Task<PartitionStatus> GetStatusAsync() =>
         Task.FromResult(leader?.GetStatus() ?? new PartitionStatus { Error = NotLeaderCode(), State = lastState });
@@ -126,6 +126,14 @@ public sealed class PartitionGrain : Grain, IPartitionGrain
     {
         var description = (await Controller.DescribeTopicsAsync([tp.Topic]))[0];
         return EffectiveTopicConfig.Resolve(description.Configs, options);
+    }
+
+    /// <summary>An activation that does not lead answers and then deactivates, so the next call is placed from the
+    /// controller's current state instead of meeting this stale activation again.</summary>
+    private T NotLeading<T>(T response)
+    {
+        DeactivateOnIdle();
+        return response;
     }
 
     private ErrorCode NotLeaderCode() => lastState switch

@@ -65,6 +65,10 @@ public sealed class BrokerOptions
     /// <summary>How often the controller re-reads membership besides reacting to view changes, in ms.</summary>
     public int ControllerMembershipPollMs { get; set; } = 1000;
 
+    /// <summary>How often the controller re-sends every partition's state to its leader and replicas (idempotent), so a
+    /// notification lost to a timeout or a restart is repaired, in ms.</summary>
+    public int ControllerResyncMs { get; set; } = 5000;
+
     /// <summary>offsets.retention.minutes: offsets of an empty group expire after this (7 days).</summary>
     public int OffsetsRetentionMinutes { get; set; } = 7 * 24 * 60;
 
@@ -115,6 +119,7 @@ public sealed class BrokerOptions
         Require(ReplicaFetchMaxBytes >= 1, $"Broker:ReplicaFetchMaxBytes (replica.fetch.max.bytes) must be at least 1; got {ReplicaFetchMaxBytes}.");
         Require(LeaderImbalanceCheckIntervalSeconds >= 1, $"Broker:LeaderImbalanceCheckIntervalSeconds (leader.imbalance.check.interval.seconds) must be at least 1; got {LeaderImbalanceCheckIntervalSeconds}.");
         Require(ControllerMembershipPollMs >= 10, $"Broker:ControllerMembershipPollMs must be at least 10; got {ControllerMembershipPollMs}.");
+        Require(ControllerResyncMs >= 100, $"Broker:ControllerResyncMs must be at least 100; got {ControllerResyncMs}.");
         Require(OffsetsRetentionMinutes >= 1, $"Broker:OffsetsRetentionMinutes (offsets.retention.minutes) must be at least 1; got {OffsetsRetentionMinutes}.");
         Require(GroupHeartbeatIntervalMs >= 1 && GroupHeartbeatIntervalMs < GroupSessionTimeoutMs, $"Broker:GroupHeartbeatIntervalMs (group.consumer.heartbeat.interval.ms) must be at least 1 and below GroupSessionTimeoutMs; got {GroupHeartbeatIntervalMs}.");
         Require(GroupRebalanceTimeoutMs >= 1, $"Broker:GroupRebalanceTimeoutMs (max.poll.interval.ms) must be at least 1; got {GroupRebalanceTimeoutMs}.");

@@ -36,7 +36,6 @@ internal sealed class LogSegment : IDisposable
         TimeIndex = new SegmentIndex(stem + ".timeindex", isTimeIndex: true, indexBytes / 12);
         _nextOffset = baseOffset;
         Created = created;
-        RollBaseMs = created.ToUnixTimeMilliseconds();
     }
 
     public long BaseOffset { get; }
@@ -61,12 +60,9 @@ internal sealed class LogSegment : IDisposable
     /// <summary>Max timestamp of the first batch, -1 when empty or unknown; drives time-based rolls.</summary>
     public long FirstBatchTimestamp { get; private set; } = -1;
 
-    /// <summary>When this segment object was created or loaded.</summary>
+    /// <summary>When this segment object was created or loaded (segment.ms counts from it when batches carry no
+    /// timestamps).</summary>
     public DateTimeOffset Created { get; }
-
-    /// <summary>Time (ms) from which segment.ms is counted: creation time for segments made by this process;
-    /// for loaded ones the first batch's timestamp when it is earlier than the load time.</summary>
-    public long RollBaseMs { get; private set; }
 
     /// <summary>True when log bytes or index entries are not yet fsynced.</summary>
     public bool IsDirty => Volatile.Read(ref _flushedSize) != Size || OffsetIndexDirty || IndexFilesUnsynced;
@@ -473,16 +469,6 @@ internal sealed class LogSegment : IDisposable
     {
         OffsetIndex.Compact();
         TimeIndex.Compact();
-    }
-
-    /// <summary>For a segment loaded from disk: count segment.ms from its first batch's timestamp when that is
-    /// earlier than the load time.</summary>
-    public void UseFirstBatchForRollBase()
-    {
-        if (FirstBatchTimestamp >= 0 && FirstBatchTimestamp < RollBaseMs)
-        {
-            RollBaseMs = FirstBatchTimestamp;
-        }
     }
 
     /// <summary>True when the indexes cannot take <paramref name="batches"/> more entries (plus the final

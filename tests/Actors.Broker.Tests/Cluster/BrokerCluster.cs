@@ -126,3 +126,10 @@ internal sealed class BrokerCluster : IAsyncDisposable
         dir.Dispose();
     }
 }
+
+/// <summary>Cluster tests run one at a time: several 3-silo clusters at once on two cores would turn timeouts into noise.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BrokerClusterCollection
+{
+    public const string Name = "broker-cluster";
+}

@@ -2,6 +2,7 @@ using Actors.Broker.Tests.Support;
 
 namespace Actors.Broker.Tests.Cluster;
 
+[Collection(BrokerClusterCollection.Name)]
 public class BrokerClusterTests
 {
     private static async Task<TopicDescription> CreateAsync(BrokerCluster c, string name, int partitions, short rf, Dictionary<string, string>? configs = null) =>

@@ -2,6 +2,7 @@ using Actors.Broker.Tests.Support;
 
 namespace Actors.Broker.Tests.Cluster;
 
+[Collection(BrokerClusterCollection.Name)]
 public class FailoverTests
 {
     private static async Task<PartitionState> LeaderStateAsync(BrokerCluster c, string topic, int p) =>
@@ -20,8 +21,11 @@ public class FailoverTests
         var state = await LeaderStateAsync(c, "acks", 0);
         var follower = state.Replicas.First(r => r != state.Leader);
         await c.Cluster.KillSiloAsync(c.SiloNamed(follower));
-        await Wait.UntilAsync(() => LeaderStateAsync(c, "acks", 0).GetAwaiter().GetResult().Isr.Length == 2,
-            "the dead follower to leave the ISR", () => LeaderStateAsync(c, "acks", 0).GetAwaiter().GetResult().ToString());
+        var waitStarted = DateTime.UtcNow;
+        await Wait.UntilAsync(() => c.Partition("acks", 0).GetStatusAsync().GetAwaiter().GetResult().State?.Isr.Length == 2,
+            "the leader to see the dead follower leave the ISR",
+            () => $"leader: {c.Partition("acks", 0).GetStatusAsync().GetAwaiter().GetResult().State?.ToString() ?? "no state"}; controller: {LeaderStateAsync(c, "acks", 0).GetAwaiter().GetResult()} on {string.Join(',', c.Cluster.Silos.Where(s => s.Silo.HostsActivation(c.Controller.GetGrainId())).Select(s => s.Name))}; killed {follower}", 60_000);
+        Console.WriteLine($"ISR shrink seen by the leader after {(DateTime.UtcNow - waitStarted).TotalMilliseconds:F0} ms");
         var refused = await c.Partition("acks", 0).ProduceAsync(new ProduceRequest { Records = Batches.Values(3, 1), Acks = -1 });
         Assert.Equal(ErrorCode.NotEnoughReplicas, refused.Error);
         Assert.True(refused.Error.IsRetriable());
@@ -86,5 +90,32 @@ public class FailoverTests
         Assert.Equal(Enumerable.Range(0, all.Count).Select(i => (long)i), all.Select(r => r.Offset));
         var final = await LeaderStateAsync(c, "pay", 0);
         Assert.True(final.LeaderEpoch >= rounds, $"expected at least {rounds} leader changes: {final}");
+    }
+
+    [Fact]
+    public async Task Isr_shrinks_when_a_follower_silo_stops_and_expands_when_it_returns()
+    {
+        await using var c = await BrokerCluster.StartAsync(configure: o => o.ReplicaLagTimeMaxMs = 1_000);
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "isr", NumPartitions = 1, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" } });
+        var tp = new TopicPartition("isr", 0);
+        Assert.Equal(ErrorCode.None, (await c.ProduceAsync("isr", 0, Batches.Values(0, 5))).Error);
+        var state = await c.Controller.GetPartitionStateAsync(tp);
+        var follower = state.Replicas.First(r => r != state.Leader);
+        var handle = c.SiloNamed(follower);
+        await c.Cluster.StopSiloAsync(handle);
+        await Wait.UntilAsync(() => !c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Contains(follower),
+            $"{follower} to leave the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString());
+
+        // acks=all still works with 2 of 3 in sync (min.insync.replicas=2); the stopped follower misses these.
+        for (var i = 5; i < 25; i++)
+        {
+            Assert.Equal(ErrorCode.None, (await c.ProduceAsync("isr", 0, Batches.Values(i, 1))).Error);
+        }
+
+        await c.Cluster.RestartSiloAsync(handle);
+        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Contains(follower),
+            $"{follower} to catch up and rejoin the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString(), 30_000);
+        var replica = await c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(tp, follower)).GetStatusAsync();
+        Assert.Equal(25, replica.LogEndOffset);
     }
 }

@@ -2,6 +2,7 @@ using Actors.Broker.Tests.Support;
 
 namespace Actors.Broker.Tests.Cluster;
 
+[Collection(BrokerClusterCollection.Name)]
 public class GroupAndLifecycleTests
 {
     private sealed class Member(IConsumerGroupGrain group, string name)
@@ -140,12 +141,14 @@ public class GroupAndLifecycleTests
         await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "cs", NumPartitions = 1, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" } });
         var tp = new TopicPartition("cs", 0);
         var preferred = (await c.Controller.GetPartitionStateAsync(tp)).Leader!;
+        var pid = await c.Client.GetGrain<IProducerIdGrain>(BrokerGrainKeys.ProducerIds).InitProducerIdAsync(new InitProducerIdRequest());
         var acknowledged = new List<string>();
         var producing = Task.Run(async () =>
         {
             for (var i = 0; i < 150; i++)
             {
-                var r = await c.ProduceAsync("cs", 0, Batches.Values(i, 1), acks: -1);
+                // Idempotent: a retry after the leader moved is recognised, so the log holds each record once.
+                var r = await c.ProduceAsync("cs", 0, Batches.Values(i, 1, pid.ProducerId, pid.ProducerEpoch, i), acks: -1);
                 Assert.Equal(ErrorCode.None, r.Error);
                 acknowledged.Add($"v{i}");
             }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Actors.Broker.Tests.Cluster;
 
+[Collection(BrokerClusterCollection.Name)]
 public class RetentionAndAutoCreateTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Actors.Broker.Tests.Support;
 
 namespace Actors.Broker.Tests.Replication;
 
+[Collection(Actors.Broker.Tests.Cluster.BrokerClusterCollection.Name)]
 public class ReplicationTests
 {
     private static ProduceRequest Produce(byte[] records, short acks = -1, int timeoutMs = 10_000) =>

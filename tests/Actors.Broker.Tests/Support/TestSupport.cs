@@ -36,8 +36,10 @@ internal sealed class TempDir : IDisposable
 internal static class Batches
 {
     /// <summary>A batch of <paramref name="count"/> records "v{first}".."v{first+count-1}".</summary>
-    public static byte[] Values(int first, int count, long producerId = -1, short producerEpoch = -1, int baseSequence = -1, long timestamp = 1_700_000_000_000)
+    public static byte[] Values(int first, int count, long producerId = -1, short producerEpoch = -1, int baseSequence = -1, long timestamp = -1)
     {
+        // Current timestamps: segment.ms counts from a segment's first batch timestamp, so old ones would roll segments.
+        timestamp = timestamp < 0 ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() : timestamp;
         var b = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = producerEpoch, BaseSequence = baseSequence };
         for (var i = 0; i < count; i++)
         {
