@@ -1,3 +1,4 @@
+using Actors.Broker.Logs;
 using Actors.Membership;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,9 +8,10 @@ namespace Actors.Broker.Hosting;
 /// <summary>
 /// The silo side of the broker's lifecycle: once the silo runs it wakes the controller (which then tells this silo
 /// what to replicate); when the silo stops gracefully it first asks the controller to move the leadership it holds
-/// to other in-sync replicas (Kafka's controlled shutdown), before its grains deactivate.
+/// to other in-sync replicas (Kafka's controlled shutdown), before its grains deactivate. At start it also removes
+/// the logs of topics deleted while the silo was away.
 /// </summary>
-internal sealed partial class BrokerSiloService(IGrainFactory grainFactory, ILocalSiloDetails silo, TimeProvider time, ILogger<BrokerSiloService> logger)
+internal sealed partial class BrokerSiloService(IGrainFactory grainFactory, ILocalSiloDetails silo, LogManager logs, TimeProvider time, ILogger<BrokerSiloService> logger)
     : IHostedLifecycleService
 {
     private readonly CancellationTokenSource stopping = new();
@@ -67,7 +69,17 @@ internal sealed partial class BrokerSiloService(IGrainFactory grainFactory, ILoc
         {
             try
             {
-                await grainFactory.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller).ReconcileMembershipAsync().ConfigureAwait(false);
+                // Logs found at start whose topic the controller no longer knows were deleted while this silo was away.
+                var found = logs.Partitions;
+                var controller = grainFactory.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
+                var topics = (await controller.ListTopicsAsync().ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+                foreach (var tp in found.Where(tp => !topics.Contains(tp.Topic)))
+                {
+                    logs.Delete(tp);
+                    LogDeletedOrphan(logger, tp.ToString());
+                }
+
+                await controller.ReconcileMembershipAsync().ConfigureAwait(false);
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -83,6 +95,9 @@ internal sealed partial class BrokerSiloService(IGrainFactory grainFactory, ILoc
 
     [LoggerMessage(EventId = 5402, Level = LogLevel.Warning, Message = "Controlled shutdown of silo {Silo} failed; its partitions fail over when it leaves membership")]
     private static partial void LogControlledShutdownFailed(ILogger logger, string silo, Exception exception);
+
+    [LoggerMessage(EventId = 5404, Level = LogLevel.Information, Message = "Deleted the log of {Partition}: its topic was deleted while this silo was away")]
+    private static partial void LogDeletedOrphan(ILogger logger, string partition);
 
     [LoggerMessage(EventId = 5403, Level = LogLevel.Debug, Message = "Waking the controller failed: {Reason}")]
     private static partial void LogWakeFailed(ILogger logger, string reason);

@@ -118,4 +118,58 @@ public class FailoverTests
         var replica = await c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(tp, follower)).GetStatusAsync();
         Assert.Equal(25, replica.LogEndOffset);
     }
+
+    [Fact]
+    public async Task Old_leader_truncates_acks_1_writes_the_followers_missed_and_every_replica_ends_byte_identical()
+    {
+        await using var c = await BrokerCluster.StartAsync(configure: o => o.ControllerResyncMs = 600_000);
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "dv", NumPartitions = 1, ReplicationFactor = 3 });
+        var tp = new TopicPartition("dv", 0);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(ErrorCode.None, (await c.ProduceAsync("dv", 0, Batches.Values(i, 1))).Error);
+        }
+
+        // The followers stop fetching; the leader takes acks=1 writes that only it has.
+        var state = await c.Controller.GetPartitionStateAsync(tp);
+        var oldLeader = state.Leader!;
+        var followers = state.Replicas.Where(r => r != oldLeader).ToArray();
+        foreach (var f in followers)
+        {
+            await Wait.UntilAsync(() => c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(tp, f)).GetStatusAsync().GetAwaiter().GetResult().LogEndOffset == 10,
+                $"{f} at offset 10", () => "behind");
+            await c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(tp, f)).StopReplicaAsync(deleteLog: false);
+        }
+
+        for (var i = 10; i < 15; i++)
+        {
+            Assert.Equal(ErrorCode.None, (await c.Partition("dv", 0).ProduceAsync(new ProduceRequest { Records = Batches.Values(i, 1), Acks = 1 })).Error);
+        }
+
+        var oldHandle = c.SiloNamed(oldLeader);
+        await c.Cluster.KillSiloAsync(oldHandle);
+        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Leader is { } l && l != oldLeader,
+            "a new leader", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString());
+        for (var i = 100; i < 103; i++)
+        {
+            Assert.Equal(ErrorCode.None, (await c.ProduceAsync("dv", 0, Batches.Values(i, 1), acks: 1)).Error);
+        }
+
+        await c.Cluster.RestartSiloAsync(oldHandle);
+        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Length == 3,
+            $"{oldLeader} to truncate, catch up and rejoin the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString(), 30_000);
+        var values = (await c.ConsumeAsync("dv", 0, 0, 13)).Select(r => r.Value);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"v{i}").Concat(["v100", "v101", "v102"]), values);
+
+        string[] Files(string silo) => Directory.GetFiles(Path.Combine(c.Root, silo, "dv-0"), "*.log").Select(Path.GetFileName).Order().ToArray()!;
+        var reference = state.Replicas[0];
+        foreach (var silo in state.Replicas)
+        {
+            Assert.Equal(Files(reference), Files(silo));
+            foreach (var file in Files(silo))
+            {
+                Assert.Equal(File.ReadAllBytes(Path.Combine(c.Root, reference, "dv-0", file)), File.ReadAllBytes(Path.Combine(c.Root, silo, "dv-0", file)));
+            }
+        }
+    }
 }

@@ -76,4 +76,24 @@ public class RetentionAndAutoCreateTests
         Assert.Empty(Directory.EnumerateDirectories(c.Root, "gone-*", SearchOption.AllDirectories));
         Assert.Equal(ErrorCode.UnknownTopicOrPartition, (await Assert.ThrowsAsync<BrokerException>(() => c.Controller.DeleteTopicAsync("gone"))).Code);
     }
+
+    [Fact]
+    public async Task A_silo_away_during_topic_deletion_removes_the_topics_logs_when_it_returns()
+    {
+        await using var c = await BrokerCluster.StartAsync();
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "orphan", NumPartitions = 1, ReplicationFactor = 3 });
+        Assert.Equal(ErrorCode.None, (await c.ProduceAsync("orphan", 0, Batches.Values(0, 3))).Error);
+        var state = await c.Controller.GetPartitionStateAsync(new TopicPartition("orphan", 0));
+        var away = state.Replicas.First(r => r != state.Leader);
+        var handle = c.SiloNamed(away);
+        await Wait.UntilAsync(() => handle.Services.GetRequiredService<LogManager>().Partitions.Any(tp => tp.Topic == "orphan"),
+            $"{away} to hold a replica of orphan-0", () => "none yet");
+        await c.Cluster.StopSiloAsync(handle);
+        await c.Controller.DeleteTopicAsync("orphan");
+        Assert.NotEmpty(Directory.EnumerateDirectories(Path.Combine(c.Root, away), "orphan-*"));
+
+        var back = await c.Cluster.RestartSiloAsync(handle);
+        await Wait.UntilAsync(() => !Directory.EnumerateDirectories(Path.Combine(c.Root, away), "orphan-*").Any(),
+            $"{away} to delete the log of the deleted topic", () => string.Join(',', back.Services.GetRequiredService<LogManager>().Partitions));
+    }
 }
