@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Threading.Channels;
 using Actors.Broker.Logs;
 using Actors.Membership;
 using Microsoft.Extensions.Hosting;
@@ -10,11 +12,37 @@ namespace Actors.Broker.Hosting;
 /// what to replicate); when the silo stops gracefully it first asks the controller to move the leadership it holds
 /// to other in-sync replicas (Kafka's controlled shutdown), before its grains deactivate. At start it also removes
 /// the logs of topics deleted while the silo was away.
+/// <para>
+/// The controller acts on membership from a timer inside its activation, and an activation exists only where the
+/// grain was last called. When the silo holding it dies, nothing else may call the controller for a long time (an
+/// idle partition's leader never asks it anything), so the dead silo's leaderships and ISR places would stay as they
+/// were. Every silo therefore wakes the controller whenever the set of Active silos changes: the call places a new
+/// activation if the old one died, and the reconcile it runs moves leadership and shrinks ISRs at once.
+/// </para>
 /// </summary>
-internal sealed partial class BrokerSiloService(IGrainFactory grainFactory, ILocalSiloDetails silo, LogManager logs, TimeProvider time, ILogger<BrokerSiloService> logger)
+/// <remarks>Thread-safe: the membership event only posts to a one-slot channel; one loop makes the calls.</remarks>
+internal sealed partial class BrokerSiloService(
+    IGrainFactory grainFactory,
+    ILocalSiloDetails silo,
+    IClusterMembershipService membership,
+    LogManager logs,
+    TimeProvider time,
+    ILogger<BrokerSiloService> logger)
     : IHostedLifecycleService
 {
+    private const int WakeAttempts = 60;
+    private static readonly TimeSpan WakeRetryDelay = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan WakeCallTimeout = TimeSpan.FromSeconds(10);
+
     private readonly CancellationTokenSource stopping = new();
+    private readonly Channel<bool> membershipChanged = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    private readonly object gate = new();
+    private ImmutableArray<SiloAddress> lastActive = ImmutableArray<SiloAddress>.Empty;
     private Task? wake;
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -23,12 +51,19 @@ internal sealed partial class BrokerSiloService(IGrainFactory grainFactory, ILoc
 
     public Task StartedAsync(CancellationToken cancellationToken)
     {
-        wake = WakeControllerAsync(stopping.Token);
+        lock (gate)
+        {
+            lastActive = membership.CurrentSnapshot.ActiveSilos;
+        }
+
+        membership.SnapshotChanged += OnMembershipChanged;
+        wake = RunAsync(stopping.Token);
         return Task.CompletedTask;
     }
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        membership.SnapshotChanged -= OnMembershipChanged;
         await stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -63,9 +98,57 @@ internal sealed partial class BrokerSiloService(IGrainFactory grainFactory, ILoc
         stopping.Dispose();
     }
 
+    private void OnMembershipChanged(ClusterMembershipSnapshot snapshot)
+    {
+        lock (gate)
+        {
+            var active = snapshot.ActiveSilos;
+            if (active.Length == lastActive.Length && active.All(lastActive.Contains))
+            {
+                return;
+            }
+
+            lastActive = active;
+        }
+
+        membershipChanged.Writer.TryWrite(true);
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await WakeControllerAsync(cancellationToken).ConfigureAwait(false);
+        while (await membershipChanged.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            membershipChanged.Reader.TryRead(out _);
+            await ReconcileAfterChangeAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks the controller to reconcile membership, retrying while the call cannot reach it (its directory
+    /// entry or activation may be moving off the silo that just left).</summary>
+    private async Task ReconcileAfterChangeAsync(CancellationToken cancellationToken)
+    {
+        var controller = grainFactory.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
+        for (var attempt = 1; attempt <= WakeAttempts; attempt++)
+        {
+            try
+            {
+                await controller.ReconcileMembershipAsync().WaitAsync(WakeCallTimeout, time, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogWakeFailed(logger, e.Message);
+                await Task.Delay(WakeRetryDelay, time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        LogWakeGaveUp(logger, WakeAttempts);
+    }
+
     private async Task WakeControllerAsync(CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 60 && !cancellationToken.IsCancellationRequested; attempt++)
+        for (var attempt = 0; attempt < WakeAttempts && !cancellationToken.IsCancellationRequested; attempt++)
         {
             try
             {
@@ -98,6 +181,9 @@ internal sealed partial class BrokerSiloService(IGrainFactory grainFactory, ILoc
 
     [LoggerMessage(EventId = 5404, Level = LogLevel.Information, Message = "Deleted the log of {Partition}: its topic was deleted while this silo was away")]
     private static partial void LogDeletedOrphan(ILogger logger, string partition);
+
+    [LoggerMessage(EventId = 5405, Level = LogLevel.Warning, Message = "Could not wake the controller after a membership change in {Attempts} attempts; its own timer reconciles once it is called again")]
+    private static partial void LogWakeGaveUp(ILogger logger, int attempts);
 
     [LoggerMessage(EventId = 5403, Level = LogLevel.Debug, Message = "Waking the controller failed: {Reason}")]
     private static partial void LogWakeFailed(ILogger logger, string reason);
