@@ -169,7 +169,9 @@ internal sealed partial class Connection
         }
         else if (frame.Length >= OwnedFrameBytesMin)
         {
-            reader = new ActorReader(frame.ToArray(), payloadsMayAlias: true);
+            var owned = GC.AllocateUninitializedArray<byte>((int)frame.Length);
+            frame.CopyTo(owned);
+            reader = new ActorReader(owned, payloadsMayAlias: true);
         }
         else
         {

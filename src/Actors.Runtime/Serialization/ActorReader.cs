@@ -134,7 +134,24 @@ public ref struct ActorReader
             return ReadOnlyMemory<byte>.Empty;
         }
 
-        return payloadsMayAlias ? memory.Slice(position - span.Length, span.Length) : span.ToArray();
+        return payloadsMayAlias ? memory.Slice(position - span.Length, span.Length) : CopyToNewArray(span);
+    }
+
+    /// <summary>Reads a length-prefixed payload into a new array the result owns (one copy).</summary>
+    public byte[] ReadLengthPrefixedArray() => CopyToNewArray(ReadLengthPrefixed());
+
+    /// <summary>Copies <paramref name="source"/> into a new array that is not zeroed first: every byte is
+    /// overwritten by the copy, and zeroing large payload arrays costs as much as copying them.</summary>
+    internal static byte[] CopyToNewArray(ReadOnlySpan<byte> source)
+    {
+        if (source.IsEmpty)
+        {
+            return [];
+        }
+
+        var array = GC.AllocateUninitializedArray<byte>(source.Length);
+        source.CopyTo(array);
+        return array;
     }
 
     public string ReadString() => Encoding.UTF8.GetString(ReadLengthPrefixed());

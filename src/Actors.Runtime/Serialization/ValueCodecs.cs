@@ -67,7 +67,7 @@ public sealed class ByteArrayCodec : IFieldCodec<byte[]>
     public static byte[] Read(ref ActorReader reader, WireType wireType)
     {
         FieldCodec.Expect(wireType, Wire, "byte[]");
-        return reader.ReadLengthPrefixed().ToArray();
+        return reader.ReadLengthPrefixedArray();
     }
 
     void IFieldCodec<byte[]>.Write(ref ActorWriter writer, byte[] value) => writer.WriteLengthPrefixed(value);
@@ -132,7 +132,7 @@ public sealed class MemoryOfByteCodec : IFieldCodec<Memory<byte>>
     {
         FieldCodec.Expect(wireType, Wire, "Memory<byte>");
         var span = reader.ReadLengthPrefixed();
-        return span.IsEmpty ? Memory<byte>.Empty : span.ToArray();
+        return span.IsEmpty ? Memory<byte>.Empty : ActorReader.CopyToNewArray(span);
     }
 
     void IFieldCodec<Memory<byte>>.Write(ref ActorWriter writer, Memory<byte> value) => writer.WriteLengthPrefixed(value.Span);
