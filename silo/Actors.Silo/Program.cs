@@ -28,6 +28,7 @@ try
 catch (ArgumentException exception)
 {
     Console.Error.WriteLine(exception.Message);
+    Console.Error.WriteLine(KafkaBrokerSettings.Usage);
     return 2;
 }
 
