@@ -89,7 +89,14 @@ internal sealed partial class LocalGrainDirectory
             silo = answer!;
         }
 
+        // The answer may predate a membership change that made the silo Dead (and already swept the cache): a dead
+        // location is never kept, or every later call would go to the dead silo until the next view change.
         cache[grainId] = silo;
+        if (!DirectoryPartition.IsLive(silo, membership.CurrentSnapshot))
+        {
+            cache.TryRemove(new KeyValuePair<GrainId, SiloAddress>(grainId, silo));
+        }
+
         return silo;
     }
 

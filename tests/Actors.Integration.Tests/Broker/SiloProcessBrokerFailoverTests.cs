@@ -1,0 +1,359 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Actors.Broker;
+using Actors.Hosting;
+using Actors.Integration.Tests.Membership;
+using Actors.Log.Records;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace Actors.Integration.Tests.Broker;
+
+/// <summary>
+/// Three real Actors.Silo processes (brokers) on one SQLite membership file and one SQLite grain-state file: the
+/// partition leader's process is SIGKILLed during a continuous acks=all idempotent produce, and no acknowledged record is
+/// lost or duplicated.
+/// </summary>
+public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output) : IDisposable
+{
+    private const string Topic = "orders";
+    private const int Records = 300;
+    private const int KillAfter = 60;
+    private readonly TempFolder folder = new("silo-broker");
+    private readonly List<BrokerProcess> silos = [];
+
+    public void Dispose()
+    {
+        foreach (var silo in silos)
+        {
+            silo.Kill();
+        }
+
+        folder.Dispose();
+    }
+
+    [Fact]
+    public async Task SIGKILL_of_the_partition_leader_process_during_acks_all_idempotent_produce_loses_and_duplicates_no_acknowledged_record()
+    {
+        const int seed = 20261121;
+        output.WriteLine($"seed={seed}");
+        var random = new Random(seed);
+        var database = folder.File("cluster.db");
+        for (var i = 1; i <= 3; i++)
+        {
+            silos.Add(new BrokerProcess($"silo{i}", FreePort(), FreePort(), folder, output));
+        }
+
+        foreach (var silo in silos)
+        {
+            silo.Start();
+        }
+
+        using var clientHost = await StartClientAsync(database);
+        var client = clientHost.Services.GetRequiredService<IClusterClient>();
+        var controller = client.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
+        var partition = client.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(new TopicPartition(Topic, 0)));
+
+        // RF 3 needs all three silos Active; until then the controller refuses with INVALID_REPLICATION_FACTOR.
+        await RetryAsync("topic creation with replication factor 3 (all three silos Active)", TimeSpan.FromSeconds(60), async () =>
+        {
+            try
+            {
+                await controller.CreateTopicAsync(new CreateTopicRequest
+                {
+                    Name = Topic, NumPartitions = 1, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" },
+                });
+            }
+            catch (BrokerException e) when (e.Code == ErrorCode.TopicAlreadyExists)
+            {
+                // An earlier attempt went through but its answer was lost.
+            }
+
+            return (true, "created");
+        });
+        await RetryAsync("the partition's ISR to hold all three replicas", TimeSpan.FromSeconds(60), async () =>
+        {
+            var state = await controller.GetPartitionStateAsync(new TopicPartition(Topic, 0));
+            return (state.Isr.Length == 3 && state.Leader is not null, state.ToString()!);
+        });
+
+        var pid = await RetryAsync("a producer id", TimeSpan.FromSeconds(30), async () =>
+        {
+            var r = await client.GetGrain<IProducerIdGrain>(BrokerGrainKeys.ProducerIds).InitProducerIdAsync(new InitProducerIdRequest());
+            return (r.Error == ErrorCode.None, r, r.Error.ToString());
+        });
+
+        var acknowledged = new List<string>();
+        var sequence = 0;
+        string? killed = null;
+        int killedEpoch = -1;
+        Stopwatch? sinceKill = null;
+        long killReapedMs = -1;
+        Task? killTask = null;
+        long firstAckAfterKillMs = -1;
+        var retriesAfterKill = 0;
+        var produceDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (acknowledged.Count < Records)
+        {
+            var count = random.Next(1, 4);
+            var batch = Batch(acknowledged.Count, count, pid.ProducerId, pid.ProducerEpoch, sequence);
+            Task? kill = null;
+            if (killed is null && acknowledged.Count >= KillAfter)
+            {
+                var state = await controller.GetPartitionStateAsync(new TopicPartition(Topic, 0));
+                killed = state.Leader!;
+                killedEpoch = state.LeaderEpoch;
+                var victim = silos.Single(s => s.Name == killed);
+
+                // SIGKILL while the produce below is in flight.
+                killTask = kill = Task.Run(() =>
+                {
+                    sinceKill = Stopwatch.StartNew();
+                    victim.Kill();
+                    killReapedMs = sinceKill.ElapsedMilliseconds;
+                });
+            }
+
+            // The same batch (same producer id, epoch and sequence) until it is acknowledged.
+            var attempt = 0;
+            while (true)
+            {
+                attempt++;
+                var lastSeen = string.Empty;
+                try
+                {
+                    var r = await partition.ProduceAsync(new ProduceRequest { Records = batch, Acks = -1, TimeoutMs = 5_000 });
+                    if (r.Error == ErrorCode.None)
+                    {
+                        // Only an answer after the old leader is gone is the new leader's.
+                        if (killTask is { IsCompleted: true } && firstAckAfterKillMs < 0)
+                        {
+                            firstAckAfterKillMs = sinceKill!.ElapsedMilliseconds;
+                        }
+
+                        break;
+                    }
+
+                    Assert.True(r.Error.IsRetriable(), $"produce of sequence {sequence} failed with the non-retriable {r.Error}: {r.ErrorMessage}");
+                    lastSeen = $"{r.Error} {r.ErrorMessage}";
+                }
+                catch (Exception e) when (e is SiloUnavailableException or TimeoutException or RemoteGrainException or BrokerException)
+                {
+                    lastSeen = $"{e.GetType().Name}: {e.Message}";
+                }
+
+                if (killed is not null)
+                {
+                    retriesAfterKill++;
+                }
+
+                if (DateTime.UtcNow > produceDeadline)
+                {
+                    Assert.Fail($"Timed out waiting for the produce of sequence {sequence} to be acknowledged ({acknowledged.Count} of {Records} acknowledged, attempt {attempt}, killed {killed ?? "none"}); last: {lastSeen}{Environment.NewLine}{Tails()}");
+                }
+
+                // Retry backoff, as a producer's retry.backoff.ms.
+                await Task.Delay(50);
+            }
+
+            if (kill is not null)
+            {
+                await kill;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                acknowledged.Add($"v{acknowledged.Count}");
+            }
+
+            sequence += count;
+        }
+
+        Assert.NotNull(killed);
+        Assert.True(firstAckAfterKillMs >= 0, "no produce was acknowledged after the old leader was gone");
+        var final = await controller.GetPartitionStateAsync(new TopicPartition(Topic, 0));
+        Assert.NotEqual(killed, final.Leader);
+        Assert.True(final.LeaderEpoch > killedEpoch, $"the leader epoch did not move past {killedEpoch}: {final}");
+        output.WriteLine($"SIGKILL of leader {killed} (epoch {killedEpoch}) -> first acknowledged produce on the new leader {final.Leader} (epoch {final.LeaderEpoch}) after {firstAckAfterKillMs} ms (process reaped {killReapedMs} ms after the signal); {retriesAfterKill} retried attempts; {acknowledged.Count} records acknowledged");
+
+        // Read the partition back from the new leader.
+        var read = new List<(long Offset, string Value)>();
+        await RetryAsync($"{acknowledged.Count} records read back from the new leader", TimeSpan.FromSeconds(30), async () =>
+        {
+            var r = await partition.FetchAsync(new FetchRequest { FetchOffset = read.Count, MaxWaitMs = 200 });
+            if (r.Error != ErrorCode.None)
+            {
+                Assert.True(r.Error.IsRetriable(), $"fetch at offset {read.Count} failed with the non-retriable {r.Error}: {r.ErrorMessage}");
+                return (false, $"{r.Error} at offset {read.Count}");
+            }
+
+            read.AddRange(Read(r.Records.Span, read.Count));
+            return (read.Count >= acknowledged.Count, $"{read.Count} records");
+        });
+
+        Assert.Equal(acknowledged, read.Select(r => r.Value));
+        Assert.Equal(Enumerable.Range(0, read.Count).Select(i => (long)i), read.Select(r => r.Offset));
+    }
+
+    private static byte[] Batch(int first, int count, long producerId, short producerEpoch, int baseSequence)
+    {
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = producerEpoch, BaseSequence = baseSequence };
+        for (var i = 0; i < count; i++)
+        {
+            builder.Add(timestamp, null, Encoding.UTF8.GetBytes($"v{first + i}"));
+        }
+
+        return builder.Build();
+    }
+
+    private static List<(long Offset, string Value)> Read(ReadOnlySpan<byte> records, long fromOffset)
+    {
+        var list = new List<(long, string)>();
+        var reader = new RecordBatchReader(records);
+        while (reader.TryReadNext(out var batch))
+        {
+            foreach (var record in batch)
+            {
+                if (record.Offset >= fromOffset)
+                {
+                    list.Add((record.Offset, Encoding.UTF8.GetString(record.Value)));
+                }
+            }
+        }
+
+        return list;
+    }
+
+    private Task RetryAsync(string what, TimeSpan timeout, Func<Task<(bool Done, string Seen)>> attempt) =>
+        RetryAsync<bool>(what, timeout, async () =>
+        {
+            var (done, seen) = await attempt();
+            return (done, done, seen);
+        });
+
+    /// <summary>Polls <paramref name="attempt"/> (transient failures count as "not yet") until done or the deadline;
+    /// the failure names what was awaited and what was seen last.</summary>
+    private async Task<T> RetryAsync<T>(string what, TimeSpan timeout, Func<Task<(bool Done, T Value, string Seen)>> attempt)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var seen = "nothing yet";
+        while (true)
+        {
+            try
+            {
+                var (done, value, last) = await attempt();
+                if (done)
+                {
+                    return value;
+                }
+
+                seen = last;
+            }
+            catch (Exception e) when (e is SiloUnavailableException or TimeoutException or RemoteGrainException or BrokerException)
+            {
+                seen = $"{e.GetType().Name}: {e.Message}";
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Timed out after {timeout} waiting for {what}; last seen: {seen}{Environment.NewLine}{Tails()}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private string Tails() => string.Join(Environment.NewLine, silos.Select(s => s.Tail()));
+
+    private static async Task<IHost> StartClientAsync(string database)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Actors:Messaging:ResponseTimeout"] = "00:00:10" });
+        builder.UseActorsClient(c => c.UseSqliteClustering(database));
+        var host = builder.Build();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await host.StartAsync(timeout.Token);
+        return host;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>One Actors.Silo broker process; its log.dirs default under its own data folder.</summary>
+    private sealed class BrokerProcess(string name, int siloPort, int gatewayPort, TempFolder folder, ITestOutputHelper output)
+    {
+        private readonly ConcurrentQueue<string> lines = new();
+        private Process? process;
+
+        public string Name { get; } = name;
+
+        public void Start()
+        {
+            var silo = Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll");
+            Assert.True(File.Exists(silo), $"The silo executable {silo} was not built next to the tests.");
+            var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+            var info = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            info.ArgumentList.Add(silo);
+            foreach (var arg in new[]
+            {
+                "--name", Name, "--host", "127.0.0.1",
+                "--port", siloPort.ToString(CultureInfo.InvariantCulture), "--gateway-port", gatewayPort.ToString(CultureInfo.InvariantCulture),
+                "--data", folder.File(Name),
+
+                // Kafka-named broker settings: a short follower long-poll and lag bound keep the test short.
+                "--replica.fetch.wait.max.ms", "100", "--replica.lag.time.max.ms=2000",
+            })
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            info.Environment["ACTORS_BROKER__CONTROLLERMEMBERSHIPPOLLMS"] = "100";
+            info.Environment["Actors__Clustering__Sqlite__DatabasePath"] = folder.File("cluster.db");
+            info.Environment["Actors__Storage__Default__DatabasePath"] = folder.File("grains.db");
+            info.Environment["Logging__LogLevel__Default"] = "Warning";
+            process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {silo}.");
+            process.OutputDataReceived += (_, e) => Keep(e.Data);
+            process.ErrorDataReceived += (_, e) => Keep(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            output.WriteLine($"started {Name} pid {process.Id} silo port {siloPort} gateway port {gatewayPort}");
+        }
+
+        /// <summary>SIGKILL (no goodbye).</summary>
+        public void Kill()
+        {
+            if (process is { HasExited: false })
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+        }
+
+        public string Tail() => $"--- {Name} ---{Environment.NewLine}{string.Join(Environment.NewLine, lines.TakeLast(20))}";
+
+        private void Keep(string? line)
+        {
+            if (line is not null)
+            {
+                lines.Enqueue(line);
+                while (lines.Count > 200)
+                {
+                    lines.TryDequeue(out _);
+                }
+            }
+        }
+    }
+}
