@@ -6,6 +6,7 @@ using Actors.Hosting;
 using Actors.Membership;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Actors.Testing;
 
 namespace Actors.Bench;
 
@@ -45,7 +46,7 @@ public sealed class MembershipBenchmark : IBenchmarkSuite
         var folder = Path.Combine(Path.GetTempPath(), $"actors-bench-membership-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         var database = Path.Combine(folder, "cluster.db");
-        var silos = Enumerable.Range(0, 3).Select(i => new SiloProcess($"silo{i}", FreePort(), FreePort(), database)).ToList();
+        var silos = Enumerable.Range(0, 3).Select(i => new SiloProcess($"silo{i}", TestCluster.GetFreePort(), TestCluster.GetFreePort(), database)).ToList();
         try
         {
             foreach (var silo in silos)
@@ -150,13 +151,6 @@ public sealed class MembershipBenchmark : IBenchmarkSuite
     }
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The child: one silo with SQLite clustering and default membership options; prints
     /// "ready &lt;address&gt;" once Active and "view &lt;unix ms&gt; &lt;address&gt;=&lt;status&gt;..." on every view.</summary>

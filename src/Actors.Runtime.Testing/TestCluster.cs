@@ -22,6 +22,8 @@ namespace Actors.Testing;
 /// <remarks>Not thread-safe: drive it from one test at a time.</remarks>
 public sealed class TestCluster : IAsyncDisposable
 {
+    private static readonly HashSet<int> HandedOutPorts = [];
+
     private readonly TestClusterOptions options;
     private readonly Action<ISiloBuilder>[] siloConfigurations;
     private readonly Action<IClientBuilder>[] clientConfigurations;
@@ -236,12 +238,26 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>A free TCP port on the loopback interface (bound then released).</summary>
+    /// <summary>
+    /// A free TCP port on the loopback interface (bound then released), never one this process has handed
+    /// out before: the kernel may offer the same just-released port to two probes in a row, and a silo whose
+    /// silo and gateway ports are equal fails to start.
+    /// </summary>
     public static int GetFreePort()
     {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+        while (true)
+        {
+            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+            lock (HandedOutPorts)
+            {
+                if (HandedOutPorts.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 
     private Task<SiloHandle> StartSiloAsync(CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Text;
 using Actors.Broker;
 using Actors.Hosting;
+using Actors.Testing;
 using Actors.Integration.Tests.Membership;
 using Actors.Log.Records;
 using Microsoft.Extensions.Configuration;
@@ -48,7 +49,7 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output) : I
         var database = folder.File("cluster.db");
         for (var i = 1; i <= 3; i++)
         {
-            silos.Add(new BrokerProcess($"silo{i}", FreePort(), FreePort(), folder, output));
+            silos.Add(new BrokerProcess($"silo{i}", TestCluster.GetFreePort(), TestCluster.GetFreePort(), folder, output));
         }
 
         foreach (var silo in silos)
@@ -283,13 +284,6 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output) : I
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await host.StartAsync(timeout.Token);
         return host;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>One Actors.Silo broker process; its log.dirs default under its own data folder.</summary>

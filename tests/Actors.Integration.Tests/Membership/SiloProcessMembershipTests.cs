@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Actors.Hosting;
+using Actors.Testing;
 using Actors.Membership;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -36,7 +37,7 @@ public sealed class SiloProcessMembershipTests(ITestOutputHelper output) : IDisp
         var database = folder.File("cluster.db");
         for (var i = 1; i <= 3; i++)
         {
-            silos.Add(new SiloProcess($"silo{i}", FreePort(), FreePort(), folder, output));
+            silos.Add(new SiloProcess($"silo{i}", TestCluster.GetFreePort(), TestCluster.GetFreePort(), folder, output));
         }
 
         foreach (var silo in silos)
@@ -148,13 +149,6 @@ public sealed class SiloProcessMembershipTests(ITestOutputHelper output) : IDisp
 
             await Task.Delay(50);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>One Actors.Silo process; restartable with the same name, ports and folders.</summary>
