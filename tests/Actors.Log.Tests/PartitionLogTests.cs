@@ -714,6 +714,13 @@ public class PartitionLogTests
         var builder = new RecordBatchBuilder();
         for (int i = 0; i < appends; i++)
         {
+            if (i % 100 == 0)
+            {
+                // The readers must really run beside the appends: every 100 appends, wait for a read that
+                // started after the previous check (a fast writer could otherwise finish before they run).
+                AwaitReadAfter(Interlocked.Read(ref reads) + 1, i);
+            }
+
             builder.Clear();
             builder.Add(time.NowMs, null, new byte[i % 500]);
             log.AppendAsLeader(builder.Build(), 0);
@@ -721,8 +728,20 @@ public class PartitionLogTests
 
         done.Cancel();
         Task.WaitAll(readers);
-        Assert.True(Interlocked.Read(ref reads) > 0);
+        Assert.True(Interlocked.Read(ref reads) >= appends / 100, $"only {reads} reads ran beside {appends} appends");
         Assert.Equal(appends, Batches.ReadAll(log).Count);
+
+        void AwaitReadAfter(long target, int appended)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (Interlocked.Read(ref reads) < target)
+            {
+                var failed = readers.FirstOrDefault(r => r.IsFaulted);
+                Assert.True(failed is null, $"a reader failed: {failed?.Exception}");
+                Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for read #{target} after {appended} appends; reads so far {Interlocked.Read(ref reads)}");
+                Thread.Yield();
+            }
+        }
     }
 
     [Fact]
