@@ -57,7 +57,7 @@ public sealed class BrokerBenchmark : IBenchmarkSuite
     }
 
     private static void Report(string figure, double recordsPerSecond, double raw) =>
-        Console.WriteLine(Inv($"broker {figure} value={recordsPerSecond:F0} unit=records/s mb_per_s={recordsPerSecond * RecordSize / 1e6:F1} limit={raw:F0} ratio={recordsPerSecond / raw:F3}"));
+        Console.WriteLine(Inv($"broker {figure} value={recordsPerSecond:F0} unit=records/s limit={raw:F0} ratio={recordsPerSecond / raw:F3} mb_per_s={recordsPerSecond * RecordSize / 1e6:F1}"));
 
     private static double RawAppend(byte[] batch, int recordsPerBatch, int seconds)
     {

@@ -506,21 +506,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             LogSegment[] segments = _segments;
             if (offset <= segments[0].BaseOffset)
             {
-                DateTimeOffset now = _time.GetUtcNow();
-                foreach (LogSegment s in segments)
-                {
-                    s.Delete();
-                }
-
-                LogSegment fresh = LogSegment.Create(Directory, offset, now, _config.SegmentIndexBytes);
-                lock (_segmentsLock)
-                {
-                    Volatile.Write(ref _segments, [fresh]);
-                }
-
-                Volatile.Write(ref _logStartOffset, offset);
-                WriteLogStartCheckpoint(offset);
-                Volatile.Write(ref _logEndOffset, offset);
+                RestartEmptyAt(offset);
             }
             else
             {
@@ -563,6 +549,55 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
 
         LogTruncated(_logger, Directory, offset, before, LogEndOffset);
+    }
+
+    /// <summary>Kafka's truncate-fully-and-start-at: deletes every segment and restarts the log, empty, at
+    /// <paramref name="offset"/>, which may lie past the current end. A follower does this when its whole log lies
+    /// below the leader's log start offset (the leader's retention removed what it would fetch next).</summary>
+    /// <exception cref="LogWriteFailedException">The log has failed, or the file operations failed.</exception>
+    public void TruncateFullyAndStartAt(long offset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ThrowIfUnwritable();
+        long before = LogEndOffset;
+        _lock.EnterWriteLock();
+        try
+        {
+            RestartEmptyAt(offset);
+            _epochs.Clear();
+            Volatile.Write(ref _recoveryPoint, offset);
+            WriteRecoveryPointCheckpoint(offset, durable: true);
+        }
+        catch (Exception e) when (e is not LogException)
+        {
+            throw Fail(e);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+
+        LogTruncated(_logger, Directory, offset, before, LogEndOffset);
+    }
+
+    /// <summary>Replaces every segment with one empty segment based at <paramref name="offset"/> and moves the log
+    /// start and end there. Caller holds the write lock.</summary>
+    private void RestartEmptyAt(long offset)
+    {
+        foreach (LogSegment s in _segments)
+        {
+            s.Delete();
+        }
+
+        LogSegment fresh = LogSegment.Create(Directory, offset, _time.GetUtcNow(), _config.SegmentIndexBytes);
+        lock (_segmentsLock)
+        {
+            Volatile.Write(ref _segments, [fresh]);
+        }
+
+        Volatile.Write(ref _logStartOffset, offset);
+        WriteLogStartCheckpoint(offset);
+        Volatile.Write(ref _logEndOffset, offset);
     }
 
     /// <summary>Applies retention: deletes the oldest closed segments while their largest timestamp is older than

@@ -7,8 +7,10 @@ namespace Actors.Broker;
 [Alias("broker.IProducerIdGrain")]
 public interface IProducerIdGrain : IGrainWithStringKey
 {
-    /// <summary>Kafka's InitProducerId: a fresh id with epoch 0, or, when the request names the id and epoch a
-    /// producer already holds, the same id with the epoch bumped (KIP-360).</summary>
+    /// <summary>Kafka's InitProducerId for a producer without a transactional id: always a fresh id with epoch 0,
+    /// also when the request names the id and epoch the producer held (a producer resetting its sequences after
+    /// an error gets a new identity, so nothing it sent before can be mistaken for what it sends next).
+    /// INVALID_REQUEST when only one of the two is given.</summary>
     Task<InitProducerIdResponse> InitProducerIdAsync(InitProducerIdRequest request);
 }
 
@@ -34,4 +36,6 @@ public sealed class InitProducerIdResponse
     [Id(1)] public long ProducerId { get; set; } = -1;
 
     [Id(2)] public short ProducerEpoch { get; set; } = -1;
+
+    [Id(3)] public string? ErrorMessage { get; set; }
 }

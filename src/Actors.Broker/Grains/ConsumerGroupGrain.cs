@@ -31,6 +31,11 @@ public sealed class ConsumerGroupRecord
 
     /// <summary>When the group last became empty (ms), or 0 while it has members.</summary>
     [Id(1)] public long EmptySinceMs { get; set; }
+
+    /// <summary>True when the group has been empty for longer than <paramref name="retentionMs"/>
+    /// (offsets.retention.minutes) and still holds offsets: they are due to be dropped.</summary>
+    public bool OffsetsExpired(bool groupIsEmpty, long nowMs, long retentionMs) =>
+        groupIsEmpty && EmptySinceMs > 0 && Offsets.Count > 0 && nowMs - EmptySinceMs > retentionMs;
 }
 
 /// <summary>
@@ -60,12 +65,21 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
 
     private long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         registered = state.RecordExists;
+        if (state.State.EmptySinceMs == 0 && state.State.Offsets.Count > 0)
+        {
+            // Members live in the activation only: an activation lost while the group had members leaves a new one
+            // that starts empty, so the offsets begin to age now (else they would never expire).
+            state.State.EmptySinceMs = NowMs;
+            await state.WriteStateAsync();
+        }
+
+        // Offsets that expired while no activation was running are gone before the first call reads them.
+        await ExpireAsync();
         var period = TimeSpan.FromMilliseconds(Math.Clamp(options.GroupHeartbeatIntervalMs, 100, 1000));
         RegisterGrainTimer(_ => ExpireAsync(), period, period);
-        return Task.CompletedTask;
     }
 
     public async Task<GroupHeartbeatResponse> HeartbeatAsync(GroupHeartbeatRequest request)
@@ -251,8 +265,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
             await state.WriteStateAsync();
         }
 
-        if (coordinator.IsEmpty && state.State.EmptySinceMs > 0 && state.State.Offsets.Count > 0
-            && now - state.State.EmptySinceMs > options.OffsetsRetentionMinutes * 60_000L)
+        if (state.State.OffsetsExpired(coordinator.IsEmpty, now, options.OffsetsRetentionMinutes * 60_000L))
         {
             state.State.Offsets.Clear();
             await state.WriteStateAsync();

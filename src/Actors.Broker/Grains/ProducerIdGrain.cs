@@ -27,11 +27,17 @@ public sealed class ProducerIdGrain(
     public async Task<InitProducerIdResponse> InitProducerIdAsync(InitProducerIdRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.ProducerId >= 0 && request.ProducerEpoch >= 0 && request.ProducerEpoch < short.MaxValue - 1)
+        if ((request.ProducerId < 0) != (request.ProducerEpoch < 0))
         {
-            // KIP-360: the same producer bumps its epoch to fence its own older incarnation.
-            return new InitProducerIdResponse { ProducerId = request.ProducerId, ProducerEpoch = (short)(request.ProducerEpoch + 1) };
+            return new InitProducerIdResponse
+            {
+                Error = ErrorCode.InvalidRequest,
+                ErrorMessage = $"InitProducerId names producer id {request.ProducerId} with epoch {request.ProducerEpoch}: give both, or -1 for both.",
+            };
         }
+
+        // Without transactional ids there is no epoch to bump safely (two incarnations could bump the same epoch
+        // and neither would fence the other), so, as Kafka does, every caller gets a fresh id.
 
         if (next < 0 || next >= blockEnd)
         {

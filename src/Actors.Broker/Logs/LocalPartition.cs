@@ -191,6 +191,30 @@ public sealed class LocalPartition : IDisposable
         }
     }
 
+    /// <summary>Empties the log and restarts it at <paramref name="offset"/> (the leader's log start, when this
+    /// follower's whole log lies below it), then rebuilds producer state.</summary>
+    public void TruncateFullyAndStartAt(long offset, int leaderEpoch)
+    {
+        lock (writeLock)
+        {
+            EnsureRole(leaderEpoch);
+            Log.TruncateFullyAndStartAt(offset);
+            Volatile.Write(ref highWatermark, offset);
+            RebuildProducerState();
+            Signal();
+        }
+    }
+
+    /// <summary>Forgets idempotent producers silent for longer than <paramref name="expirationMs"/>
+    /// (producer.id.expiration.ms); returns how many were dropped.</summary>
+    public int RemoveExpiredProducers(long expirationMs)
+    {
+        lock (writeLock)
+        {
+            return Producers.RemoveExpired(time.GetUtcNow().ToUnixTimeMilliseconds(), expirationMs);
+        }
+    }
+
     /// <summary>Records the first offset of a new leader epoch before the leader's first append.</summary>
     public void AssignLeaderEpoch(int leaderEpoch)
     {
@@ -227,12 +251,16 @@ public sealed class LocalPartition : IDisposable
         File.Move(tmp, path, overwrite: true);
     }
 
-    /// <summary>Replaces the log (the manager reopens it with a new topic config).</summary>
-    internal void ReplaceLog(PartitionLog log)
+    /// <summary>Closes the log and opens it again through <paramref name="open"/> (given the log's directory), under
+    /// the write lock so no append or truncation runs between the two (the manager does this when the topic's
+    /// config changed).</summary>
+    internal void ReopenLog(Func<string, PartitionLog> open)
     {
         lock (writeLock)
         {
-            Log = log;
+            var dir = Log.Directory;
+            Log.Dispose();
+            Log = open(dir);
         }
     }
 

@@ -24,6 +24,10 @@ public sealed partial class LogManager : IHostedService, IAsyncDisposable
     private readonly ILogger logger;
     private readonly ConcurrentDictionary<TopicPartition, LocalPartition> partitions = new();
     private readonly ConcurrentDictionary<TopicPartition, LogConfig> configs = new();
+
+    // Logs opened at start carry the silo defaults until a role hands in the topic's own config; retention waits
+    // for that, so a topic's longer retention.ms is never cut short by the defaults.
+    private readonly ConcurrentDictionary<TopicPartition, bool> unconfirmed = new();
     private readonly object openLock = new();
     private readonly string[] directories;
     private CancellationTokenSource? retentionStop;
@@ -65,6 +69,7 @@ public sealed partial class LogManager : IHostedService, IAsyncDisposable
                     var config = ToLogConfig(EffectiveTopicConfig.Resolve(null, options));
                     var log = PartitionLog.Open(sub, config, time, logger);
                     configs[tp] = config;
+                    unconfirmed[tp] = true;
                     partitions[tp] = new LocalPartition(tp, log, time);
                     LogOpened(logger, tp.ToString(), log.LogStartOffset, log.LogEndOffset, log.LastRecovery.CleanShutdown);
                 }
@@ -89,13 +94,12 @@ public sealed partial class LogManager : IHostedService, IAsyncDisposable
         var logConfig = ToLogConfig(config);
         lock (openLock)
         {
+            unconfirmed.TryRemove(tp, out _);
             if (partitions.TryGetValue(tp, out var existing))
             {
                 if (configs.TryGetValue(tp, out var current) && current != logConfig)
                 {
-                    var dir = existing.Log.Directory;
-                    existing.Log.Dispose();
-                    existing.ReplaceLog(PartitionLog.Open(dir, logConfig, time, logger));
+                    existing.ReopenLog(dir => PartitionLog.Open(dir, logConfig, time, logger));
                     configs[tp] = logConfig;
                 }
 
@@ -123,21 +127,28 @@ public sealed partial class LogManager : IHostedService, IAsyncDisposable
             }
 
             configs.TryRemove(tp, out _);
+            unconfirmed.TryRemove(tp, out _);
             p.DeleteFiles();
             LogDeleted(logger, tp.ToString());
             return true;
         }
     }
 
-    /// <summary>Applies retention to every log now; returns the number of segments deleted.</summary>
+    /// <summary>Applies retention to every log whose topic config a role has confirmed (see
+    /// <see cref="GetOrCreate"/>) and forgets expired idempotent producers; returns the number of segments deleted.</summary>
     public int RunRetention()
     {
         var deleted = 0;
-        foreach (var p in partitions.Values)
+        foreach (var (tp, p) in partitions)
         {
             try
             {
-                deleted += p.Log.DeleteExpiredSegments();
+                if (!unconfirmed.ContainsKey(tp))
+                {
+                    deleted += p.Log.DeleteExpiredSegments();
+                }
+
+                p.RemoveExpiredProducers(options.ProducerIdExpirationMs);
                 p.CheckpointHighWatermark();
             }
             catch (Exception e) when (e is LogException or IOException or ObjectDisposedException)

@@ -286,7 +286,8 @@ public sealed partial class PartitionLeader
             };
         }
 
-        if (request.LastFetchedEpoch >= 0)
+        // Below the log start first: retention may have dropped the epochs a divergence check would consult.
+        if (request.LastFetchedEpoch >= 0 && request.FetchOffset >= local.LogStartOffset)
         {
             var (epoch, end) = local.Log.EndOffsetForEpoch(request.LastFetchedEpoch);
             if (epoch != request.LastFetchedEpoch || end < request.FetchOffset)

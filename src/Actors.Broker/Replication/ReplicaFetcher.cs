@@ -174,6 +174,11 @@ public sealed partial class ReplicaFetcher
             case ErrorCode.OffsetOutOfRange when response.LogEndOffset >= 0 && local.LogEndOffset > response.LogEndOffset:
                 local.TruncateTo(response.LogEndOffset, State.LeaderEpoch);
                 return true;
+            case ErrorCode.OffsetOutOfRange when response.LogStartOffset >= 0 && local.LogEndOffset < response.LogStartOffset:
+                // The leader's retention removed everything after our end: nothing of ours can be continued.
+                LogRestarting(logger, State.TopicPartition.ToString(), local.LogEndOffset, response.LogStartOffset);
+                local.TruncateFullyAndStartAt(response.LogStartOffset, State.LeaderEpoch);
+                return true;
             default:
                 LogFetchError(logger, State.TopicPartition.ToString(), response.Error.KafkaName(), response.ErrorMessage ?? string.Empty);
                 return false;
@@ -182,6 +187,9 @@ public sealed partial class ReplicaFetcher
 
     [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Truncating {Partition} from {LogEndOffset} to {Offset} to follow leader epoch {LeaderEpoch}")]
     private static partial void LogTruncating(ILogger logger, string partition, long logEndOffset, long offset, int leaderEpoch);
+
+    [LoggerMessage(EventId = 5204, Level = LogLevel.Warning, Message = "Replica of {Partition} ends at {LogEndOffset}, below the leader's log start {LeaderLogStart}: restarting the log empty there")]
+    private static partial void LogRestarting(ILogger logger, string partition, long logEndOffset, long leaderLogStart);
 
     [LoggerMessage(EventId = 5202, Level = LogLevel.Debug, Message = "Fetch of {Partition} from leader {Leader} failed")]
     private static partial void LogFetchFailed(ILogger logger, string partition, string leader, Exception exception);

@@ -90,6 +90,19 @@ internal sealed class LeaderEpochCache
         }
     }
 
+    /// <summary>Forgets every entry (the log was emptied and restarted elsewhere).</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            if (_entries.Count > 0)
+            {
+                _entries.Clear();
+                Persist();
+            }
+        }
+    }
+
     /// <summary>Drops entries starting at or after <paramref name="endOffset"/> (the log was truncated there).</summary>
     public void TruncateFromEnd(long endOffset)
     {

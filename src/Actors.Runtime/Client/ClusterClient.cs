@@ -50,6 +50,10 @@ internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime,
         GrainFactory = new GrainFactory(this, types);
         var sweepPeriod = TimeSpan.FromTicks(Math.Clamp(this.messagingOptions.ResponseTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 20, TimeSpan.TicksPerSecond));
         sweeper = timeProvider.CreateTimer(static s => ((ClusterClient)s!).Sweep(), this, sweepPeriod, sweepPeriod);
+        if (this.membership is not null)
+        {
+            this.membership.SnapshotChanged += OnSnapshotChanged;
+        }
     }
 
     public IGrainFactory GrainFactory { get; }
@@ -153,6 +157,11 @@ internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime,
     public ValueTask DisposeAsync()
     {
         disposed = true;
+        if (membership is not null)
+        {
+            membership.SnapshotChanged -= OnSnapshotChanged;
+        }
+
         sweeper.Dispose();
         gateway?.Close("the client was disposed");
         return ValueTask.CompletedTask;
@@ -305,6 +314,18 @@ internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime,
         return result;
     }
 
+    /// <summary>A gateway the cluster declared Dead is dropped at once, even while its socket stays open (a hung or
+    /// cut-off silo): its calls in flight fail with <see cref="SiloUnavailableException"/> instead of waiting out the
+    /// response timeout, and the next call connects to another gateway.</summary>
+    private void OnSnapshotChanged(ClusterMembershipSnapshot snapshot)
+    {
+        if (gateway is { IsClosed: false, RemoteSilo: { } silo } current && snapshot.GetStatus(silo) == SiloStatus.Dead)
+        {
+            Log.GatewayDeclaredDead(logger, silo);
+            current.Close($"the gateway silo {silo} was declared Dead (membership version {snapshot.Version})");
+        }
+    }
+
     private void Sweep() => gateway?.ExpireCalls(timeProvider.GetTimestamp(), messagingOptions.ResponseTimeout);
 
     private static partial class Log
@@ -314,5 +335,8 @@ internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime,
 
         [LoggerMessage(5002, LogLevel.Warning, "Lost the gateway connection to {Gateway}")]
         public static partial void GatewayLost(ILogger logger, string gateway);
+
+        [LoggerMessage(5003, LogLevel.Warning, "Gateway silo {Silo} was declared Dead; dropping its connection")]
+        public static partial void GatewayDeclaredDead(ILogger logger, SiloAddress silo);
     }
 }

@@ -22,11 +22,11 @@ internal sealed class ReplicationHarness : IAsyncDisposable
     private readonly HashSet<string> down = new();
     private readonly object stateLock = new();
 
-    public ReplicationHarness(int minInsync = 1, long lagTimeMaxMs = 30_000, string[]? silos = null)
+    public ReplicationHarness(int minInsync = 1, long lagTimeMaxMs = 30_000, string[]? silos = null, Dictionary<string, string>? topicConfig = null)
     {
         Silos = silos ?? ["s1", "s2", "s3"];
         Options = new BrokerOptions { LogDirs = "unused", MinInsyncReplicas = minInsync, ReplicaLagTimeMaxMs = lagTimeMaxMs, ReplicaFetchWaitMaxMs = 50 };
-        Config = EffectiveTopicConfig.Resolve(null, Options);
+        Config = EffectiveTopicConfig.Resolve(topicConfig, Options);
         foreach (var s in Silos)
         {
             managers[s] = NewManager(s);

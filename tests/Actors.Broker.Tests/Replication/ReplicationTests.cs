@@ -187,6 +187,50 @@ public class ReplicationTests
     }
 
     [Fact]
+    public async Task A_follower_whose_log_ends_below_the_leaders_log_start_restarts_there_and_rejoins_the_isr()
+    {
+        await using var h = new ReplicationHarness(
+            lagTimeMaxMs: 300,
+            topicConfig: new() { ["segment.bytes"] = "512", ["retention.bytes"] = "1024" });
+        await h.StartRolesAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(ErrorCode.None, (await h.Leader!.ProduceAsync(Produce(Batches.Values(i, 1)))).Error);
+        }
+
+        // s3 stops fetching; the leader and s2 move on and retention drops everything s3 would fetch next.
+        await h.StopFetcherAsync("s3");
+        for (var i = 5; i < 60; i++)
+        {
+            Assert.Equal(ErrorCode.None, (await h.Leader!.ProduceAsync(Produce(Batches.Values(i, 1), acks: 1))).Error);
+        }
+
+        await Wait.UntilAsync(
+            () =>
+            {
+                h.Leader!.MaybeShrinkIsrAsync().GetAwaiter().GetResult();
+                return h.State.Isr.Length == 2;
+            },
+            "s3 to leave the ISR after replica.lag.time.max.ms",
+            () => h.State.ToString());
+
+        Assert.True(h.Local("s1").Log.DeleteExpiredSegments() > 0, "the leader's retention deleted nothing");
+        var leaderStart = h.Local("s1").LogStartOffset;
+        Assert.True(leaderStart > h.Local("s3").LogEndOffset, $"leader log start {leaderStart} is not past s3's end {h.Local("s3").LogEndOffset}");
+
+        // s3 comes back: its fetch is out of range below the leader's start, so it restarts empty there and catches up.
+        h.StartFetcher("s3");
+        await Wait.UntilAsync(
+            () => h.Local("s3").LogEndOffset == 60 && h.State.Isr.Length == 3,
+            "s3 to restart at the leader's log start, reach offset 60 and rejoin the ISR",
+            () => $"s3 start={h.Local("s3").LogStartOffset} end={h.Local("s3").LogEndOffset} state={h.State}");
+        Assert.Equal(leaderStart, h.Local("s3").LogStartOffset);
+        var expected = Batches.Read(h.LogBytes("s1"), leaderStart);
+        Assert.Equal(expected, Batches.Read(h.LogBytes("s3"), leaderStart));
+        Assert.Equal(Enumerable.Range((int)leaderStart, 60 - (int)leaderStart).Select(i => $"v{i}"), expected.Select(r => r.Value));
+    }
+
+    [Fact]
     public async Task Idempotent_retry_after_failover_is_answered_with_the_original_offset()
     {
         await using var h = new ReplicationHarness(minInsync: 2);

@@ -45,6 +45,23 @@ public sealed class FailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AGrainPinnedToAKilledSiloFailsFastNamingTheSiloAndItsStatus()
+    {
+        var gateway = ((Client.ClusterClient)cluster.Client).CurrentGateway!;
+        var victim = cluster.Silos.First(s => !s.SiloAddress.Equals(gateway));
+        var grain = cluster.Client.GetGrain<IPinnedGrain>($"pinned@{victim.Name}");
+        Assert.Equal(victim.SiloAddress.ToString(), await grain.WhereAmI());
+
+        await cluster.KillSiloAsync(victim);
+        await cluster.WaitForLivenessToStabilizeAsync();
+
+        // The response timeout is 20 s; placement must refuse at once instead of waiting for an answer.
+        var error = await Assert.ThrowsAsync<SiloUnavailableException>(() => grain.WhereAmI().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains($"pinned to silo '{victim.Name}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Dead", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CallsInFlightToAKilledSiloFailPromptlyWithSiloUnavailable()
     {
         var gateway = ((Client.ClusterClient)cluster.Client).CurrentGateway!;
