@@ -8,14 +8,14 @@ namespace Actors.Broker.Tests.Cluster;
 public class RetentionAndAutoCreateTests
 {
     [Fact]
-    public async Task Retention_deletes_old_segments_and_a_fetch_below_the_log_start_is_out_of_range()
+    public async Task Retention_deletes_old_segments_on_every_replica_and_a_consumer_below_the_log_start_follows_auto_offset_reset()
     {
-        await using var c = await BrokerCluster.StartAsync(silos: 1);
+        await using var c = await BrokerCluster.StartAsync(silos: 3);
         await c.Controller.CreateTopicAsync(new CreateTopicRequest
         {
             Name = "short",
             NumPartitions = 1,
-            ReplicationFactor = 1,
+            ReplicationFactor = 3,
             Configs = new() { ["segment.bytes"] = "1024", ["retention.bytes"] = "2048" },
         });
         for (var i = 0; i < 60; i++)
@@ -23,20 +23,51 @@ public class RetentionAndAutoCreateTests
             Assert.Equal(ErrorCode.None, (await c.ProduceAsync("short", 0, Batches.Values(i * 5, 5))).Error);
         }
 
-        var logs = c.Cluster.Silos[0].Services.GetRequiredService<LogManager>();
-        Assert.True(logs.RunRetention() > 0, "retention deleted nothing");
-        var earliest = await c.Partition("short", 0).ListOffsetsAsync(new ListOffsetsRequest { Timestamp = ListOffsetsRequest.Earliest });
-        Assert.True(earliest.Offset > 0, $"log start offset did not move: {earliest.Offset}");
-        var latest = await c.Partition("short", 0).ListOffsetsAsync(new ListOffsetsRequest { Timestamp = ListOffsetsRequest.Latest });
-        Assert.Equal(300, latest.Offset);
+        // Every replica holds all 300 records before retention runs on each silo.
+        var tp = new TopicPartition("short", 0);
+        var logs = c.Cluster.Silos.Select(s => s.Services.GetRequiredService<LogManager>()).ToArray();
+        await Wait.UntilAsync(() => logs.All(l => l.TryGet(tp)?.LogEndOffset == 300), "every replica at offset 300",
+            () => string.Join(',', logs.Select(l => l.TryGet(tp)?.LogEndOffset)));
+        foreach (var l in logs)
+        {
+            Assert.True(l.RunRetention() > 0, "retention deleted nothing on a replica");
+            Assert.True(l.TryGet(tp)!.LogStartOffset > 0, "a replica's log start offset did not move");
+        }
 
-        var below = await c.Partition("short", 0).FetchAsync(new FetchRequest { FetchOffset = 0, MaxWaitMs = 0 });
+        var earliest = (await c.Partition("short", 0).ListOffsetsAsync(new ListOffsetsRequest { Timestamp = ListOffsetsRequest.Earliest })).Offset;
+        Assert.True(earliest > 0, $"log start offset did not move: {earliest}");
+        Assert.Equal(300, (await c.Partition("short", 0).ListOffsetsAsync(new ListOffsetsRequest { Timestamp = ListOffsetsRequest.Latest })).Offset);
+
+        // A group committed offset 0 before retention; its consumer resumes from there and is told it fell off the log.
+        var group = c.Client.GetGrain<IConsumerGroupGrain>("retention-readers");
+        Assert.Equal(ErrorCode.None, (await group.CommitOffsetsAsync(new OffsetCommitRequest { Offsets = [new TopicPartitionOffset(tp, 0, -1, null)] })).Error);
+        var committed = (await group.FetchOffsetsAsync([tp])).Single().Offset;
+        Assert.Equal(0, committed);
+        var below = await c.Partition("short", 0).FetchAsync(new FetchRequest { FetchOffset = committed, MaxWaitMs = 0 });
         Assert.Equal(ErrorCode.OffsetOutOfRange, below.Error);
-        Assert.Equal(earliest.Offset, below.LogStartOffset);
+        Assert.Equal(earliest, below.LogStartOffset);
 
-        // auto.offset.reset=earliest: the consumer restarts from the log start offset it was given.
-        var got = await c.ConsumeAsync("short", 0, below.LogStartOffset, (int)(300 - below.LogStartOffset));
-        Assert.Equal($"v{below.LogStartOffset}", got[0].Value);
+        // auto.offset.reset=earliest: it restarts at the log start and reads everything retention kept.
+        var fromEarliest = await ResetPositionAsync(c, tp, "earliest");
+        Assert.Equal(earliest, fromEarliest);
+        var got = await c.ConsumeAsync("short", 0, fromEarliest, (int)(300 - fromEarliest));
+        Assert.Equal(Enumerable.Range((int)earliest, 300 - (int)earliest).Select(i => $"v{i}"), got.Select(r => r.Value));
+
+        // auto.offset.reset=latest: it skips to the end and sees only what is produced next.
+        var fromLatest = await ResetPositionAsync(c, tp, "latest");
+        Assert.Equal(300, fromLatest);
+        Assert.Equal(ErrorCode.None, (await c.ProduceAsync("short", 0, Batches.Values(300, 1))).Error);
+        Assert.Equal(new[] { "v300" }, (await c.ConsumeAsync("short", 0, fromLatest, 1)).Select(r => r.Value));
+    }
+
+    /// <summary>What a Kafka consumer does when its fetch position is out of range, per auto.offset.reset
+    /// ("earliest" or "latest"; with "none" it surfaces OFFSET_OUT_OF_RANGE instead).</summary>
+    private static async Task<long> ResetPositionAsync(BrokerCluster c, TopicPartition tp, string autoOffsetReset)
+    {
+        var timestamp = autoOffsetReset == "earliest" ? ListOffsetsRequest.Earliest : ListOffsetsRequest.Latest;
+        var listed = await c.Partition(tp.Topic, tp.Partition).ListOffsetsAsync(new ListOffsetsRequest { Timestamp = timestamp });
+        Assert.Equal(ErrorCode.None, listed.Error);
+        return listed.Offset;
     }
 
     [Fact]
