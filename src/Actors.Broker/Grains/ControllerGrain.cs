@@ -249,13 +249,17 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                     {
                         Name = name,
                         NumPartitions = options.NumPartitions,
-                        ReplicationFactor = (short)Math.Min(options.DefaultReplicationFactor, Math.Max(1, LiveSilos().Count)),
+                        ReplicationFactor = options.DefaultReplicationFactor,
                     });
                     result.Add(new TopicMetadata { Name = name, Description = created });
                 }
                 catch (BrokerException e)
                 {
-                    result.Add(new TopicMetadata { Name = name, Error = e.Code, ErrorMessage = e.Message });
+                    // As Kafka: a topic is never auto-created with fewer replicas than default.replication.factor.
+                    var message = e.Code == ErrorCode.InvalidReplicationFactor
+                        ? $"Auto-creating topic '{name}' failed: {e.Message} Start more silos, lower default.replication.factor (Broker:DefaultReplicationFactor), or create the topic explicitly."
+                        : e.Message;
+                    result.Add(new TopicMetadata { Name = name, Error = e.Code, ErrorMessage = message });
                 }
 
                 continue;

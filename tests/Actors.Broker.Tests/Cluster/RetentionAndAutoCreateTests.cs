@@ -83,6 +83,15 @@ public class RetentionAndAutoCreateTests
             Assert.Equal(ErrorCode.None, (await c.ProduceAsync("fresh", 2, Batches.Values(0, 1))).Error);
         }
 
+        await using (var c = await BrokerCluster.StartAsync(silos: 2, configure: o => o.DefaultReplicationFactor = 3))
+        {
+            var md = await c.Controller.GetMetadataAsync(new MetadataRequest { Topics = ["fresh"], AllowAutoTopicCreation = true });
+            Assert.Equal(ErrorCode.InvalidReplicationFactor, md.Topics[0].Error);
+            Assert.Contains("default.replication.factor", md.Topics[0].ErrorMessage, StringComparison.Ordinal);
+            var none = await c.Controller.GetMetadataAsync(new MetadataRequest { Topics = ["fresh"], AllowAutoTopicCreation = false });
+            Assert.Equal(ErrorCode.UnknownTopicOrPartition, none.Topics[0].Error);
+        }
+
         await using (var c = await BrokerCluster.StartAsync(silos: 1, configure: o => o.AutoCreateTopicsEnable = false))
         {
             var md = await c.Controller.GetMetadataAsync(new MetadataRequest { Topics = ["fresh"], AllowAutoTopicCreation = true });
