@@ -135,6 +135,63 @@ public class GroupAndLifecycleTests
     }
 
     [Fact]
+    public async Task Offsets_reset_by_time_offset_and_end_follow_record_timestamps_and_an_active_group_cannot_be_deleted()
+    {
+        await using var c = await BrokerCluster.StartAsync();
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "events", NumPartitions = 2, ReplicationFactor = 3 });
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        const long hour = 60 * 60 * 1000;
+
+        // Offsets 0-9 three hours old, 10-19 two hours old, 20-29 one hour old, on both partitions.
+        for (var p = 0; p < 2; p++)
+        {
+            for (var age = 3; age >= 1; age--)
+            {
+                Assert.Equal(ErrorCode.None, (await c.ProduceAsync("events", p, Batches.Values((3 - age) * 10, 10, timestamp: now - (age * hour)))).Error);
+            }
+        }
+
+        // ListOffsets by timestamp: the first offset whose timestamp is at or after the one asked for.
+        var byTime = await c.Partition("events", 1).ListOffsetsAsync(new ListOffsetsRequest { Timestamp = now - (2 * hour) });
+        Assert.Equal(ErrorCode.None, byTime.Error);
+        Assert.Equal(10, byTime.Offset);
+        var future = await c.Partition("events", 1).ListOffsetsAsync(new ListOffsetsRequest { Timestamp = now + hour });
+        Assert.Equal(-1, future.Offset);
+
+        var group = c.Client.GetGrain<IConsumerGroupGrain>("auditors");
+        var member = new Member(group, "a");
+        await member.BeatAsync(join: true);
+        var refused = await Assert.ThrowsAsync<BrokerException>(() => group.DeleteAsync());
+        Assert.Equal(ErrorCode.NonEmptyGroup, refused.Code);
+        Assert.Equal(ErrorCode.None, (await group.CommitOffsetsAsync(new OffsetCommitRequest
+        {
+            MemberId = member.Id,
+            MemberEpoch = member.Epoch,
+            Offsets = [new TopicPartitionOffset(new TopicPartition("events", 0), 25, -1, null), new TopicPartitionOffset(new TopicPartition("events", 1), 25, -1, null)],
+        })).Error);
+        await member.LeaveAsync();
+
+        async Task<long[]> PlanAsync(OffsetResetMode mode, long value, bool execute = false) =>
+            (await group.ResetOffsetsAsync(new ResetOffsetsRequest { Mode = mode, Value = value, Topics = ["events"], Execute = execute }))
+            .OrderBy(e => e.TopicPartition.Partition).Select(e => e.NewOffset).ToArray();
+
+        // to-datetime 2.5 hours ago lands on the first record of the two-hour-old batch; by-duration 90 minutes on the one-hour-old one.
+        Assert.Equal(new long[] { 10, 10 }, await PlanAsync(OffsetResetMode.ToDatetime, now - (5 * hour / 2)));
+        Assert.Equal(new long[] { 20, 20 }, await PlanAsync(OffsetResetMode.ByDuration, 3 * hour / 2));
+        Assert.Equal(new long[] { 30, 30 }, await PlanAsync(OffsetResetMode.ToDatetime, now + hour));
+        Assert.Equal(new long[] { 30, 30 }, await PlanAsync(OffsetResetMode.ToLatest, 0));
+        Assert.Equal(new long[] { 4, 4 }, await PlanAsync(OffsetResetMode.ToOffset, 4));
+        Assert.Equal(new long[] { 25, 25 }, (await group.FetchOffsetsAsync(null)).Select(o => o.Offset).ToArray());
+
+        // Executed, the plan becomes the committed offsets and the lag follows.
+        Assert.Equal(new long[] { 10, 10 }, await PlanAsync(OffsetResetMode.ToDatetime, now - (5 * hour / 2), execute: true));
+        var described = await group.DescribeAsync();
+        Assert.All(described.Offsets, o => Assert.Equal((10L, 30L, 20L), (o.CommittedOffset, o.LogEndOffset, o.Lag)));
+        await group.DeleteAsync();
+        Assert.All(await group.FetchOffsetsAsync([new TopicPartition("events", 0)]), o => Assert.Equal(-1, o.Offset));
+    }
+
+    [Fact]
     public async Task Controlled_shutdown_loses_no_produce_and_the_preferred_leader_returns_after_restart()
     {
         await using var c = await BrokerCluster.StartAsync(configure: o => o.ReplicaLagTimeMaxMs = 2_000);
