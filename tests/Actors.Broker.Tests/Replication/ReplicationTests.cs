@@ -140,6 +140,59 @@ public class ReplicationTests
     }
 
     [Fact]
+    public async Task Acks_all_written_before_the_isr_shrank_below_min_insync_is_answered_not_enough_replicas_after_append()
+    {
+        await using var h = new ReplicationHarness(minInsync: 3, lagTimeMaxMs: 300);
+        await h.StartRolesAsync();
+        Assert.Equal(ErrorCode.None, (await h.Leader!.ProduceAsync(Produce(Batches.Values(0, 1)))).Error);
+
+        // s3 stops; with all three still in the ISR the next acks=all batch is appended and waits for s3.
+        await h.StopFetcherAsync("s3");
+        var waiting = h.Leader.ProduceAsync(Produce(Batches.Values(1, 1), timeoutMs: 30_000));
+        await Wait.UntilAsync(() => h.Local("s1").LogEndOffset == 2, "the acks=all batch to be appended on the leader", () => $"{h.Local("s1").LogEndOffset}");
+        await Wait.UntilAsync(
+            () =>
+            {
+                h.Leader.MaybeShrinkIsrAsync().GetAwaiter().GetResult();
+                return h.State.Isr.Length == 2;
+            },
+            "s3 to leave the ISR after replica.lag.time.max.ms",
+            () => h.State.ToString());
+
+        var answer = await waiting;
+        Assert.Equal(ErrorCode.NotEnoughReplicasAfterAppend, answer.Error);
+        Assert.Contains("min.insync.replicas=3", answer.ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(2, h.Leader.HighWatermark);
+    }
+
+    [Fact]
+    public async Task Consumer_fetch_waits_for_fetch_min_bytes_or_fetch_max_wait()
+    {
+        await using var h = new ReplicationHarness();
+        await h.StartRolesAsync();
+        var one = Batches.Values(0, 1);
+
+        // fetch.min.bytes larger than one batch: the fetch is still waiting after the first batch is committed.
+        var fetch = h.Leader!.FetchAsync(new FetchRequest { FetchOffset = 0, MinBytes = one.Length * 3, MaxWaitMs = 30_000 });
+        Assert.Equal(ErrorCode.None, (await h.Leader.ProduceAsync(Produce(one))).Error);
+        await Wait.UntilAsync(() => h.Leader.HighWatermark == 1, "the first batch to be committed", () => $"{h.Leader.HighWatermark}");
+        Assert.False(fetch.IsCompleted, "the fetch answered with less than fetch.min.bytes before fetch.max.wait.ms");
+        for (var i = 1; i < 4; i++)
+        {
+            Assert.Equal(ErrorCode.None, (await h.Leader.ProduceAsync(Produce(Batches.Values(i, 1)))).Error);
+        }
+
+        var full = await fetch;
+        Assert.Equal(ErrorCode.None, full.Error);
+        Assert.True(full.Records.Length >= one.Length * 3, $"answered {full.Records.Length} bytes, fewer than fetch.min.bytes {one.Length * 3}");
+
+        // Not enough bytes ever come: fetch.max.wait.ms answers with what there is.
+        var partial = await h.Leader.FetchAsync(new FetchRequest { FetchOffset = 3, MinBytes = 1 << 20, MaxWaitMs = 200 });
+        Assert.Equal(ErrorCode.None, partial.Error);
+        Assert.Equal(new[] { (3L, "v3") }, Batches.Read(partial.Records.Span, 3));
+    }
+
+    [Fact]
     public async Task Failover_keeps_acknowledged_records_and_the_old_leader_truncates_its_divergent_tail()
     {
         await using var h = new ReplicationHarness();
