@@ -139,6 +139,12 @@ internal sealed partial class Connection
 
         if (length > options.MaxFrameBytes)
         {
+            if (buffer.Length < 4L + Math.Min(length, OversizeHeaderProbeBytes))
+            {
+                // Wait for the frame's header (a bounded few bytes) so the call it carries can be answered.
+                return false;
+            }
+
             OnOversizeFrame(buffer.Slice(4), length);
             buffer = buffer.Slice(4);
             skipRemaining = length;
@@ -334,10 +340,13 @@ internal sealed partial class Connection
         }
     }
 
+    /// <summary>How much of an oversize frame is read to find the header of the call it carries.</summary>
+    private const int OversizeHeaderProbeBytes = 2048;
+
     private void OnOversizeFrame(ReadOnlySequence<byte> available, int length)
     {
         Log.OversizeFrame(logger, length, Describe(), options.MaxFrameBytes);
-        var probe = available.Slice(0, Math.Min(available.Length, 2048)).ToArray();
+        var probe = available.Slice(0, Math.Min(available.Length, OversizeHeaderProbeBytes)).ToArray();
         MessageHeader header;
         try
         {
