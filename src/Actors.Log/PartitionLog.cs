@@ -26,11 +26,19 @@ namespace Actors.Log;
 /// Kafka, durability comes from replication plus the page cache, and data survives a process crash but not
 /// necessarily a power loss. With <see cref="LogConfig.FlushMessages"/> or <see cref="LogConfig.FlushMs"/> set,
 /// the append that crosses the threshold also fsyncs. <see cref="FlushAsync"/> returns once every batch appended
-/// before the call is on disk (and the indexes of closed segments); it then records the new recovery point. The
-/// recovery-point file itself is replaced atomically but not fsynced on every flush: losing an update only makes
-/// the next recovery scan further back. After a crash, segments wholly below the recovery point are trusted; the
-/// segment holding it and all later ones are re-checked (CRC, lengths, offsets), their indexes rebuilt, and the
-/// log is cut at the first torn or corrupt batch.</para>
+/// before the call is on disk (and the indexes of closed segments); it then records the new recovery point. A file
+/// is only reachable after a power loss once its directory entry is on disk too, so, as Kafka's
+/// <c>Utils.flushDir</c> does on Linux, the partition directory is fsynced: by <see cref="FlushAsync"/> (and the
+/// flush policy) when a segment or index file was created or a file deleted since the last flush, which in
+/// practice means after a roll; after every durable checkpoint rename (<c>leader-epoch-checkpoint</c>,
+/// <c>log-start-offset-checkpoint</c>, and <c>recovery-point-offset-checkpoint</c> when a truncation rewrites
+/// it), so a truncation that restarts the log is durable when it returns; once at open and at a clean close.
+/// Appends never fsync the directory, not even the one that rolls; until the next flush a rolled segment is as
+/// volatile as any unflushed batch. A failed directory fsync fails the log like any other write error. The
+/// recovery-point file is replaced atomically but neither it nor the directory is fsynced when a flush moves it
+/// forward: losing that update only makes the next recovery scan further back. After a crash, segments wholly below
+/// the recovery point are trusted; the segment holding it and all later ones are re-checked (CRC, lengths,
+/// offsets), their indexes rebuilt, and the log is cut at the first torn or corrupt batch.</para>
 /// <para><b>Failure.</b> Invalid batches are refused before anything is written. When a write to a file fails
 /// (disk full, I/O error) the log becomes failed: every later write throws <see cref="LogWriteFailedException"/>,
 /// while reads of stored batches keep working. Reopening the log recovers it.</para>
@@ -64,6 +72,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     private readonly object _segmentsLock = new();
     private readonly SemaphoreSlim _flushGate = new(1, 1);
     private readonly LeaderEpochCache _epochs;
+    private readonly DirectorySync _directorySync;
     private LogSegment[] _segments = [];
     private long _logEndOffset;
     private long _logStartOffset;
@@ -82,7 +91,8 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         _config = config;
         _time = time;
         _logger = logger;
-        _epochs = new LeaderEpochCache(directory);
+        _directorySync = new DirectorySync(directory);
+        _epochs = new LeaderEpochCache(_directorySync);
     }
 
     /// <summary>The partition directory, e.g. <c>/var/lib/actors/orders-0</c>.</summary>
@@ -132,6 +142,10 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
 
     /// <summary>True once a write failed; see <see cref="LogWriteFailedException"/>.</summary>
     public bool HasFailed => Volatile.Read(ref _failure) is not null;
+
+    /// <summary>fsyncs of <see cref="Directory"/> done so far; tests use it to prove the syncs happen where the
+    /// durability contract needs them and nowhere on the append path.</summary>
+    internal long DirectorySyncCount => _directorySync.SyncCount;
 
     /// <summary>Opens (creating if needed) the log in <paramref name="directory"/> and recovers it: without a clean
     /// shutdown marker, segments from the recovery point on are scanned and cut at the first torn or corrupt
@@ -589,13 +603,14 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             s.Delete();
         }
 
-        LogSegment fresh = LogSegment.Create(Directory, offset, _time.GetUtcNow(), _config.SegmentIndexBytes);
+        LogSegment fresh = LogSegment.Create(_directorySync, offset, _time.GetUtcNow(), _config.SegmentIndexBytes);
         lock (_segmentsLock)
         {
             Volatile.Write(ref _segments, [fresh]);
         }
 
         Volatile.Write(ref _logStartOffset, offset);
+        // A durable checkpoint write: its directory fsync also makes the new segment and the deletions durable.
         WriteLogStartCheckpoint(offset);
         Volatile.Write(ref _logEndOffset, offset);
     }
@@ -671,8 +686,10 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>fsyncs the active segment and every closed segment with unflushed bytes or index entries, then
-    /// checkpoints the recovery point. Returns once everything appended before the call is on disk.</summary>
+    /// <summary>fsyncs the active segment and every closed segment with unflushed bytes or index entries, then the
+    /// partition directory when a file was created, renamed or deleted in it since the last flush (a roll), then
+    /// checkpoints the recovery point. Returns once everything appended before the call is on disk and reachable
+    /// through a durable directory entry.</summary>
     /// <exception cref="LogWriteFailedException">The log has failed, or the flush failed (the log is then failed).</exception>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
@@ -913,7 +930,8 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             old.OnBecomeInactive();
         }
 
-        LogSegment fresh = LogSegment.Create(Directory, newBaseOffset, _time.GetUtcNow(), _config.SegmentIndexBytes);
+        // The new file's directory entry is fsynced by the next flush (FlushHeld), not here on the append path.
+        LogSegment fresh = LogSegment.Create(_directorySync, newBaseOffset, _time.GetUtcNow(), _config.SegmentIndexBytes);
         lock (_segmentsLock)
         {
             LogSegment[] segments = _segments;
@@ -983,6 +1001,10 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 segments[^1].Flush(includeIndexes: false);
             }
 
+            // A segment or index file created since the last flush (a roll) is durable only once the directory
+            // is; a no-op when no file was created, renamed or deleted, so flushes without a roll skip it.
+            _directorySync.SyncIfChanged();
+
             if (end != RecoveryPoint)
             {
                 Volatile.Write(ref _recoveryPoint, end);
@@ -1010,6 +1032,9 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     {
         string marker = Path.Combine(Directory, CleanShutdownFileName);
         bool clean = File.Exists(marker);
+        // A previous process may have died after creating or renaming files but before fsyncing the directory, and
+        // recovery below may create, cut or delete files: the FlushHeld at the end fsyncs the directory once.
+        _directorySync.MarkChanged();
         foreach (string stray in System.IO.Directory.EnumerateFiles(Directory, "*.tmp"))
         {
             File.Delete(stray);
@@ -1066,7 +1091,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         long truncated = 0;
         for (int i = 0; i < ordered.Length; i++)
         {
-            LogSegment segment = LogSegment.OpenExisting(Directory, ordered[i], now, _config.SegmentIndexBytes);
+            LogSegment segment = LogSegment.OpenExisting(_directorySync, ordered[i], now, _config.SegmentIndexBytes);
             segments.Add(segment);
             if (segments.Count > 1 && segment.BaseOffset < segments[^2].NextOffset)
             {
@@ -1108,7 +1133,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
 
         if (segments.Count == 0)
         {
-            segments.Add(LogSegment.Create(Directory, Math.Max(0, startCheckpoint), now, _config.SegmentIndexBytes));
+            segments.Add(LogSegment.Create(_directorySync, Math.Max(0, startCheckpoint), now, _config.SegmentIndexBytes));
         }
 
         for (int i = 0; i < segments.Count - 1; i++)
@@ -1150,14 +1175,14 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         return name.Length == 20 && long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset);
     }
 
+    // Durable: the file and then the directory are fsynced around the rename.
     private void WriteLogStartCheckpoint(long offset) =>
-        CheckpointFile.Write(Path.Combine(Directory, LogStartOffsetCheckpointFileName), [offset.ToString(CultureInfo.InvariantCulture)]);
+        CheckpointFile.Write(_directorySync, LogStartOffsetCheckpointFileName, [offset.ToString(CultureInfo.InvariantCulture)]);
 
-    // Not fsynced: losing it only makes the next recovery scan more. A damaged one is read as 0 (scan everything).
-    // Moving the recovery point forward is not fsynced: losing that only makes the next recovery scan more. Moving
-    // it back (truncation) is. A damaged file is read as 0 (scan everything).
+    // Moving the recovery point forward is not fsynced (neither the file nor the directory): losing that only makes
+    // the next recovery scan more. Moving it back (truncation) is, both. A damaged file is read as 0 (scan everything).
     private void WriteRecoveryPointCheckpoint(long offset, bool durable = false) =>
-        CheckpointFile.Write(Path.Combine(Directory, RecoveryPointCheckpointFileName), [offset.ToString(CultureInfo.InvariantCulture)], durable);
+        CheckpointFile.Write(_directorySync, RecoveryPointCheckpointFileName, [offset.ToString(CultureInfo.InvariantCulture)], durable);
 
     private void ThrowIfUnwritable()
     {
@@ -1201,6 +1226,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                         }
                     }
 
+                    _directorySync.SyncIfChanged();
                     WriteRecoveryPointCheckpoint(LogEndOffset);
                     File.WriteAllBytes(Path.Combine(Directory, CleanShutdownFileName), []);
                 }

@@ -622,6 +622,104 @@ public class PartitionLogTests
     }
 
     [Fact]
+    public async Task A_flush_after_a_roll_fsyncs_the_directory_and_appends_never_do()
+    {
+        // The counter counts real fsyncs of the directory (open, fsync, close through libc), which exist on Linux only.
+        Assert.True(OperatingSystem.IsLinux(), "this test needs Linux, where the log fsyncs its directory");
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        byte[] batch = Batches.Make(2, time.NowMs, valueBytes: 100);
+        using var log = PartitionLog.Open(dir.Partition, Small, time);
+        Assert.True(log.DirectorySyncCount >= 1, "open must fsync the directory: a crashed writer may have left entries unsynced");
+
+        // Appends and flushes that create no file leave the directory alone.
+        long atOpen = log.DirectorySyncCount;
+        while (log.SizeInBytes + batch.Length <= Small.SegmentBytes)
+        {
+            log.AppendAsLeader(batch, -1);
+        }
+
+        await log.FlushAsync();
+        Assert.Equal(atOpen, log.DirectorySyncCount);
+
+        // The append that rolls does not fsync the directory either: that stays off the append path...
+        log.AppendAsLeader(batch, -1);
+        Assert.Equal(2, log.SegmentCount);
+        Assert.Equal(atOpen, log.DirectorySyncCount);
+
+        // ...the next flush does, once, before it reports the new segment durable.
+        await log.FlushAsync();
+        Assert.Equal(atOpen + 1, log.DirectorySyncCount);
+        Assert.Equal(log.LogEndOffset, log.RecoveryPoint);
+
+        // The flush after that has no new file to make durable.
+        log.AppendAsLeader(batch, -1);
+        await log.FlushAsync();
+        Assert.Equal(atOpen + 1, log.DirectorySyncCount);
+
+        // A durable checkpoint rename fsyncs the directory before it returns: the epoch cache...
+        log.AssignLeaderEpoch(3);
+        Assert.Equal(atOpen + 2, log.DirectorySyncCount);
+
+        // ...and a truncation that restarts the log in a new segment.
+        log.TruncateFullyAndStartAt(1000);
+        Assert.True(log.DirectorySyncCount > atOpen + 2, "restarting the log must fsync the directory holding its new segment");
+        Assert.True(File.Exists(Path.Combine(dir.Partition, $"{1000:D20}.log")));
+        long afterRestart = log.DirectorySyncCount;
+
+        // A clean close fsyncs it once more when a roll happened since the last flush.
+        while (log.SegmentCount < 2)
+        {
+            log.AppendAsLeader(batch, -1);
+        }
+
+        log.Dispose();
+        Assert.Equal(afterRestart + 1, log.DirectorySyncCount);
+    }
+
+    [Fact]
+    public async Task A_failed_directory_fsync_fails_the_log_like_any_write_error()
+    {
+        // A real failure: retention deletes a segment, then the directory is moved away, so the flush that must
+        // make the deletion durable cannot open the directory (ENOENT). Segment files stay usable via their handles.
+        Assert.True(OperatingSystem.IsLinux(), "this test needs Linux, where the log fsyncs its directory");
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        var config = Small with { RetentionMs = 60_000 };
+        byte[] batch = Batches.Make(2, time.NowMs, valueBytes: 100);
+        var log = PartitionLog.Open(dir.Partition, config, time);
+        while (log.SegmentCount < 3)
+        {
+            log.AppendAsLeader(batch, 0);
+        }
+
+        await log.FlushAsync();
+        time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(2, log.DeleteExpiredSegments());
+        (long start, long end) = (log.LogStartOffset, log.LogEndOffset);
+        string moved = dir.Partition + "-moved";
+        Directory.Move(dir.Partition, moved);
+
+        var failure = await Assert.ThrowsAsync<LogWriteFailedException>(() => log.FlushAsync());
+        IOException cause = Assert.IsType<IOException>(failure.InnerException);
+        Assert.Contains("fsync the log directory", cause.Message, StringComparison.Ordinal);
+        Assert.Contains(dir.Partition, cause.Message, StringComparison.Ordinal);
+        Assert.True(log.HasFailed);
+
+        // Sticky, like any failed write; reads of what is stored keep working.
+        Assert.Throws<LogWriteFailedException>(() => log.AppendAsLeader(batch, 0));
+        await Assert.ThrowsAsync<LogWriteFailedException>(() => log.FlushAsync());
+        Assert.Equal(end - start, Batches.ReadAll(log, start).Count);
+        log.Dispose();
+
+        Directory.Move(moved, dir.Partition);
+        using var reopened = PartitionLog.Open(dir.Partition, config, time);
+        Assert.False(reopened.LastRecovery.CleanShutdown);
+        Assert.Equal((start, end), (reopened.LogStartOffset, reopened.LogEndOffset));
+        Assert.Equal(end, reopened.AppendAsLeader(batch, 0).FirstOffset);
+    }
+
+    [Fact]
     public void Bad_settings_are_named()
     {
         Assert.Contains("segment.bytes", Assert.Throws<ArgumentException>(() => new LogConfig { SegmentBytes = 1000 }.Validate()).Message, StringComparison.Ordinal);

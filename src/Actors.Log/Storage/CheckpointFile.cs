@@ -7,7 +7,12 @@ namespace Actors.Log.Storage;
 /// temporary file, fsynced and renamed over the old one, so a crash leaves either the old or the new content.</summary>
 internal static class CheckpointFile
 {
-    public static void Write(string path, IEnumerable<string> lines, bool durable = true)
+    /// <summary>Replaces <paramref name="fileName"/> in <paramref name="directory"/> atomically. When
+    /// <paramref name="durable"/>, the temporary file is fsynced before the rename and the directory after it, so
+    /// the new content survives a power loss once this returns; otherwise neither is, and a power loss may leave
+    /// the old content (or, rarely, an empty file).</summary>
+    /// <exception cref="IOException">Writing, renaming or an fsync failed.</exception>
+    public static void Write(DirectorySync directory, string fileName, IEnumerable<string> lines, bool durable = true)
     {
         var text = new StringBuilder();
         text.Append("0\n");
@@ -16,6 +21,7 @@ internal static class CheckpointFile
             text.Append(line).Append('\n');
         }
 
+        string path = Path.Combine(directory.Path, fileName);
         string tmp = path + ".tmp";
         using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
         {
@@ -24,6 +30,14 @@ internal static class CheckpointFile
         }
 
         File.Move(tmp, path, overwrite: true);
+        if (durable)
+        {
+            // The rename is durable only once the directory is: without this a power loss could bring back the
+            // old file after the caller was told the new content is on disk. A write that need not be durable
+            // leaves its rename to whichever directory fsync comes next, so it never costs one of its own.
+            directory.MarkChanged();
+            directory.SyncIfChanged();
+        }
     }
 
     /// <summary>Reads the value lines after the version line; null when the file does not exist.</summary>

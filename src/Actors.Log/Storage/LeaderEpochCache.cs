@@ -5,18 +5,21 @@ namespace Actors.Log.Storage;
 /// <summary>Maps leader epochs to the first offset each epoch wrote, persisted in <c>leader-epoch-checkpoint</c>
 /// in Kafka's format ("0", the entry count, then "epoch startOffset" lines).</summary>
 /// <remarks>Epochs and start offsets both strictly increase along the list. Thread-safe: every member locks;
-/// changes are written to disk (atomically) before the method returns.</remarks>
+/// changes are written to disk (atomically, with the file and the directory fsynced) before the method returns.</remarks>
 internal sealed class LeaderEpochCache
 {
     public const string FileName = "leader-epoch-checkpoint";
 
     private readonly object _lock = new();
     private readonly List<EpochEntry> _entries = new();
+    private readonly DirectorySync _directory;
     private readonly string _path;
 
-    public LeaderEpochCache(string directory)
+    /// <summary>Loads the cache from <see cref="FileName"/> in <paramref name="directory"/>, empty when the file is absent.</summary>
+    public LeaderEpochCache(DirectorySync directory)
     {
-        _path = Path.Combine(directory, FileName);
+        _directory = directory;
+        _path = Path.Combine(directory.Path, FileName);
         string[]? lines = CheckpointFile.Read(_path);
         if (lines is null)
         {
@@ -186,6 +189,6 @@ internal sealed class LeaderEpochCache
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"{e.Epoch} {e.StartOffset}"));
         }
 
-        CheckpointFile.Write(_path, lines);
+        CheckpointFile.Write(_directory, FileName, lines);
     }
 }

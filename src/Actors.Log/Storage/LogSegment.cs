@@ -18,6 +18,7 @@ internal sealed class LogSegment : IDisposable
     private const int HeaderProbe = HeaderSize;
 
     private readonly SafeFileHandle _handle;
+    private readonly DirectorySync _directory;
     private int _size;
     private int _flushedSize;
     private long _nextOffset;
@@ -26,10 +27,11 @@ internal sealed class LogSegment : IDisposable
     private int _bytesSinceLastIndexEntry;
     private bool _disposed;
 
-    private LogSegment(string directory, long baseOffset, SafeFileHandle handle, DateTimeOffset created, int indexBytes)
+    private LogSegment(DirectorySync directory, long baseOffset, SafeFileHandle handle, DateTimeOffset created, int indexBytes)
     {
         BaseOffset = baseOffset;
-        string stem = Path.Combine(directory, FileStem(baseOffset));
+        _directory = directory;
+        string stem = Path.Combine(directory.Path, FileStem(baseOffset));
         LogPath = stem + ".log";
         _handle = handle;
         OffsetIndex = new SegmentIndex(stem + ".index", isTimeIndex: false, indexBytes / 8);
@@ -73,9 +75,12 @@ internal sealed class LogSegment : IDisposable
 
     public static string FileStem(long baseOffset) => baseOffset.ToString("D20", CultureInfo.InvariantCulture);
 
-    public static LogSegment Create(string directory, long baseOffset, DateTimeOffset now, int indexBytes)
+    /// <summary>Creates an empty segment file (emptying one left at that name) and reports the new directory
+    /// entry to <paramref name="directory"/>; the owner fsyncs the directory before it reports anything durable
+    /// that depends on the file.</summary>
+    public static LogSegment Create(DirectorySync directory, long baseOffset, DateTimeOffset now, int indexBytes)
     {
-        string path = Path.Combine(directory, FileStem(baseOffset) + ".log");
+        string path = Path.Combine(directory.Path, FileStem(baseOffset) + ".log");
         SafeFileHandle handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         try
         {
@@ -87,6 +92,7 @@ internal sealed class LogSegment : IDisposable
             var segment = new LogSegment(directory, baseOffset, handle, now, indexBytes);
             File.Delete(segment.OffsetIndex.FilePath);
             File.Delete(segment.TimeIndex.FilePath);
+            directory.MarkChanged();
             segment.ReserveIndexes();
             return segment;
         }
@@ -98,9 +104,9 @@ internal sealed class LogSegment : IDisposable
     }
 
     /// <summary>Opens an existing segment file without reading it; call <see cref="LoadIndexes"/> or <see cref="Recover"/>.</summary>
-    public static LogSegment OpenExisting(string directory, long baseOffset, DateTimeOffset now, int indexBytes)
+    public static LogSegment OpenExisting(DirectorySync directory, long baseOffset, DateTimeOffset now, int indexBytes)
     {
-        string path = Path.Combine(directory, FileStem(baseOffset) + ".log");
+        string path = Path.Combine(directory.Path, FileStem(baseOffset) + ".log");
         SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         long length = RandomAccess.GetLength(handle);
         if (length > int.MaxValue)
@@ -286,8 +292,12 @@ internal sealed class LogSegment : IDisposable
     {
         OffsetIndexDirty = false;
         IndexFilesUnsynced = !flushToDisk;
-        OffsetIndex.WriteOut(flushToDisk);
-        TimeIndex.WriteOut(flushToDisk);
+        bool created = OffsetIndex.WriteOut(flushToDisk);
+        created |= TimeIndex.WriteOut(flushToDisk);
+        if (created)
+        {
+            _directory.MarkChanged();
+        }
     }
 
     /// <summary>True when log bytes are not yet fsynced.</summary>
@@ -454,6 +464,7 @@ internal sealed class LogSegment : IDisposable
         File.Delete(LogPath);
         OffsetIndex.Delete();
         TimeIndex.Delete();
+        _directory.MarkChanged();
     }
 
     /// <summary>Reserves index room for appends; call only while no reader can see this segment's indexes

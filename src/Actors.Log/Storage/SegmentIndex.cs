@@ -157,15 +157,17 @@ internal sealed unsafe class SegmentIndex : IDisposable
         }
     }
 
-    /// <summary>Writes entries not yet in the file and trims the file to the entry count; fsyncs when asked.</summary>
-    public void WriteOut(bool flushToDisk)
+    /// <summary>Writes entries not yet in the file and trims the file to the entry count; fsyncs when asked.
+    /// Returns true when this created the file, so the caller knows its directory changed.</summary>
+    public bool WriteOut(bool flushToDisk)
     {
         lock (_fileLock)
         {
             int n = Count;
-            if (n == _persisted && !_fileNeedsTrim && !flushToDisk && File.Exists(FilePath))
+            bool exists = File.Exists(FilePath);
+            if (n == _persisted && !_fileNeedsTrim && !flushToDisk && exists)
             {
-                return;
+                return false;
             }
 
             using SafeFileHandle handle = File.OpenHandle(FilePath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
@@ -194,6 +196,8 @@ internal sealed unsafe class SegmentIndex : IDisposable
             {
                 RandomAccess.FlushToDisk(handle);
             }
+
+            return !exists;
         }
     }
 

@@ -5,7 +5,8 @@ using Actors.Log.Records;
 namespace Actors.Log.Tests.CrashWriter;
 
 /// <summary>Child process for the crash test: opens (and so recovers) a log, then appends batches with
-/// content derived from their offsets as fast as it can, flushing now and then and printing
+/// content derived from their offsets as fast as it can, flushing now and then. It prints
+/// "appended &lt;log end offset&gt;" after each append (in the page cache, not yet flushed) and
 /// "flushed &lt;log end offset&gt;" after each flush returns. The parent kills it with SIGKILL.</summary>
 internal static class Program
 {
@@ -48,6 +49,8 @@ internal static class Program
             }
 
             log.AppendAsLeader(append.ToArray(), epoch);
+            Console.Out.WriteLine($"appended {log.LogEndOffset}");
+            Console.Out.Flush();
             if (++sinceFlush >= flushEvery)
             {
                 await log.FlushAsync();
