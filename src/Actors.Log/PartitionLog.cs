@@ -77,6 +77,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     private long _logEndOffset;
     private long _logStartOffset;
     private long _recoveryPoint;
+    private long _segmentSyncCount;
     private long _unflushedMessages;
     private long _lastFlushMs;
     private long _lastRecoveryCheckpointMs = long.MinValue / 2;
@@ -146,6 +147,9 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     /// <summary>fsyncs of <see cref="Directory"/> done so far; tests use it to prove the syncs happen where the
     /// durability contract needs them and nowhere on the append path.</summary>
     internal long DirectorySyncCount => _directorySync.SyncCount;
+
+    /// <summary>How many times a segment's log file was fsynced (tests check where durability is paid for).</summary>
+    internal long SegmentSyncCount => Interlocked.Read(ref _segmentSyncCount);
 
     /// <summary>Opens (creating if needed) the log in <paramref name="directory"/> and recovers it: without a clean
     /// shutdown marker, segments from the recovery point on are scanned and cut at the first torn or corrupt
@@ -993,12 +997,14 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 if (segments[i].IsDirty)
                 {
                     segments[i].Flush(includeIndexes: true);
+                    Interlocked.Increment(ref _segmentSyncCount);
                 }
             }
 
             if (segments[^1].NeedsLogSync)
             {
                 segments[^1].Flush(includeIndexes: false);
+                Interlocked.Increment(ref _segmentSyncCount);
             }
 
             // A segment or index file created since the last flush (a roll) is durable only once the directory

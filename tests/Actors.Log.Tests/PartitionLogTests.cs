@@ -621,6 +621,40 @@ public class PartitionLogTests
         Assert.Equal(end, reopened.AppendAsLeader(batch, 0).FirstOffset);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Open_after_a_crash_fsyncs_the_recovered_segments_before_counting_them_durable(bool clean)
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime();
+        using (var log = PartitionLog.Open(dir.Partition, Small, time))
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                log.AppendAsLeader(Batches.Make(2, time.NowMs, valueBytes: 40), 0);
+            }
+        }
+
+        if (!clean)
+        {
+            // As after a crash: no marker, and what the dead process wrote may sit in the page cache only.
+            File.Delete(Path.Combine(dir.Partition, PartitionLog.CleanShutdownFileName));
+        }
+
+        using var reopened = PartitionLog.Open(dir.Partition, Small, time);
+        Assert.Equal(clean, reopened.LastRecovery.CleanShutdown);
+        Assert.Equal(40, reopened.LogEndOffset);
+        if (clean)
+        {
+            Assert.Equal(0, reopened.SegmentSyncCount);
+        }
+        else
+        {
+            Assert.True(reopened.SegmentSyncCount >= 1, "recovered segments were counted durable without an fsync");
+        }
+    }
+
     [Fact]
     public async Task A_flush_after_a_roll_fsyncs_the_directory_and_appends_never_do()
     {

@@ -230,6 +230,8 @@ internal sealed class LogSegment : IDisposable
 
         Volatile.Write(ref _size, pos);
         Volatile.Write(ref _nextOffset, expectedMin);
+        // What a crashed process wrote may still be only in the page cache: the next flush fsyncs it all.
+        Volatile.Write(ref _flushedSize, 0);
         OffsetIndexDirty = true;
         return cut;
     }
