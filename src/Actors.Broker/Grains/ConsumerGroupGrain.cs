@@ -32,6 +32,9 @@ public sealed class ConsumerGroupRecord
     /// <summary>When the group last became empty (ms), or 0 while it has members.</summary>
     [Id(1)] public long EmptySinceMs { get; set; }
 
+    /// <summary>The members and their assignments, so a new activation of the group keeps them.</summary>
+    [Id(2)] public ConsumerGroupSnapshot? Membership { get; set; }
+
     /// <summary>True when the group has been empty for longer than <paramref name="retentionMs"/>
     /// (offsets.retention.minutes) and still holds offsets: they are due to be dropped.</summary>
     public bool OffsetsExpired(bool groupIsEmpty, long nowMs, long retentionMs) =>
@@ -54,6 +57,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
     private Dictionary<string, int> partitionCounts = new(StringComparer.Ordinal);
     private long countsFetchedMs = long.MinValue;
     private bool registered;
+    private string persistedMembership = string.Empty;
 
     public ConsumerGroupGrain([PersistentState("group")] IPersistentState<ConsumerGroupRecord> state, IOptions<BrokerOptions> options, TimeProvider time)
     {
@@ -68,10 +72,17 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         registered = state.RecordExists;
-        if (state.State.EmptySinceMs == 0 && state.State.Offsets.Count > 0)
+        if (state.State.Membership is { } membership)
         {
-            // Members live in the activation only: an activation lost while the group had members leaves a new one
-            // that starts empty, so the offsets begin to age now (else they would never expire).
+            // The members of the previous activation carry on; any that are gone expire after their session timeout.
+            coordinator.Restore(membership, NowMs);
+            persistedMembership = coordinator.SnapshotKey();
+        }
+
+        if (coordinator.IsEmpty && state.State.EmptySinceMs == 0 && state.State.Offsets.Count > 0)
+        {
+            // A group with offsets but neither members nor an empty-since time (written before members were
+            // persisted): its offsets begin to age now, else they would never expire.
             state.State.EmptySinceMs = NowMs;
             await state.WriteStateAsync();
         }
@@ -101,8 +112,9 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
         if (wasEmpty != coordinator.IsEmpty)
         {
             state.State.EmptySinceMs = coordinator.IsEmpty ? NowMs : 0;
-            await state.WriteStateAsync();
         }
+
+        await PersistMembershipAsync(force: wasEmpty != coordinator.IsEmpty);
 
         if (!coordinator.IsEmpty)
         {
@@ -259,10 +271,14 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
     private async Task ExpireAsync()
     {
         var now = NowMs;
-        if (coordinator.ExpireMembers(now).Count > 0 && coordinator.IsEmpty)
+        if (coordinator.ExpireMembers(now).Count > 0)
         {
-            state.State.EmptySinceMs = now;
-            await state.WriteStateAsync();
+            if (coordinator.IsEmpty)
+            {
+                state.State.EmptySinceMs = now;
+            }
+
+            await PersistMembershipAsync(force: true);
         }
 
         if (state.State.OffsetsExpired(coordinator.IsEmpty, now, options.OffsetsRetentionMinutes * 60_000L))
@@ -270,6 +286,21 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
             state.State.Offsets.Clear();
             await state.WriteStateAsync();
         }
+    }
+
+    /// <summary>Writes the record when the membership changed since the last write (or when <paramref name="force"/>):
+    /// joins, leaves, epochs and assignments, never a plain heartbeat.</summary>
+    private async Task PersistMembershipAsync(bool force)
+    {
+        var key = coordinator.SnapshotKey();
+        if (!force && key == persistedMembership)
+        {
+            return;
+        }
+
+        state.State.Membership = coordinator.IsEmpty ? null : coordinator.Snapshot();
+        await state.WriteStateAsync();
+        persistedMembership = key;
     }
 
     private Dictionary<TopicPartition, CommittedOffset> Committed() =>

@@ -272,6 +272,79 @@ public sealed class ConsumerGroupCoordinator
         }
     }
 
+    /// <summary>The group's members, epochs and partition counts as persisted, so that a new activation of the
+    /// group (after its silo died) keeps the members and their assignments instead of starting empty.</summary>
+    public ConsumerGroupSnapshot Snapshot() => new()
+    {
+        GroupEpoch = GroupEpoch,
+        Assignor = Assignor,
+        PartitionCounts = new Dictionary<string, int>(partitionCounts, StringComparer.Ordinal),
+        Members = members.Values.OrderBy(m => m.Id, StringComparer.Ordinal).Select(m => new ConsumerGroupMemberRecord
+        {
+            MemberId = m.Id,
+            InstanceId = m.InstanceId,
+            ClientId = m.ClientId,
+            ClientHost = m.ClientHost,
+            MemberEpoch = m.Epoch,
+            SubscribedTopics = m.Subscribed,
+            Owned = m.Owned.Order().ToArray(),
+            LastTarget = m.LastTarget,
+            SessionTimeoutMs = m.SessionTimeoutMs,
+            RebalanceTimeoutMs = m.RebalanceTimeoutMs,
+        }).ToList(),
+    };
+
+    /// <summary>A key that changes whenever <see cref="Snapshot"/> would (heartbeat times are not part of it), so
+    /// the group writes its membership only when it changed.</summary>
+    public string SnapshotKey()
+    {
+        var key = new System.Text.StringBuilder();
+        key.Append(GroupEpoch).Append('|').Append(Assignor);
+        foreach (var (topic, count) in partitionCounts.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            key.Append('|').Append(topic).Append('=').Append(count);
+        }
+
+        foreach (var m in members.Values.OrderBy(m => m.Id, StringComparer.Ordinal))
+        {
+            key.Append("|m:").Append(m.Id).Append(':').Append(m.Epoch).Append(':').Append(m.InstanceId).Append(':').Append(m.ClientId)
+                .Append(':').Append(m.ClientHost).Append(':').Append(m.SessionTimeoutMs).Append(':').Append(m.RebalanceTimeoutMs)
+                .Append(":s=").AppendJoin(',', m.Subscribed)
+                .Append(":o=").AppendJoin(',', m.Owned.Order())
+                .Append(":t=").AppendJoin(',', m.LastTarget);
+        }
+
+        return key.ToString();
+    }
+
+    /// <summary>Takes the members of a <see cref="Snapshot"/> back; each gets a full session timeout from
+    /// <paramref name="nowMs"/> to heartbeat the new activation.</summary>
+    public void Restore(ConsumerGroupSnapshot snapshot, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        GroupEpoch = snapshot.GroupEpoch;
+        Assignor = PartitionAssignors.Get(snapshot.Assignor).Name;
+        partitionCounts = new Dictionary<string, int>(snapshot.PartitionCounts, StringComparer.Ordinal);
+        targets = new Dictionary<string, TopicPartition[]>();
+        members.Clear();
+        foreach (var r in snapshot.Members)
+        {
+            members[r.MemberId] = new Member(r.MemberId)
+            {
+                InstanceId = r.InstanceId,
+                ClientId = r.ClientId,
+                ClientHost = r.ClientHost,
+                Epoch = r.MemberEpoch,
+                Subscribed = r.SubscribedTopics,
+                Owned = [.. r.Owned],
+                LastTarget = r.LastTarget,
+                SessionTimeoutMs = r.SessionTimeoutMs,
+                RebalanceTimeoutMs = r.RebalanceTimeoutMs,
+                LastHeartbeatMs = nowMs,
+            };
+        }
+    }
+
     private static GroupHeartbeatResponse Error(ErrorCode code, string message, string memberId) =>
         new() { Error = code, ErrorMessage = message, MemberId = memberId, MemberEpoch = -1 };
 
@@ -303,4 +376,44 @@ public sealed class ConsumerGroupCoordinator
 
         public int RebalanceTimeoutMs { get; set; }
     }
+}
+
+/// <summary>What a consumer group persists of its membership (see <see cref="ConsumerGroupCoordinator.Snapshot"/>).</summary>
+[GenerateSerializer]
+[Alias("broker.ConsumerGroupSnapshot")]
+public sealed class ConsumerGroupSnapshot
+{
+    [Id(0)] public int GroupEpoch { get; set; }
+
+    [Id(1)] public string Assignor { get; set; } = PartitionAssignors.Default;
+
+    [Id(2)] public Dictionary<string, int> PartitionCounts { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(3)] public List<ConsumerGroupMemberRecord> Members { get; set; } = [];
+}
+
+/// <summary>One member as persisted.</summary>
+[GenerateSerializer]
+[Alias("broker.ConsumerGroupMemberRecord")]
+public sealed class ConsumerGroupMemberRecord
+{
+    [Id(0)] public string MemberId { get; set; } = string.Empty;
+
+    [Id(1)] public string? InstanceId { get; set; }
+
+    [Id(2)] public string? ClientId { get; set; }
+
+    [Id(3)] public string? ClientHost { get; set; }
+
+    [Id(4)] public int MemberEpoch { get; set; }
+
+    [Id(5)] public string[] SubscribedTopics { get; set; } = [];
+
+    [Id(6)] public TopicPartition[] Owned { get; set; } = [];
+
+    [Id(7)] public TopicPartition[] LastTarget { get; set; } = [];
+
+    [Id(8)] public int SessionTimeoutMs { get; set; }
+
+    [Id(9)] public int RebalanceTimeoutMs { get; set; }
 }

@@ -135,6 +135,60 @@ public class GroupAndLifecycleTests
     }
 
     [Fact]
+    public async Task Members_and_assignments_survive_the_death_of_the_silo_holding_the_group()
+    {
+        await using var c = await BrokerCluster.StartAsync();
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "events", NumPartitions = 4, ReplicationFactor = 3 });
+        var group = c.Client.GetGrain<IConsumerGroupGrain>("moving");
+        await group.FetchOffsetsAsync(null);
+        var host = c.Cluster.Silos.Single(s => s.Silo.HostsActivation(group.GetGrainId()));
+
+        var members = new[] { new Member(group, "a"), new Member(group, "b") };
+        foreach (var m in members)
+        {
+            await m.BeatAsync(join: true);
+        }
+
+        await SettleAsync(group, members);
+        var before = members.Select(Describe).ToArray();
+
+        await c.Cluster.KillSiloAsync(host);
+        await Wait.UntilAsync(
+            () => TryDescribe(group),
+            "the group to answer again from a surviving silo",
+            () => "calls still fail with SiloUnavailableException or TimeoutException",
+            30_000);
+
+        // The members carry on with their ids, epochs and partitions; nobody had to rejoin.
+        foreach (var m in members)
+        {
+            await m.BeatAsync();
+        }
+
+        Assert.Equal(before, members.Select(Describe).ToArray());
+        var described = await group.DescribeAsync();
+        Assert.Equal(ConsumerGroupState.Stable, described.State);
+        Assert.Equal(2, described.Members.Length);
+        var refused = await Assert.ThrowsAsync<BrokerException>(() => group.ResetOffsetsAsync(new ResetOffsetsRequest { Mode = OffsetResetMode.ToEarliest, Topics = ["events"], Execute = true }));
+        Assert.Equal(ErrorCode.NonEmptyGroup, refused.Code);
+    }
+
+    private static string Describe(Member m) => $"{m.Id} epoch {m.Epoch}: {string.Join(',', m.Owned.Order())}";
+
+    private static bool TryDescribe(IConsumerGroupGrain group)
+    {
+        try
+        {
+            group.DescribeAsync().GetAwaiter().GetResult();
+            return true;
+        }
+        catch (Exception e) when (e is SiloUnavailableException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task Offsets_reset_by_time_offset_and_end_follow_record_timestamps_and_an_active_group_cannot_be_deleted()
     {
         await using var c = await BrokerCluster.StartAsync();
