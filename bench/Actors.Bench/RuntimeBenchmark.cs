@@ -102,14 +102,23 @@ public sealed class RuntimeBenchmark : IBenchmarkSuite
         var calls = await InFlightAsync(seconds, 512, i => grains[i % grains.Length].Ping(i), cancellationToken);
         Print("calls-per-s", calls, "calls/s");
 
-        // 16 KiB payloads, many in flight.
+        // 16 KiB payloads, many in flight, each run beside a plain-socket run; this machine is noisy, so three
+        // pairs are measured and the pair with the median ratio is reported.
         var payload = new byte[PayloadBytes];
         new Random(7).NextBytes(payload);
-        var pushes = await InFlightAsync(seconds, 64, i => grains[i % grains.Length].Push(payload), cancellationToken);
-        var megabytesPerSecond = pushes * PayloadBytes / 1e6;
-        var limit = await SocketThroughputAsync(seconds, cancellationToken);
+        var pairs = new List<(double Value, double Limit)>();
+        for (var run = 0; run < 3; run++)
+        {
+            var pushes = await InFlightAsync(seconds, 64, i => grains[i % grains.Length].Push(payload), cancellationToken);
+            var limit = await SocketThroughputAsync(seconds, cancellationToken);
+            pairs.Add((pushes * PayloadBytes / 1e6, limit));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# payload-16k run {run}: actors {pairs[^1].Value:F1} MB/s, socket {limit:F1} MB/s"));
+        }
+
+        var (megabytesPerSecond, socketLimit) = pairs.OrderBy(p => p.Value / p.Limit).ElementAt(1);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"runtime payload-16k value={megabytesPerSecond:F1} unit=MB/s limit={limit:F1} ratio={megabytesPerSecond / limit:F3}"));
+            $"runtime payload-16k value={megabytesPerSecond:F1} unit=MB/s limit={socketLimit:F1} ratio={megabytesPerSecond / socketLimit:F3}"));
     }
 
     private static void Print(string figure, double value, string unit) =>
