@@ -24,7 +24,11 @@ public sealed class LocalPartition : IDisposable
     /// <summary>The high-watermark checkpoint file in the partition directory.</summary>
     public const string HighWatermarkFileName = "high-watermark-checkpoint";
 
+    /// <summary>Producer-state snapshot files: <c>&lt;20-digit offset&gt;.snapshot</c>.</summary>
+    public const string ProducerSnapshotExtension = ".snapshot";
+
     private readonly object writeLock = new();
+    private long lastSnapshotOffset = -1;
     private readonly TimeProvider time;
     private TaskCompletionSource changed = NewSignal();
     private long highWatermark;
@@ -264,7 +268,9 @@ public sealed class LocalPartition : IDisposable
         }
     }
 
-    /// <summary>Rebuilds idempotence state by replaying every batch in the log.</summary>
+    /// <summary>Rebuilds idempotence state: from the newest intact producer-state snapshot inside the log (snapshots
+    /// past the log end, left by a truncation, or below the log start are deleted), then by replaying the batches
+    /// after it; with no usable snapshot, from the whole log.</summary>
     public void RebuildProducerState()
     {
         lock (writeLock)
@@ -273,6 +279,35 @@ public sealed class LocalPartition : IDisposable
             var offset = Log.LogStartOffset;
             var end = Log.LogEndOffset;
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var loaded = false;
+            foreach (var (snapshotOffset, path) in ProducerSnapshots().OrderByDescending(x => x.Offset))
+            {
+                if (snapshotOffset > end || snapshotOffset < Log.LogStartOffset)
+                {
+                    // Past the end (the log was cut since) or below the start (retention passed it).
+                    DeleteQuietly(path);
+                    continue;
+                }
+
+                if (loaded)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    Producers.LoadSnapshot(File.ReadAllBytes(path));
+                    offset = snapshotOffset;
+                    lastSnapshotOffset = snapshotOffset;
+                    loaded = true;
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException)
+                {
+                    DeleteQuietly(path);
+                }
+            }
+
+            var replayed = 0;
             while (offset < end)
             {
                 using var read = Log.Read(offset, 1 << 20, long.MaxValue);
@@ -286,11 +321,66 @@ public sealed class LocalPartition : IDisposable
                     if (b.BaseOffset + b.LastOffsetDelta >= offset)
                     {
                         Producers.OnAppended(b.ProducerId, b.ProducerEpoch, b.BaseSequence, b.LastSequence, b.BaseOffset, b.BaseOffset + b.LastOffsetDelta, b.MaxTimestamp, now);
+                        replayed++;
                     }
                 }
 
                 offset = read.NextOffset;
             }
+
+            LastRebuildReplayedBatches = replayed;
+        }
+    }
+
+    /// <summary>Batches the last <see cref="RebuildProducerState"/> read from the log (tests check that snapshots bound it).</summary>
+    internal int LastRebuildReplayedBatches { get; private set; }
+
+    /// <summary>Writes the idempotence state as of the log end to <c>&lt;20-digit offset&gt;.snapshot</c> (through a
+    /// temporary file and a rename), unless one exists for that offset, and keeps only the two newest. A later
+    /// rebuild then replays only what was appended after it. Called on close and from the retention loop.</summary>
+    public void WriteProducerSnapshot()
+    {
+        lock (writeLock)
+        {
+            var end = Log.LogEndOffset;
+            if (disposed || end == lastSnapshotOffset || Log.HasFailed)
+            {
+                return;
+            }
+
+            var path = Path.Combine(Log.Directory, end.ToString("D20", CultureInfo.InvariantCulture) + ProducerSnapshotExtension);
+            var temporary = path + ".tmp";
+            File.WriteAllBytes(temporary, Producers.ToSnapshot());
+            File.Move(temporary, path, overwrite: true);
+            lastSnapshotOffset = end;
+            foreach (var (_, old) in ProducerSnapshots().OrderByDescending(x => x.Offset).Skip(2))
+            {
+                DeleteQuietly(old);
+            }
+        }
+    }
+
+    private IEnumerable<(long Offset, string Path)> ProducerSnapshots()
+    {
+        foreach (var path in Directory.EnumerateFiles(Log.Directory, "*" + ProducerSnapshotExtension))
+        {
+            var name = Path.GetFileNameWithoutExtension(path);
+            if (name.Length == 20 && long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
+            {
+                yield return (offset, path);
+            }
+        }
+    }
+
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // A leftover snapshot is ignored or deleted by the next rebuild.
         }
     }
 
@@ -303,15 +393,18 @@ public sealed class LocalPartition : IDisposable
                 return;
             }
 
-            disposed = true;
             try
             {
                 CheckpointHighWatermark();
+                WriteProducerSnapshot();
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // The log's own checkpoints still bound recovery; the high watermark is relearnt from the leader.
+                // The log's own checkpoints still bound recovery; the high watermark is relearnt from the leader,
+                // and producer state is rebuilt from the log.
             }
+
+            disposed = true;
 
             Log.Dispose();
         }

@@ -135,7 +135,8 @@ public sealed partial class LogManager : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Applies retention to every log whose topic config a role has confirmed (see
-    /// <see cref="GetOrCreate"/>) and forgets expired idempotent producers; returns the number of segments deleted.</summary>
+    /// <see cref="GetOrCreate"/>), forgets expired idempotent producers and snapshots producer state (so a restart
+    /// replays at most one retention interval of batches); returns the number of segments deleted.</summary>
     public int RunRetention()
     {
         var deleted = 0;
@@ -149,6 +150,7 @@ public sealed partial class LogManager : IHostedService, IAsyncDisposable
                 }
 
                 p.RemoveExpiredProducers(options.ProducerIdExpirationMs);
+                p.WriteProducerSnapshot();
                 p.CheckpointHighWatermark();
             }
             catch (Exception e) when (e is LogException or IOException or ObjectDisposedException)

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using Actors.Log.Records;
+
 namespace Actors.Broker.Producers;
 
 /// <summary>One appended batch of an idempotent producer, as remembered for duplicate detection.</summary>
@@ -156,6 +159,97 @@ public sealed class ProducerStateTable
 
     /// <summary>Forgets everything (before a rebuild from the log, e.g. after truncation).</summary>
     public void Clear() => entries.Clear();
+
+    private const int SnapshotMagic = 0x41505331; // "APS1"
+    private const int SnapshotHeaderBytes = 12;
+    private const int SnapshotEntryBytes = 8 + 2 + 8 + 4;
+    private const int SnapshotBatchBytes = 4 + 4 + 8 + 8 + 8;
+
+    /// <summary>The table as the bytes of a producer-state snapshot file (layout in docs/formats/log.md): big-endian,
+    /// a magic, the CRC-32C of the rest, then every producer with its epoch, last update and remembered batches.</summary>
+    public byte[] ToSnapshot()
+    {
+        var size = SnapshotHeaderBytes + entries.Values.Sum(e => SnapshotEntryBytes + (e.Batches.Count * SnapshotBatchBytes));
+        var bytes = new byte[size];
+        var span = bytes.AsSpan();
+        BinaryPrimitives.WriteInt32BigEndian(span, SnapshotMagic);
+        BinaryPrimitives.WriteInt32BigEndian(span[8..], entries.Count);
+        var at = SnapshotHeaderBytes;
+        foreach (var (producerId, entry) in entries.OrderBy(kv => kv.Key))
+        {
+            BinaryPrimitives.WriteInt64BigEndian(span[at..], producerId);
+            BinaryPrimitives.WriteInt16BigEndian(span[(at + 8)..], entry.Epoch);
+            BinaryPrimitives.WriteInt64BigEndian(span[(at + 10)..], entry.LastUpdateMs);
+            BinaryPrimitives.WriteInt32BigEndian(span[(at + 18)..], entry.Batches.Count);
+            at += SnapshotEntryBytes;
+            foreach (var b in entry.Batches)
+            {
+                BinaryPrimitives.WriteInt32BigEndian(span[at..], b.FirstSequence);
+                BinaryPrimitives.WriteInt32BigEndian(span[(at + 4)..], b.LastSequence);
+                BinaryPrimitives.WriteInt64BigEndian(span[(at + 8)..], b.FirstOffset);
+                BinaryPrimitives.WriteInt64BigEndian(span[(at + 16)..], b.LastOffset);
+                BinaryPrimitives.WriteInt64BigEndian(span[(at + 24)..], b.MaxTimestamp);
+                at += SnapshotBatchBytes;
+            }
+        }
+
+        BinaryPrimitives.WriteUInt32BigEndian(span[4..], Crc32C.Compute(span[8..]));
+        return bytes;
+    }
+
+    /// <summary>Replaces the table with the producers of a snapshot written by <see cref="ToSnapshot"/>.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a whole, intact snapshot; the table is left empty.</exception>
+    public void LoadSnapshot(ReadOnlySpan<byte> bytes)
+    {
+        entries.Clear();
+        if (bytes.Length < SnapshotHeaderBytes || BinaryPrimitives.ReadInt32BigEndian(bytes) != SnapshotMagic)
+        {
+            throw new InvalidDataException("Not a producer-state snapshot (wrong length or magic).");
+        }
+
+        if (BinaryPrimitives.ReadUInt32BigEndian(bytes[4..]) != Crc32C.Compute(bytes[8..]))
+        {
+            throw new InvalidDataException("The producer-state snapshot fails its CRC-32C check.");
+        }
+
+        var count = BinaryPrimitives.ReadInt32BigEndian(bytes[8..]);
+        var at = SnapshotHeaderBytes;
+        for (var i = 0; i < count; i++)
+        {
+            if (bytes.Length - at < SnapshotEntryBytes)
+            {
+                entries.Clear();
+                throw new InvalidDataException($"The producer-state snapshot ends inside producer {i} of {count}.");
+            }
+
+            var producerId = BinaryPrimitives.ReadInt64BigEndian(bytes[at..]);
+            var entry = new Entry
+            {
+                Epoch = BinaryPrimitives.ReadInt16BigEndian(bytes[(at + 8)..]),
+                LastUpdateMs = BinaryPrimitives.ReadInt64BigEndian(bytes[(at + 10)..]),
+            };
+            var batches = BinaryPrimitives.ReadInt32BigEndian(bytes[(at + 18)..]);
+            at += SnapshotEntryBytes;
+            if (batches < 0 || batches > MaxBatchesPerProducer || bytes.Length - at < batches * SnapshotBatchBytes)
+            {
+                entries.Clear();
+                throw new InvalidDataException($"The producer-state snapshot holds {batches} batches for producer {producerId}.");
+            }
+
+            for (var j = 0; j < batches; j++)
+            {
+                entry.Batches.AddLast(new ProducerBatch(
+                    BinaryPrimitives.ReadInt32BigEndian(bytes[at..]),
+                    BinaryPrimitives.ReadInt32BigEndian(bytes[(at + 4)..]),
+                    BinaryPrimitives.ReadInt64BigEndian(bytes[(at + 8)..]),
+                    BinaryPrimitives.ReadInt64BigEndian(bytes[(at + 16)..]),
+                    BinaryPrimitives.ReadInt64BigEndian(bytes[(at + 24)..])));
+                at += SnapshotBatchBytes;
+            }
+
+            entries[producerId] = entry;
+        }
+    }
 
     private static bool InSequence(int last, int next) => next == NextSequence(last);
 
