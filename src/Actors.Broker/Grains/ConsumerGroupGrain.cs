@@ -22,7 +22,7 @@ public sealed class CommittedOffset
     [Id(5)] public long CommitTimestampMs { get; set; }
 }
 
-/// <summary>What a consumer group persists: its committed offsets and since when it is empty.</summary>
+/// <summary>What a consumer group persists: its committed offsets, since when it is empty, and its members.</summary>
 [GenerateSerializer]
 [Alias("broker.ConsumerGroupRecord")]
 public sealed class ConsumerGroupRecord

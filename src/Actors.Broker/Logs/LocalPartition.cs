@@ -7,8 +7,8 @@ using Actors.Log.Records;
 namespace Actors.Broker.Logs;
 
 /// <summary>
-/// One silo's copy of one partition: its <see cref="PartitionLog"/>, the idempotent-producer state rebuilt from
-/// it, the high watermark this silo knows (checkpointed in the partition directory) and a signal that wakes
+/// One silo's copy of one partition: its <see cref="PartitionLog"/>, the idempotent-producer state (rebuilt from
+/// its newest snapshot and the log after it), the high watermark this silo knows (checkpointed in the partition directory) and a signal that wakes
 /// long-polling fetches. Owned by the <see cref="LogManager"/>; the grain that holds the role on this silo
 /// (the partition leader, or the replica following the leader) writes through it, so leadership moves without
 /// moving files.
