@@ -27,6 +27,16 @@ public class ReplicationTests
         }
     }
 
+    /// <summary>Runs the leader's ISR check until the stopped follower s3 has been dropped for lagging.</summary>
+    private static Task S3LeavesTheIsrAsync(ReplicationHarness h) => Wait.UntilAsync(
+        () =>
+        {
+            h.Leader!.MaybeShrinkIsrAsync().GetAwaiter().GetResult();
+            return h.State.Isr.Length == 2;
+        },
+        "s3 to leave the ISR after replica.lag.time.max.ms",
+        () => h.State.ToString());
+
     [Fact]
     public async Task Rf3_acks_all_round_trip_replicates_byte_identical_logs()
     {
@@ -119,14 +129,7 @@ public class ReplicationTests
 
         await h.StopFetcherAsync("s3");
         Assert.Equal(ErrorCode.None, (await h.Leader.ProduceAsync(Produce(Batches.Values(1, 1), acks: 1))).Error);
-        await Wait.UntilAsync(
-            () =>
-            {
-                h.Leader.MaybeShrinkIsrAsync().GetAwaiter().GetResult();
-                return h.State.Isr.Length == 2;
-            },
-            "s3 to leave the ISR after replica.lag.time.max.ms",
-            () => h.State.ToString());
+        await S3LeavesTheIsrAsync(h);
         Assert.Equal(new[] { "s1", "s2" }, h.State.Isr);
 
         var refused = await h.Leader.ProduceAsync(Produce(Batches.Values(2, 1)));
@@ -150,14 +153,7 @@ public class ReplicationTests
         await h.StopFetcherAsync("s3");
         var waiting = h.Leader.ProduceAsync(Produce(Batches.Values(1, 1), timeoutMs: 30_000));
         await Wait.UntilAsync(() => h.Local("s1").LogEndOffset == 2, "the acks=all batch to be appended on the leader", () => $"{h.Local("s1").LogEndOffset}");
-        await Wait.UntilAsync(
-            () =>
-            {
-                h.Leader.MaybeShrinkIsrAsync().GetAwaiter().GetResult();
-                return h.State.Isr.Length == 2;
-            },
-            "s3 to leave the ISR after replica.lag.time.max.ms",
-            () => h.State.ToString());
+        await S3LeavesTheIsrAsync(h);
 
         var answer = await waiting;
         Assert.Equal(ErrorCode.NotEnoughReplicasAfterAppend, answer.Error);
@@ -258,14 +254,7 @@ public class ReplicationTests
             Assert.Equal(ErrorCode.None, (await h.Leader!.ProduceAsync(Produce(Batches.Values(i, 1), acks: 1))).Error);
         }
 
-        await Wait.UntilAsync(
-            () =>
-            {
-                h.Leader!.MaybeShrinkIsrAsync().GetAwaiter().GetResult();
-                return h.State.Isr.Length == 2;
-            },
-            "s3 to leave the ISR after replica.lag.time.max.ms",
-            () => h.State.ToString());
+        await S3LeavesTheIsrAsync(h);
 
         Assert.True(h.Local("s1").Log.DeleteExpiredSegments() > 0, "the leader's retention deleted nothing");
         var leaderStart = h.Local("s1").LogStartOffset;
