@@ -108,3 +108,17 @@ public interface IFailingActivationGrain : IGrainWithStringKey
 {
     Task<int> Ping();
 }
+
+public interface ITimerTurnGrain : IGrainWithStringKey
+{
+    /// <summary>Starts a timer whose ticks log "enter:tick"/"exit:tick" around <paramref name="awaits"/> calls to another grain.</summary>
+    Task StartTimer(int periodMs, int awaits);
+
+    Task StopTimer();
+
+    /// <summary>Logs "enter:call"/"exit:call" around <paramref name="awaits"/> calls to another grain.</summary>
+    Task Work(int awaits);
+
+    /// <summary>The most calls and ticks ever seen inside the grain at once.</summary>
+    Task<int> MaxConcurrency();
+}
