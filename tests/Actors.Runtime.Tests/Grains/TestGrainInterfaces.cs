@@ -122,3 +122,30 @@ public interface ITimerTurnGrain : IGrainWithStringKey
     /// <summary>The most calls and ticks ever seen inside the grain at once.</summary>
     Task<int> MaxConcurrency();
 }
+
+public interface IValueTaskGrain : IGrainWithStringKey
+{
+    Task<string> WhereAmI();
+
+    /// <summary>Completes synchronously.</summary>
+    ValueTask<int> Double(int value);
+
+    /// <summary>Completes after an await.</summary>
+    ValueTask<string> Greet(string name);
+
+    ValueTask Store(string value);
+
+    ValueTask<string?> Load();
+
+    /// <summary>Throws before returning a ValueTask.</summary>
+    ValueTask Fail(string message);
+
+    /// <summary>Throws after an await.</summary>
+    ValueTask<int> FailAfterAwait(string message);
+
+    /// <summary>Calls <see cref="Double"/> on another grain.</summary>
+    ValueTask<int> DoubleVia(string otherKey, int value);
+
+    /// <summary>Calls <see cref="FailAfterAwait"/> on another grain and lets its exception through.</summary>
+    ValueTask<int> FailVia(string otherKey, string message);
+}

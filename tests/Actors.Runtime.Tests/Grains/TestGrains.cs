@@ -340,3 +340,40 @@ public sealed class TimerTurnGrain : Grain, ITimerTurnGrain
         Interlocked.Decrement(ref inside);
     }
 }
+
+public sealed class ValueTaskGrain : Grain, IValueTaskGrain
+{
+    private string? stored;
+
+    public Task<string> WhereAmI() => Task.FromResult(GrainContext.Silo.ToString());
+
+    public ValueTask<int> Double(int value) => ValueTask.FromResult(value * 2);
+
+    public async ValueTask<string> Greet(string name)
+    {
+        await Task.Yield();
+        return $"hello {name} from {GrainContext.Silo}";
+    }
+
+    public ValueTask Store(string value)
+    {
+        stored = value;
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<string?> Load() => ValueTask.FromResult(stored);
+
+    public ValueTask Fail(string message) => throw new ThrowingGrainException(message);
+
+    public async ValueTask<int> FailAfterAwait(string message)
+    {
+        await Task.Yield();
+        throw new ThrowingGrainException(message);
+    }
+
+    public async ValueTask<int> DoubleVia(string otherKey, int value) =>
+        await GrainFactory.GetGrain<IValueTaskGrain>(otherKey).Double(value);
+
+    public async ValueTask<int> FailVia(string otherKey, string message) =>
+        await GrainFactory.GetGrain<IValueTaskGrain>(otherKey).FailAfterAwait(message);
+}
