@@ -108,3 +108,44 @@ public interface IFailingActivationGrain : IGrainWithStringKey
 {
     Task<int> Ping();
 }
+
+public interface ITimerTurnGrain : IGrainWithStringKey
+{
+    /// <summary>Starts a timer whose ticks log "enter:tick"/"exit:tick" around <paramref name="awaits"/> calls to another grain.</summary>
+    Task StartTimer(int periodMs, int awaits);
+
+    Task StopTimer();
+
+    /// <summary>Logs "enter:call"/"exit:call" around <paramref name="awaits"/> calls to another grain.</summary>
+    Task Work(int awaits);
+
+    /// <summary>The most calls and ticks ever seen inside the grain at once.</summary>
+    Task<int> MaxConcurrency();
+}
+
+public interface IValueTaskGrain : IGrainWithStringKey
+{
+    Task<string> WhereAmI();
+
+    /// <summary>Completes synchronously.</summary>
+    ValueTask<int> Double(int value);
+
+    /// <summary>Completes after an await.</summary>
+    ValueTask<string> Greet(string name);
+
+    ValueTask Store(string value);
+
+    ValueTask<string?> Load();
+
+    /// <summary>Throws before returning a ValueTask.</summary>
+    ValueTask Fail(string message);
+
+    /// <summary>Throws after an await.</summary>
+    ValueTask<int> FailAfterAwait(string message);
+
+    /// <summary>Calls <see cref="Double"/> on another grain.</summary>
+    ValueTask<int> DoubleVia(string otherKey, int value);
+
+    /// <summary>Calls <see cref="FailAfterAwait"/> on another grain and lets its exception through.</summary>
+    ValueTask<int> FailVia(string otherKey, string message);
+}

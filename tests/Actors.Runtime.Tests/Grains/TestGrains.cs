@@ -293,3 +293,87 @@ public sealed class FailingActivationGrain : Grain, IFailingActivationGrain
 
     public Task<int> Ping() => Task.FromResult(1);
 }
+
+/// <summary>Calls and timer ticks share one concurrency counter and log their entries and exits under the grain key;
+/// between entry and exit each awaits calls to a helper grain.</summary>
+public sealed class TimerTurnGrain : Grain, ITimerTurnGrain
+{
+    private int inside;
+    private int maxInside;
+    private IGrainTimer? timer;
+
+    public Task StartTimer(int periodMs, int awaits)
+    {
+        var period = TimeSpan.FromMilliseconds(periodMs);
+        timer = RegisterGrainTimer(_ => RunAsync("tick", awaits), period, period);
+        return Task.CompletedTask;
+    }
+
+    public Task StopTimer()
+    {
+        timer?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public Task Work(int awaits) => RunAsync("call", awaits);
+
+    public Task<int> MaxConcurrency() => Task.FromResult(Volatile.Read(ref maxInside));
+
+    /// <summary>Interlocked, so that the counter stays exact even if a broken scheduler ran two turns in parallel.</summary>
+    private async Task RunAsync(string what, int awaits)
+    {
+        var key = this.GetPrimaryKeyString();
+        var now = Interlocked.Increment(ref inside);
+        int seen;
+        while (now > (seen = Volatile.Read(ref maxInside)) && Interlocked.CompareExchange(ref maxInside, now, seen) != seen)
+        {
+        }
+
+        GrainEvents.Add(key, "enter:" + what);
+        for (var i = 0; i < awaits; i++)
+        {
+            // A call to another grain: the turn stays open while the activation idles, a chance for anything allowed to interleave.
+            await GrainFactory.GetGrain<IProbeGrain>(key + "-helper").WhereAmI();
+        }
+
+        GrainEvents.Add(key, "exit:" + what);
+        Interlocked.Decrement(ref inside);
+    }
+}
+
+public sealed class ValueTaskGrain : Grain, IValueTaskGrain
+{
+    private string? stored;
+
+    public Task<string> WhereAmI() => Task.FromResult(GrainContext.Silo.ToString());
+
+    public ValueTask<int> Double(int value) => ValueTask.FromResult(value * 2);
+
+    public async ValueTask<string> Greet(string name)
+    {
+        await Task.Yield();
+        return $"hello {name} from {GrainContext.Silo}";
+    }
+
+    public ValueTask Store(string value)
+    {
+        stored = value;
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<string?> Load() => ValueTask.FromResult(stored);
+
+    public ValueTask Fail(string message) => throw new ThrowingGrainException(message);
+
+    public async ValueTask<int> FailAfterAwait(string message)
+    {
+        await Task.Yield();
+        throw new ThrowingGrainException(message);
+    }
+
+    public async ValueTask<int> DoubleVia(string otherKey, int value) =>
+        await GrainFactory.GetGrain<IValueTaskGrain>(otherKey).Double(value);
+
+    public async ValueTask<int> FailVia(string otherKey, string message) =>
+        await GrainFactory.GetGrain<IValueTaskGrain>(otherKey).FailAfterAwait(message);
+}

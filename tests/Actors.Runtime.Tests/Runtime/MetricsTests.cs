@@ -44,4 +44,36 @@ public sealed class MetricsTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.True(Interlocked.Read(ref sent) >= 5, $"calls sent counted: {sent}");
         Assert.True(Interlocked.Read(ref latencies) >= 5, $"latencies recorded: {latencies}");
     }
+
+    [Fact]
+    public async Task FailedCallsAreCounted()
+    {
+        long failed = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == RuntimeMetrics.MeterName && instrument.Name == "actors.calls.failed")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref failed, value));
+        listener.Start();
+
+        // Failing calls from the client (through a gateway) and from a silo that does not host the grain.
+        var grain = fixture.Cluster.Client.GetGrain<IProbeGrain>(Keys.New("metrics-failed"));
+        await grain.WhereAmI();
+        var viaSilo = fixture.Cluster.Silos.First(s => !s.Silo.HostsActivation(grain.GetGrainId()))
+            .GrainFactory.GetGrain<IProbeGrain>(grain.GetPrimaryKeyString());
+        var before = Interlocked.Read(ref failed);
+        const int Failing = 5;
+        for (var i = 0; i < Failing; i++)
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => grain.Throw("invalid", $"client failure {i}"));
+            await Assert.ThrowsAsync<InvalidOperationException>(() => viaSilo.Throw("invalid", $"silo failure {i}"));
+        }
+
+        var counted = Interlocked.Read(ref failed) - before;
+        Assert.True(counted >= 2 * Failing, $"failed calls counted: {counted}, failing calls made: {2 * Failing}");
+    }
 }

@@ -80,4 +80,69 @@ public sealed class TurnTests(ClusterFixture fixture) : IClassFixture<ClusterFix
 
         Assert.True(ticks >= 3);
     }
+
+    [Fact]
+    public async Task TimerTicksNeverOverlapCalls()
+    {
+        var key = Keys.New("timer-turns");
+        var grain = fixture.Cluster.Client.GetGrain<ITimerTurnGrain>(key);
+        var viaSilo = fixture.Cluster.Silos[1].GrainFactory.GetGrain<ITimerTurnGrain>(key);
+        await grain.StartTimer(periodMs: 2, awaits: 2);
+
+        // Batches of concurrent calls (client and another silo) until at least 100 ticks ran inside a batch's window. So many,
+        // because a runtime that let ticks interleave would show it only for ticks that fall due while a call awaits.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var batches = 0;
+        while (TicksDuringBatches(GrainEvents.For(key)) < 100)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting for 100 timer ticks while calls were in flight; {batches} batches made, " +
+                    $"log: {string.Join(", ", GrainEvents.For(key).TakeLast(40))}.");
+            }
+
+            GrainEvents.Add(key, "batch-start");
+            await Task.WhenAll(Enumerable.Range(0, 16).Select(i => (i % 2 == 0 ? grain : viaSilo).Work(8)));
+            GrainEvents.Add(key, "batch-end");
+            batches++;
+        }
+
+        await grain.StopTimer();
+        var log = GrainEvents.For(key);
+
+        Assert.Equal(1, await grain.MaxConcurrency());
+        var turns = log.Where(e => !e.StartsWith("batch-", StringComparison.Ordinal)).ToArray();
+        Assert.True(turns.Length % 2 == 0, $"a turn never exited: {string.Join(", ", turns.TakeLast(10))}");
+        for (var i = 0; i + 1 < turns.Length; i += 2)
+        {
+            Assert.True(turns[i].StartsWith("enter:", StringComparison.Ordinal) && turns[i + 1] == "exit:" + turns[i]["enter:".Length..],
+                $"turn {i / 2} did not run alone: {string.Join(", ", turns.Skip(Math.Max(0, i - 4)).Take(10))}");
+        }
+
+        Assert.True(turns.Count(e => e == "exit:call") >= 16 * batches, $"calls finished: {turns.Count(e => e == "exit:call")} of {16 * batches}");
+    }
+
+    /// <summary>Ticks logged between a "batch-start" and its "batch-end", i.e. while that batch's calls were in flight.</summary>
+    private static int TicksDuringBatches(string[] log)
+    {
+        var inBatch = false;
+        var ticks = 0;
+        foreach (var entry in log)
+        {
+            switch (entry)
+            {
+                case "batch-start":
+                    inBatch = true;
+                    break;
+                case "batch-end":
+                    inBatch = false;
+                    break;
+                case "enter:tick" when inBatch:
+                    ticks++;
+                    break;
+            }
+        }
+
+        return ticks;
+    }
 }
