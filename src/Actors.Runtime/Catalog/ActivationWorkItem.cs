@@ -55,7 +55,6 @@ internal sealed class RemoteCallWorkItem(GrainInvokable call, Connection connect
         }
         else if (error is not null)
         {
-            Diagnostics.RuntimeMetrics.CallsFailed.Add(1);
             connection.SendException(correlationId, error);
         }
         else

@@ -111,35 +111,44 @@ internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime,
 
     public async ValueTask InvokeAsync(GrainReference target, GrainInvokable call)
     {
-        for (var attempt = 0; ; attempt++)
+        try
         {
-            var connection = gateway is { IsClosed: false } current ? current : await GetGatewayAsync(CancellationToken.None).ConfigureAwait(false);
-            Diagnostics.RuntimeMetrics.CallsSent.Add(1);
-            var pending = connection.SendRequest(target.GrainId, call, messagingOptions.ResponseTimeout);
-            if (pending.NotSent && attempt == 0)
+            for (var attempt = 0; ; attempt++)
             {
-                // The gateway connection was already closed: nothing was sent; use another gateway.
-                try
+                var connection = gateway is { IsClosed: false } current ? current : await GetGatewayAsync(CancellationToken.None).ConfigureAwait(false);
+                Diagnostics.RuntimeMetrics.CallsSent.Add(1);
+                var pending = connection.SendRequest(target.GrainId, call, messagingOptions.ResponseTimeout);
+                if (pending.NotSent && attempt == 0)
                 {
-                    await pending.AsValueTask().ConfigureAwait(false);
+                    // The gateway connection was already closed: nothing was sent; use another gateway.
+                    try
+                    {
+                        await pending.AsValueTask().ConfigureAwait(false);
+                    }
+                    catch (SiloUnavailableException)
+                    {
+                    }
+
+                    continue;
                 }
-                catch (SiloUnavailableException)
+
+                await pending.AsValueTask().ConfigureAwait(false);
+                if (!pending.NotHere)
                 {
+                    return;
                 }
 
-                continue;
+                if (attempt > 0)
+                {
+                    throw new SiloUnavailableException($"The gateway found no activation for {target.GrainId}.");
+                }
             }
-
-            await pending.AsValueTask().ConfigureAwait(false);
-            if (!pending.NotHere)
-            {
-                return;
-            }
-
-            if (attempt > 0)
-            {
-                throw new SiloUnavailableException($"The gateway found no activation for {target.GrainId}.");
-            }
+        }
+        catch (Exception)
+        {
+            // Counted once, here, by the caller.
+            Diagnostics.RuntimeMetrics.CallsFailed.Add(1);
+            throw;
         }
     }
 

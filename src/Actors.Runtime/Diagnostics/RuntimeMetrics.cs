@@ -17,7 +17,8 @@ public static class RuntimeMetrics
     /// <summary>Grain calls received from the network.</summary>
     public static readonly Counter<long> CallsReceived = Meter.CreateCounter<long>("actors.calls.received", "{call}", "Grain calls received from the network.");
 
-    /// <summary>Calls that ended in an exception (grain exceptions, timeouts, unavailable silos).</summary>
+    /// <summary>Calls that ended in an exception (grain exceptions, timeouts, unavailable silos, cancellation),
+    /// counted once, by the silo or client that made the call; one-way calls count when they could not be sent.</summary>
     public static readonly Counter<long> CallsFailed = Meter.CreateCounter<long>("actors.calls.failed", "{call}", "Grain calls that failed.");
 
     /// <summary>Calls made inside one silo (no network).</summary>

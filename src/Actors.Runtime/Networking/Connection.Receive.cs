@@ -326,7 +326,6 @@ internal sealed partial class Connection
                     pending.SetResult(notHere: true);
                     break;
                 case ResponseStatus.Exception:
-                    Diagnostics.RuntimeMetrics.CallsFailed.Add(1);
                     pending.SetException(RemoteExceptionCodec.Read(ref body));
                     break;
                 default:

@@ -194,7 +194,6 @@ internal sealed partial class Connection
                     "(MessagingOptions.ResponseTimeout).")))
             {
                 SendCancel(pending.CorrelationId);
-                Diagnostics.RuntimeMetrics.CallsFailed.Add(1);
             }
         }
     }

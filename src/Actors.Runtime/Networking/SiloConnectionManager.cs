@@ -232,11 +232,6 @@ internal sealed partial class SiloConnectionManager
             var message = exception is OperationCanceledException ? $"no answer within MessagingOptions.ConnectTimeout ({options.ConnectTimeout})" : exception.Message;
             failures[target.Endpoint] = (timeProvider.GetTimestamp() + (long)(backoff.TotalSeconds * timeProvider.TimestampFrequency), backoff, message);
             Log.ConnectFailed(logger, target, message);
-            if (exception is SiloUnavailableException)
-            {
-                throw;
-            }
-
             throw new SiloUnavailableException($"Could not connect to silo {target}: {message}", exception);
         }
     }

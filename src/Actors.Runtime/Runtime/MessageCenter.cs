@@ -212,7 +212,6 @@ internal sealed class MessageCenter : IConnectionHandler
         }
         catch (Exception exception)
         {
-            Diagnostics.RuntimeMetrics.CallsFailed.Add(1);
             connection.SendException(correlationId, exception);
         }
         finally

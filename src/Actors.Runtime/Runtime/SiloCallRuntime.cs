@@ -49,18 +49,27 @@ internal sealed class SiloCallRuntime : IGrainCallRuntime
     /// (a gateway forwarding a client's call), so it need not be copied for a local delivery.</summary>
     public async ValueTask InvokeCoreAsync(GrainId grainId, GrainInvokable call, bool owned)
     {
-        for (var attempt = 0; ; attempt++)
+        try
         {
-            if (await TryInvokeOnceAsync(grainId, call, owned).ConfigureAwait(false))
+            for (var attempt = 0; ; attempt++)
             {
-                return;
-            }
+                if (await TryInvokeOnceAsync(grainId, call, owned).ConfigureAwait(false))
+                {
+                    return;
+                }
 
-            if (attempt > 0)
-            {
-                throw new SiloUnavailableException(
-                    $"The call {call.InterfaceName}.{call.MethodName} on grain {grainId} found no activation after looking the grain up twice.");
+                if (attempt > 0)
+                {
+                    throw new SiloUnavailableException(
+                        $"The call {call.InterfaceName}.{call.MethodName} on grain {grainId} found no activation after looking the grain up twice.");
+                }
             }
+        }
+        catch (Exception) when (!owned)
+        {
+            // Counted once, by the caller; a gateway forwarding a client's call leaves it to the client.
+            Diagnostics.RuntimeMetrics.CallsFailed.Add(1);
+            throw;
         }
     }
 
