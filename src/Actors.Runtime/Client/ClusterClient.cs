@@ -17,7 +17,7 @@ namespace Actors.Client;
 /// Gateways come from an <see cref="IClusterMembershipService"/> when one is registered on the client
 /// (Active members with a gateway port), else from <see cref="ClientOptions.Gateways"/>. When the gateway
 /// connection drops, calls in flight fail with <see cref="SiloUnavailableException"/> and the next call
-/// connects to another gateway.
+/// connects to another gateway; a gateway that refused is not tried again until its reconnect backoff passes.
 /// </summary>
 /// <remarks>Thread-safe. Invariant: at most one gateway connection is current; connecting is single-flight.</remarks>
 internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime, IConnectionHandler
@@ -31,6 +31,10 @@ internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime,
     private readonly ILogger<Connection> connectionLogger;
     private readonly GrainTypeResolver types = new();
     private readonly SemaphoreSlim connectGate = new(1, 1);
+
+    // Gateways that refused a connection, and when to try each again (doubling from ReconnectBackoffMin to
+    // ReconnectBackoffMax); guarded by connectGate.
+    private readonly Dictionary<string, (long RetryAt, TimeSpan Backoff, string Error)> gatewayFailures = new(StringComparer.Ordinal);
     private readonly string clientId = Guid.NewGuid().ToString("N");
     private readonly ITimer sweeper;
     private volatile Connection? gateway;
@@ -239,19 +243,36 @@ internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime,
 
             var errors = new List<string>();
             var start = Interlocked.Increment(ref nextGatewayIndex);
+            var now = timeProvider.GetTimestamp();
             for (var i = 0; i < candidates.Count; i++)
             {
                 var (host, port) = candidates[(int)((uint)(start + i) % (uint)candidates.Count)];
+                var endpoint = $"{host}:{port}";
+                if (gatewayFailures.TryGetValue(endpoint, out var failure) && failure.RetryAt > now)
+                {
+                    // Within its reconnect backoff: no attempt, so calls to a cluster that is down fail fast
+                    // instead of each opening a connection to every gateway.
+                    errors.Add($"{endpoint}: {failure.Error} (next attempt in {timeProvider.GetElapsedTime(now, failure.RetryAt).TotalMilliseconds:F0} ms, " +
+                        "MessagingOptions.ReconnectBackoffMin/Max)");
+                    continue;
+                }
+
                 try
                 {
                     var connection = await ConnectToAsync(host, port, cancellationToken).ConfigureAwait(false);
+                    gatewayFailures.Remove(endpoint);
                     gateway = connection;
                     Log.Connected(logger, host, port, connection.RemoteSilo!);
                     return connection;
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    errors.Add($"{host}:{port}: {exception.Message}");
+                    var backoff = gatewayFailures.TryGetValue(endpoint, out var previous)
+                        ? TimeSpan.FromTicks(Math.Min(previous.Backoff.Ticks * 2, messagingOptions.ReconnectBackoffMax.Ticks))
+                        : messagingOptions.ReconnectBackoffMin;
+                    var retryAt = timeProvider.GetTimestamp() + (long)(backoff.TotalSeconds * timeProvider.TimestampFrequency);
+                    gatewayFailures[endpoint] = (retryAt, backoff, exception.Message);
+                    errors.Add($"{endpoint}: {exception.Message}");
                 }
             }
 

@@ -21,6 +21,7 @@ public sealed class ReconnectTests : IAsyncLifetime
             .AddConfiguration("Actors:Messaging:ReconnectBackoffMin", "00:01:00")
             .AddConfiguration("Actors:Messaging:ReconnectBackoffMax", "00:04:00")
             .ConfigureSilo(silo => silo.Services.AddSingleton<TimeProvider>(clock))
+            .ConfigureClient(client => client.Services.AddSingleton<TimeProvider>(clock))
             .Build();
         await cluster.DeployAsync();
         await cluster.WaitForLivenessToStabilizeAsync();
@@ -68,7 +69,7 @@ public sealed class ReconnectTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ClientCallsFailFastNamingTheGatewayWhileNoneAnswersAndSucceedOnceOneDoes()
+    public async Task ClientCallsFailFastNamingTheGatewayWhileNoneAnswersAndSucceedOnceOneDoesAndItsBackoffPassed()
     {
         var client = (Client.ClusterClient)cluster.Client;
         var grain = client.GetGrain<IProbeGrain>(Keys.New("client-reconnect"));
@@ -88,8 +89,14 @@ public sealed class ReconnectTests : IAsyncLifetime
         Assert.Contains(otherGateway, error.Message, StringComparison.Ordinal);
         Assert.Null(client.CurrentGateway);
 
+        // The gateway accepts again, but the client waits out the backoff the refusal started: no attempt yet.
         other.Faults.RefuseNewConnections = false;
+        var waiting = await Assert.ThrowsAsync<SiloUnavailableException>(() => grain.WhereAmI().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains($"{otherGateway}: ", waiting.Message, StringComparison.Ordinal);
+        Assert.Contains("next attempt in", waiting.Message, StringComparison.Ordinal);
+        Assert.Null(client.CurrentGateway);
 
+        clock.Advance(TimeSpan.FromSeconds(61));
         Assert.Equal(other.SiloAddress.ToString(), await grain.WhereAmI());
         Assert.Equal(other.SiloAddress, client.CurrentGateway);
     }
