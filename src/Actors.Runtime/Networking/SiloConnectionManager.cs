@@ -20,7 +20,7 @@ internal sealed partial class SiloConnectionManager
 {
     private readonly ConcurrentDictionary<string, Connection> silos = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Lazy<Task<Connection>>> connecting = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, (long RetryAtTimestamp, TimeSpan Backoff, string Error)> failures = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, (long RetryAtTimestamp, TimeSpan Backoff, string Error, long Generation)> failures = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<Connection, byte> all = new();
     private readonly MessagingOptions options;
     private readonly NetworkFaultInjector faults;
@@ -159,7 +159,10 @@ internal sealed partial class SiloConnectionManager
             throw new SiloUnavailableException($"Silo {localSilo} is stopped; it cannot call {target}.");
         }
 
-        if (failures.TryGetValue(target.Endpoint, out var failure) && timeProvider.GetTimestamp() < failure.RetryAtTimestamp)
+        // The backoff holds for the incarnation that failed; a newer one on the same endpoint (a restarted silo that
+        // membership now names) is tried at once.
+        if (failures.TryGetValue(target.Endpoint, out var failure) && timeProvider.GetTimestamp() < failure.RetryAtTimestamp
+            && target.Generation <= failure.Generation)
         {
             throw new SiloUnavailableException(
                 $"Silo {target} is unreachable (the last connection attempt failed: {failure.Error}); the next attempt is after a {failure.Backoff.TotalMilliseconds:0} ms backoff.");
@@ -230,7 +233,7 @@ internal sealed partial class SiloConnectionManager
                 ? TimeSpan.FromTicks(Math.Min(previous.Backoff.Ticks * 2, options.ReconnectBackoffMax.Ticks))
                 : options.ReconnectBackoffMin;
             var message = exception is OperationCanceledException ? $"no answer within MessagingOptions.ConnectTimeout ({options.ConnectTimeout})" : exception.Message;
-            failures[target.Endpoint] = (timeProvider.GetTimestamp() + (long)(backoff.TotalSeconds * timeProvider.TimestampFrequency), backoff, message);
+            failures[target.Endpoint] = (timeProvider.GetTimestamp() + (long)(backoff.TotalSeconds * timeProvider.TimestampFrequency), backoff, message, target.Generation);
             Log.ConnectFailed(logger, target, message);
             throw new SiloUnavailableException($"Could not connect to silo {target}: {message}", exception);
         }

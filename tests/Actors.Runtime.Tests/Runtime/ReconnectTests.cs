@@ -69,6 +69,26 @@ public sealed class ReconnectTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARestartedSiloOnTheSameEndpointIsCalledAtOnceDespiteTheBackoffOfItsOldIncarnation()
+    {
+        var caller = cluster.Silos[0];
+        var peer = cluster.Silos[1];
+        var grain = caller.GrainFactory.GetGrain<IPinnedGrain>($"pinned-restart@{peer.Name}");
+        Assert.Equal(peer.SiloAddress.ToString(), await grain.WhereAmI());
+
+        // The old incarnation refuses: a 60 s backoff starts for its endpoint.
+        await DropConnectionsAsync(caller, peer);
+        await FailsFastAsync(grain, peer);
+        Assert.Contains("backoff", (await FailsFastAsync(grain, peer)).Message, StringComparison.Ordinal);
+
+        // A new incarnation starts on the same ports; the caller must not wait out the old one's backoff.
+        var restarted = await cluster.RestartSiloAsync(peer);
+        await cluster.WaitForLivenessToStabilizeAsync();
+        Assert.Equal(peer.SiloAddress.Endpoint, restarted.SiloAddress.Endpoint);
+        Assert.Equal(restarted.SiloAddress.ToString(), await grain.WhereAmI());
+    }
+
+    [Fact]
     public async Task ClientCallsFailFastNamingTheGatewayWhileNoneAnswersAndSucceedOnceOneDoesAndItsBackoffPassed()
     {
         var client = (Client.ClusterClient)cluster.Client;
