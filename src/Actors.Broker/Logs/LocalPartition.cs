@@ -8,10 +8,10 @@ namespace Actors.Broker.Logs;
 
 /// <summary>
 /// One silo's copy of one partition: its <see cref="PartitionLog"/>, the idempotent-producer state (rebuilt from
-/// its newest snapshot and the log after it), the high watermark this silo knows (checkpointed in the partition directory) and a signal that wakes
-/// long-polling fetches. Owned by the <see cref="LogManager"/>; the grain that holds the role on this silo
-/// (the partition leader, or the replica following the leader) writes through it, so leadership moves without
-/// moving files.
+/// its newest snapshot and the log after it), the high watermark this silo knows (checkpointed in the partition
+/// directory) and a signal that wakes long-polling fetches. Owned by the <see cref="LogManager"/>; the grain that
+/// holds the role on this silo (the partition leader, or the replica following the leader) writes through it, so
+/// leadership moves without moving files.
 /// </summary>
 /// <remarks>
 /// Writes (appends, truncation) take a lock and carry the leader epoch of the role that makes them: a write with
@@ -28,8 +28,8 @@ public sealed class LocalPartition : IDisposable
     public const string ProducerSnapshotExtension = ".snapshot";
 
     private readonly object writeLock = new();
-    private long lastSnapshotOffset = -1;
     private readonly TimeProvider time;
+    private long lastSnapshotOffset = -1;
     private TaskCompletionSource changed = NewSignal();
     private long highWatermark;
     private int roleEpoch = -1;
@@ -280,6 +280,7 @@ public sealed class LocalPartition : IDisposable
             var end = Log.LogEndOffset;
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var loaded = false;
+            lastSnapshotOffset = -1;
             foreach (var (snapshotOffset, path) in ProducerSnapshots().OrderByDescending(x => x.Offset))
             {
                 if (snapshotOffset > end || snapshotOffset < Log.LogStartOffset)
