@@ -48,6 +48,36 @@ public class Crc32CTests
     }
 
     [Fact]
+    public void Hardware_and_table_paths_agree_across_the_three_stripe_blocks_of_long_inputs()
+    {
+        // The x64 path runs three 1 KiB stripes side by side and joins them; lengths around every multiple of 3 KiB
+        // (and random ones up to 64 KiB, at every alignment) cross those joins.
+        var random = new Random(777);
+        var data = new byte[(64 * 1024) + 16];
+        random.NextBytes(data);
+        var lengths = new List<int>();
+        for (int blocks = 1; blocks <= 5; blocks++)
+        {
+            for (int d = -9; d <= 9; d++)
+            {
+                lengths.Add((blocks * 3 * 1024) + d);
+            }
+        }
+
+        for (int n = 0; n < 40; n++)
+        {
+            lengths.Add(random.Next(3 * 1024, 64 * 1024));
+        }
+
+        foreach (int length in lengths)
+        {
+            int start = random.Next(0, 16);
+            ReadOnlySpan<byte> span = data.AsSpan(start, length);
+            Assert.Equal(Crc32C.ComputeSoftware(span), Crc32C.Compute(span));
+        }
+    }
+
+    [Fact]
     public void Running_crc_over_pieces_equals_crc_of_the_whole()
     {
         byte[] data = Encoding.ASCII.GetBytes("123456789");
