@@ -18,7 +18,7 @@ public sealed class LogBenchmark : IBenchmarkSuite
 
     public string Name => "log";
 
-    public string Description => "partition log append/read throughput vs plain FileStream on the same disk";
+    public string Description => "partition log append/read throughput beside plain positional writes and reads of the same bytes on the same disk";
 
     public async Task RunAsync(string[] args, CancellationToken cancellationToken)
     {
