@@ -15,6 +15,7 @@ if (args is ["--help"] or ["-h"])
     return 0;
 }
 
+SiloProcess.UseInlineSocketCompletions();
 var builder = Host.CreateApplicationBuilder();
 try
 {
