@@ -97,7 +97,7 @@ internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime,
                     $"Could not connect to any gateway within ClientOptions.ConnectTimeout ({clientOptions.ConnectTimeout}): {lastError}");
             }
 
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, messagingOptions.ReconnectBackoffMax.Ticks));
+            backoff = messagingOptions.NextReconnectBackoff(backoff);
         }
     }
 
@@ -267,9 +267,8 @@ internal sealed partial class ClusterClient : IClusterClient, IGrainCallRuntime,
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    var backoff = gatewayFailures.TryGetValue(endpoint, out var previous)
-                        ? TimeSpan.FromTicks(Math.Min(previous.Backoff.Ticks * 2, messagingOptions.ReconnectBackoffMax.Ticks))
-                        : messagingOptions.ReconnectBackoffMin;
+                    var backoff = messagingOptions.NextReconnectBackoff(
+                        gatewayFailures.TryGetValue(endpoint, out var previous) ? previous.Backoff : null);
                     var retryAt = timeProvider.GetTimestamp() + (long)(backoff.TotalSeconds * timeProvider.TimestampFrequency);
                     gatewayFailures[endpoint] = (retryAt, backoff, exception.Message);
                     errors.Add($"{endpoint}: {exception.Message}");

@@ -27,4 +27,9 @@ public sealed class MessagingOptions
 
     /// <summary>Longest wait between connection attempts to an endpoint (the backoff doubles up to it). Default 5 s.</summary>
     public TimeSpan ReconnectBackoffMax { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The wait after a failed connection attempt: <see cref="ReconnectBackoffMin"/> after the first
+    /// (<paramref name="previous"/> null), then double the previous wait, up to <see cref="ReconnectBackoffMax"/>.</summary>
+    internal TimeSpan NextReconnectBackoff(TimeSpan? previous) =>
+        previous is { } wait ? TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, ReconnectBackoffMax.Ticks)) : ReconnectBackoffMin;
 }

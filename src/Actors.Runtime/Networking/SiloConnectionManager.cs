@@ -229,9 +229,7 @@ internal sealed partial class SiloConnectionManager
                 socket?.Dispose();
             }
 
-            var backoff = failures.TryGetValue(target.Endpoint, out var previous)
-                ? TimeSpan.FromTicks(Math.Min(previous.Backoff.Ticks * 2, options.ReconnectBackoffMax.Ticks))
-                : options.ReconnectBackoffMin;
+            var backoff = options.NextReconnectBackoff(failures.TryGetValue(target.Endpoint, out var previous) ? previous.Backoff : null);
             var message = exception is OperationCanceledException ? $"no answer within MessagingOptions.ConnectTimeout ({options.ConnectTimeout})" : exception.Message;
             failures[target.Endpoint] = (timeProvider.GetTimestamp() + (long)(backoff.TotalSeconds * timeProvider.TimestampFrequency), backoff, message, target.Generation);
             Log.ConnectFailed(logger, target, message);
