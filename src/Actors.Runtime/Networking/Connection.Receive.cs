@@ -161,43 +161,13 @@ internal sealed partial class Connection
         return true;
     }
 
-    /// <summary>Frames at least this large that straddle pipe segments are copied once into an array the
-    /// call owns, and <see cref="ReadOnlyMemory{T}"/> payloads are read as slices of it (one copy in all).</summary>
-    private const int OwnedFrameBytesMin = 4096;
-
+    /// <summary>Reads one frame where the pipe holds it: a frame that straddles pipe segments is read across them,
+    /// so a byte payload is copied once, from the pipe's memory into the array the call receives.</summary>
     private void ProcessFrame(ReadOnlySequence<byte> frame)
     {
-        byte[]? rented = null;
-        ActorReader reader;
-        if (frame.IsSingleSegment)
-        {
-            reader = new ActorReader(frame.FirstSpan);
-        }
-        else if (frame.Length >= OwnedFrameBytesMin)
-        {
-            var owned = GC.AllocateUninitializedArray<byte>((int)frame.Length);
-            frame.CopyTo(owned);
-            reader = new ActorReader(owned, payloadsMayAlias: true);
-        }
-        else
-        {
-            rented = ArrayPool<byte>.Shared.Rent((int)frame.Length);
-            frame.CopyTo(rented);
-            reader = new ActorReader(rented.AsSpan(0, (int)frame.Length));
-        }
-
-        try
-        {
-            var header = MessageHeader.Read(ref reader);
-            Dispatch(in header, ref reader);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        var reader = frame.IsSingleSegment ? new ActorReader(frame.FirstSpan) : new ActorReader(frame);
+        var header = MessageHeader.Read(ref reader);
+        Dispatch(in header, ref reader);
     }
 
     private void Dispatch(in MessageHeader header, ref ActorReader body)

@@ -131,8 +131,8 @@ public sealed class MemoryOfByteCodec : IFieldCodec<Memory<byte>>
     public static Memory<byte> Read(ref ActorReader reader, WireType wireType)
     {
         FieldCodec.Expect(wireType, Wire, "Memory<byte>");
-        var span = reader.ReadLengthPrefixed();
-        return span.IsEmpty ? Memory<byte>.Empty : ActorReader.CopyToNewArray(span);
+        var array = reader.ReadLengthPrefixedArray();
+        return array.Length == 0 ? Memory<byte>.Empty : array;
     }
 
     void IFieldCodec<Memory<byte>>.Write(ref ActorWriter writer, Memory<byte> value) => writer.WriteLengthPrefixed(value.Span);
