@@ -1,4 +1,5 @@
 using Actors.Broker.Controller;
+using Actors.Broker.Diagnostics;
 using Actors.Broker.Hosting;
 using Actors.Broker.Topics;
 using Actors.Membership;
@@ -295,7 +296,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         ArgumentNullException.ThrowIfNull(request);
         var current = Find(request.TopicPartition);
         var next = PartitionStateMachine.AlterIsr(current, request, LiveSilos().Contains);
-        Replace(next);
+        Replace(current, next, reason: null);
         await WriteAsync();
         LogIsrChanged(logger, next.TopicPartition.ToString(), string.Join(',', current.Isr), string.Join(',', next.Isr), next.PartitionEpoch);
         return next;
@@ -311,7 +312,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             var next = PartitionStateMachine.OnControlledShutdown(p, siloName, live.Contains);
             if (!ReferenceEquals(next, p))
             {
-                Replace(next);
+                Replace(p, next, BrokerMetrics.ControlledShutdown);
                 changed.Add(next);
             }
         }
@@ -336,7 +337,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             var next = PartitionStateMachine.ElectPreferred(p, live.Contains);
             if (!ReferenceEquals(next, p))
             {
-                Replace(next);
+                Replace(p, next, BrokerMetrics.Preferred);
                 changed.Add(next);
             }
         }
@@ -372,7 +373,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             var next = PartitionStateMachine.OnLivenessChanged(p, live.Contains, unclean);
             if (!ReferenceEquals(next, p))
             {
-                Replace(next);
+                Replace(p, next, next.Leader is not null && !p.Isr.Contains(next.Leader, StringComparer.Ordinal) ? BrokerMetrics.Unclean : BrokerMetrics.Failover);
                 changed.Add(next);
                 LogPartitionChanged(logger, next.ToString());
             }
@@ -386,7 +387,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 var next = PartitionStateMachine.ElectPreferred(p, live.Contains);
                 if (!ReferenceEquals(next, p))
                 {
-                    Replace(next);
+                    Replace(p, next, BrokerMetrics.Preferred);
                     changed.RemoveAll(c => c.TopicPartition == next.TopicPartition);
                     changed.Add(next);
                     LogPreferredLeader(logger, next.ToString());
@@ -458,6 +459,14 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     }
 
     private void Replace(PartitionState next) => Topics[next.Topic].Partitions[next.Partition] = next;
+
+    /// <summary>Replaces <paramref name="current"/> with <paramref name="next"/> and records the change in
+    /// <see cref="BrokerMetrics"/> (<paramref name="reason"/>: why the leader changed, if it did; null where it cannot).</summary>
+    private void Replace(PartitionState current, PartitionState next, string? reason)
+    {
+        Replace(next);
+        BrokerMetrics.RecordChange(current, next, reason);
+    }
 
     private IEnumerable<PartitionState> AllPartitions() => Topics.Values.SelectMany(t => t.Partitions).ToArray();
 

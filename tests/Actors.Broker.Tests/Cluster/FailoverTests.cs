@@ -112,6 +112,7 @@ public class FailoverTests
     [Fact]
     public async Task Isr_shrinks_when_a_follower_silo_stops_and_expands_when_it_returns()
     {
+        using var metrics = new BrokerMetricsRecorder("isr");
         await using var c = await BrokerCluster.StartAsync(configure: o => o.ReplicaLagTimeMaxMs = 1_000);
         await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "isr", NumPartitions = 1, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" } });
         var tp = new TopicPartition("isr", 0);
@@ -134,6 +135,9 @@ public class FailoverTests
             $"{follower} to catch up and rejoin the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString(), 30_000);
         var replica = await c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(tp, follower)).GetStatusAsync();
         Assert.Equal(25, replica.LogEndOffset);
+
+        // The controller counted one shrink and one expansion, and the leader never changed.
+        Assert.Equal(["actors.broker.isr.shrinks", "actors.broker.isr.expands"], metrics.All);
     }
 
     [Fact]

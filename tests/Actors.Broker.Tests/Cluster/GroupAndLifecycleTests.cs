@@ -1,3 +1,4 @@
+using Actors.Broker.Diagnostics;
 using Actors.Broker.Tests.Support;
 
 namespace Actors.Broker.Tests.Cluster;
@@ -248,9 +249,13 @@ public class GroupAndLifecycleTests
     [Fact]
     public async Task Controlled_shutdown_loses_no_produce_and_the_preferred_leader_returns_after_restart()
     {
+        // The topic name is this test's own: the meter is process-wide and other tests' clusters run alongside.
+        const string topic = "controlled-shutdown-move";
+        using var metrics = new BrokerMetricsRecorder(topic);
+
         await using var c = await BrokerCluster.StartAsync(configure: o => o.ReplicaLagTimeMaxMs = 2_000);
-        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "cs", NumPartitions = 1, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" } });
-        var tp = new TopicPartition("cs", 0);
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = topic, NumPartitions = 1, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" } });
+        var tp = new TopicPartition(topic, 0);
         var preferred = (await c.Controller.GetPartitionStateAsync(tp)).Leader!;
         var pid = await c.Client.GetGrain<IProducerIdGrain>(BrokerGrainKeys.ProducerIds).InitProducerIdAsync(new InitProducerIdRequest());
         var acknowledged = new List<string>();
@@ -259,7 +264,7 @@ public class GroupAndLifecycleTests
             for (var i = 0; i < 150; i++)
             {
                 // Idempotent: a retry after the leader moved is recognised, so the log holds each record once.
-                var r = await c.ProduceAsync("cs", 0, Batches.Values(i, 1, pid.ProducerId, pid.ProducerEpoch, i), acks: -1);
+                var r = await c.ProduceAsync(topic, 0, Batches.Values(i, 1, pid.ProducerId, pid.ProducerEpoch, i), acks: -1);
                 Assert.Equal(ErrorCode.None, r.Error);
                 acknowledged.Add($"v{i}");
             }
@@ -269,15 +274,20 @@ public class GroupAndLifecycleTests
         await c.Cluster.StopSiloAsync(handle);
         var moved = await c.Controller.GetPartitionStateAsync(tp);
         Assert.NotEqual(preferred, moved.Leader);
+
+        // The leader moved because the stopping silo handed over, not because the controller saw it die: once it was
+        // Dead there was nothing left for a failover to do.
+        Assert.Equal([BrokerMetrics.ControlledShutdown], metrics.Elections);
         await producing;
 
-        var all = await c.ConsumeAsync("cs", 0, 0, 150);
+        var all = await c.ConsumeAsync(topic, 0, 0, 150);
         Assert.Equal(acknowledged, all.Select(r => r.Value));
 
         await c.Cluster.RestartSiloAsync(handle);
         await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Leader == preferred,
             $"leadership to return to the preferred replica {preferred}", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString(), 30_000);
-        Assert.Equal(ErrorCode.None, (await c.ProduceAsync("cs", 0, Batches.Values(150, 1))).Error);
-        Assert.Equal(151, (await c.ConsumeAsync("cs", 0, 0, 151)).Count);
+        Assert.Equal(ErrorCode.None, (await c.ProduceAsync(topic, 0, Batches.Values(150, 1))).Error);
+        Assert.Equal(151, (await c.ConsumeAsync(topic, 0, 0, 151)).Count);
+        Assert.Equal([BrokerMetrics.ControlledShutdown, BrokerMetrics.Preferred], metrics.Elections);
     }
 }
