@@ -1,5 +1,6 @@
 using Actors.Broker.Groups;
 using Actors.Broker.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Actors.Broker.Grains;
@@ -59,7 +60,8 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
     private bool registered;
     private string persistedMembership = string.Empty;
 
-    public ConsumerGroupGrain([PersistentState("group")] IPersistentState<ConsumerGroupRecord> state, IOptions<BrokerOptions> options, TimeProvider time)
+    public ConsumerGroupGrain([PersistentState("group")] IPersistentState<ConsumerGroupRecord> state, IOptions<BrokerOptions> options,
+        [FromKeyedServices(BrokerSiloBuilderExtensions.GroupClockKey)] TimeProvider time)
     {
         this.state = state;
         this.options = options.Value;
@@ -167,7 +169,8 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
 
     public Task<TopicPartitionOffset[]> FetchOffsetsAsync(TopicPartition[]? partitions)
     {
-        var committed = Committed();
+        // A read sees the offsets as of now, not as of the last expiry tick (this read-only turn leaves the removal to it).
+        var committed = OffsetsExpired(NowMs) ? [] : Committed();
         var wanted = partitions ?? committed.Keys.Order().ToArray();
         return Task.FromResult(wanted.Select(tp => committed.TryGetValue(tp, out var c)
             ? new TopicPartitionOffset(tp, c.Offset, c.LeaderEpoch, c.Metadata)
@@ -176,6 +179,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
 
     public async Task<ConsumerGroupDescription> DescribeAsync()
     {
+        await ExpireAsync();
         if (coordinator.IsEmpty && !state.RecordExists)
         {
             throw new BrokerException(ErrorCode.GroupIdNotFound, $"Group '{this.GetPrimaryKeyString()}' does not exist.");
@@ -281,12 +285,16 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
             await PersistMembershipAsync(force: true);
         }
 
-        if (state.State.OffsetsExpired(coordinator.IsEmpty, now, options.OffsetsRetentionMinutes * 60_000L))
+        if (OffsetsExpired(now))
         {
             state.State.Offsets.Clear();
             await state.WriteStateAsync();
         }
     }
+
+    /// <summary>True when the group has been empty for <c>offsets.retention.minutes</c> and still holds offsets.</summary>
+    private bool OffsetsExpired(long nowMs) =>
+        state.State.OffsetsExpired(coordinator.IsEmpty, nowMs, options.OffsetsRetentionMinutes * 60_000L);
 
     /// <summary>Writes the record when the membership changed since the last write (or when <paramref name="force"/>):
     /// joins, leaves, epochs and assignments, never a plain heartbeat.</summary>

@@ -22,6 +22,12 @@ public static class BrokerSiloBuilderExtensions
     /// by the silo's name (several silos of one process or machine then keep separate logs).
     /// The silo needs a grain storage provider named "Default" shared by all silos (e.g. SQLite on one file).
     /// </summary>
+    /// <summary>The service key of the <see cref="TimeProvider"/> consumer groups read: member session timeouts and the
+    /// age of an empty group's offsets (<c>offsets.retention.minutes</c>). It is the silo's clock unless a keyed
+    /// TimeProvider is registered under this key, which lets a test move group time alone by minutes or days while
+    /// membership, replication and timers keep real time.</summary>
+    public const string GroupClockKey = "actors.broker.group-clock";
+
     public static ISiloBuilder AddBroker(this ISiloBuilder builder, Action<BrokerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -44,6 +50,7 @@ public static class BrokerSiloBuilderExtensions
             })
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddKeyedSingleton(GroupClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());
         builder.Services.TryAddSingleton<LogManager>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LogManager>());
         builder.Services.TryAddSingleton<PartitionLeaderPlacementDirector>();

@@ -18,7 +18,10 @@ internal sealed class BrokerCluster : IAsyncDisposable
 
     public string Root => dir.Path;
 
-    public static async Task<BrokerCluster> StartAsync(int silos = 3, Action<BrokerOptions>? configure = null)
+    /// <param name="silos">How many silos.</param>
+    /// <param name="configure">Broker options, after the test defaults.</param>
+    /// <param name="configureSilo">More silo set-up, after the broker is added (a later service registration wins).</param>
+    public static async Task<BrokerCluster> StartAsync(int silos = 3, Action<BrokerOptions>? configure = null, Action<ISiloBuilder>? configureSilo = null)
     {
         var dir = new TempDir();
         var builder = new TestClusterBuilder(silos);
@@ -33,6 +36,11 @@ internal sealed class BrokerCluster : IAsyncDisposable
                 o.LeaderImbalanceCheckIntervalSeconds = 1;
                 configure?.Invoke(o);
             }));
+        if (configureSilo is not null)
+        {
+            builder.ConfigureSilo(configureSilo);
+        }
+
         var cluster = builder.Build();
         var result = new BrokerCluster(cluster, dir);
         await cluster.DeployAsync();

@@ -1,4 +1,6 @@
 using Actors.Broker.Diagnostics;
+using Actors.Broker.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Actors.Broker.Tests.Support;
 
 namespace Actors.Broker.Tests.Cluster;
@@ -244,6 +246,68 @@ public class GroupAndLifecycleTests
         Assert.All(described.Offsets, o => Assert.Equal((10L, 30L, 20L), (o.CommittedOffset, o.LogEndOffset, o.Lag)));
         await group.DeleteAsync();
         Assert.All(await group.FetchOffsetsAsync([new TopicPartition("events", 0)]), o => Assert.Equal(-1, o.Offset));
+    }
+
+    [Fact]
+    public async Task Offsets_expire_after_offsets_retention_minutes_of_emptiness_and_never_while_members_remain()
+    {
+        // Group time moves alone (the broker's keyed group clock); membership, replication and timers keep real time.
+        var clock = new SteppedClock(DateTimeOffset.UtcNow);
+        await using var c = await BrokerCluster.StartAsync(
+            configure: o => o.OffsetsRetentionMinutes = 1,
+            configureSilo: s => s.Services.AddKeyedSingleton<TimeProvider>(BrokerSiloBuilderExtensions.GroupClockKey, clock));
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "aging", NumPartitions = 1, ReplicationFactor = 2 });
+        var tp = new TopicPartition("aging", 0);
+        async Task<long> CommittedAsync(IConsumerGroupGrain g) => (await g.FetchOffsetsAsync([tp]))[0].Offset;
+
+        // "quiet" never has members: its offsets start to age when committed.
+        var quiet = c.Client.GetGrain<IConsumerGroupGrain>("aging-quiet");
+        Assert.Equal(ErrorCode.None, (await quiet.CommitOffsetsAsync(new OffsetCommitRequest { Offsets = [new TopicPartitionOffset(tp, 5, -1, null)] })).Error);
+
+        // "busy" has a member that keeps heartbeating.
+        var busy = c.Client.GetGrain<IConsumerGroupGrain>("aging-busy");
+        var joined = await busy.HeartbeatAsync(new GroupHeartbeatRequest { MemberEpoch = 0, SubscribedTopicNames = ["aging"], ClientId = "busy-1" });
+        Assert.Equal(ErrorCode.None, joined.Error);
+        var member = (Id: joined.MemberId, Epoch: joined.MemberEpoch);
+        async Task BeatAsync()
+        {
+            var r = await busy.HeartbeatAsync(new GroupHeartbeatRequest { MemberId = member.Id, MemberEpoch = member.Epoch });
+            Assert.Equal(ErrorCode.None, r.Error);
+            member = (r.MemberId, r.MemberEpoch);
+        }
+
+        Assert.Equal(ErrorCode.None, (await busy.CommitOffsetsAsync(new OffsetCommitRequest
+        {
+            MemberId = member.Id,
+            MemberEpoch = member.Epoch,
+            Offsets = [new TopicPartitionOffset(tp, 7, -1, null)],
+        })).Error);
+
+        // 59 s of group time (the member beats every 20 s, within its 45 s session): nothing is old enough yet.
+        for (var i = 0; i < 3; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(i < 2 ? 20 : 19));
+            await BeatAsync();
+        }
+
+        Assert.Equal(5, await CommittedAsync(quiet));
+        Assert.Equal(7, await CommittedAsync(busy));
+
+        // Past one minute: the empty group's offsets are gone; the group with a member keeps its offsets.
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await BeatAsync();
+        Assert.Equal(-1, await CommittedAsync(quiet));
+        Assert.Equal(7, await CommittedAsync(busy));
+
+        // Describing the group removes what expired (as the expiry tick does): it lists no offsets.
+        Assert.Empty((await quiet.DescribeAsync()).Offsets);
+
+        // Once the member leaves, the busy group's offsets age from that moment.
+        await busy.HeartbeatAsync(new GroupHeartbeatRequest { MemberId = member.Id, MemberEpoch = -1 });
+        clock.Advance(TimeSpan.FromSeconds(59));
+        Assert.Equal(7, await CommittedAsync(busy));
+        clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(-1, await CommittedAsync(busy));
     }
 
     [Fact]

@@ -86,3 +86,13 @@ internal static class Wait
         }
     }
 }
+
+/// <summary>A clock that moves only when told to (thread-safe); for the broker's keyed group clock.</summary>
+internal sealed class SteppedClock(DateTimeOffset start) : TimeProvider
+{
+    private long ticks = start.UtcTicks;
+
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref ticks), TimeSpan.Zero);
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref ticks, by.Ticks);
+}
