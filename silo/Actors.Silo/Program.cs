@@ -1,12 +1,13 @@
-using Actors.Broker.Hosting;
-using Actors.Hosting;
 using Actors.Silo;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Hosting;
 
-// One broker silo. Settings: appsettings.json, then ACTORS_* environment variables, then flags (see --help).
-// Membership and grain state live in SQLite files under the data folder unless configured (UseEmbeddedSqlite);
-// partition logs live in <data>/logs unless log.dirs / Actors:Broker:LogDirs says otherwise.
+// One broker silo on Orleans. Settings: appsettings.json, then ACTORS_* environment variables, then flags (see --help).
+// Membership and grain state live in SQLite files under the data folder unless configured (Actors:Clustering,
+// Actors:GrainStorage); partition logs live in <data>/logs unless log.dirs / Actors:Broker:LogDirs says otherwise.
 // SIGTERM and Ctrl-C stop it gracefully: leadership moves away, grains deactivate and the silo leaves membership.
 if (args is ["--help"] or ["-h"])
 {
@@ -17,6 +18,7 @@ if (args is ["--help"] or ["-h"])
 
 SiloProcess.UseInlineSocketCompletions();
 var builder = Host.CreateApplicationBuilder();
+SiloSettings settings;
 try
 {
     var brokerFlags = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -25,14 +27,27 @@ try
     builder.Configuration.AddInMemoryCollection(flags);
     builder.Configuration.AddInMemoryCollection(KafkaBrokerSettings.Translate(builder.Configuration));
     builder.Configuration.AddInMemoryCollection(brokerFlags);
+    settings = SiloSettings.Read(builder.Configuration);
+    settings.AdvertisedAddress();
 }
 catch (ArgumentException exception)
 {
     Console.Error.WriteLine(exception.Message);
+    Console.Error.WriteLine(SiloCommandLine.Usage);
     Console.Error.WriteLine(KafkaBrokerSettings.Usage);
     return 2;
 }
 
-builder.UseActors(silo => silo.UseEmbeddedSqlite().AddBroker());
-await builder.Build().RunAsync();
+builder.UseOrleans(silo => settings.Apply(silo, builder.Configuration));
+using var host = builder.Build();
+var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Actors.Silo");
+lifetime.ApplicationStarted.Register(() => SiloLog.Started(logger, settings.Name, settings.AdvertisedHost, settings.SiloPort, settings.GatewayPort));
+await host.RunAsync();
 return 0;
+
+internal static partial class SiloLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Silo {Name} started at {Host}:{SiloPort} (gateway {GatewayPort}) and is Active in the cluster")]
+    public static partial void Started(ILogger logger, string name, string host, int siloPort, int gatewayPort);
+}

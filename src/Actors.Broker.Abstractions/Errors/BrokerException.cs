@@ -4,7 +4,10 @@ namespace Actors.Broker;
 /// An error of the broker that a client can see, carrying one code of the <see cref="ErrorCode"/>
 /// table. The message starts with the Kafka name in brackets ("[NOT_ENOUGH_REPLICAS] ..."), so the
 /// code survives any transport that keeps only an exception's type and message.
+/// Serializable across grain calls: the code travels as a field of its own, and the message keeps the prefix too.
 /// </summary>
+[GenerateSerializer]
+[Alias("actors.broker-exception")]
 public class BrokerException : Exception
 {
     public BrokerException()
@@ -38,7 +41,8 @@ public class BrokerException : Exception
     }
 
     /// <summary>The error code.</summary>
-    public ErrorCode Code { get; }
+    [Id(0)]
+    public ErrorCode Code { get; private set; }
 
     /// <summary>True when sending the same request again later can succeed.</summary>
     public bool IsRetriable => Code.IsRetriable();

@@ -92,7 +92,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
         // Offsets that expired while no activation was running are gone before the first call reads them.
         await ExpireAsync();
         var period = TimeSpan.FromMilliseconds(Math.Clamp(options.GroupHeartbeatIntervalMs, 100, 1000));
-        RegisterGrainTimer(_ => ExpireAsync(), period, period);
+        this.RegisterGrainTimer(_ => ExpireAsync(), period, period);
     }
 
     public async Task<GroupHeartbeatResponse> HeartbeatAsync(GroupHeartbeatRequest request)

@@ -2,7 +2,8 @@ using Actors.Broker.Controller;
 using Actors.Broker.Diagnostics;
 using Actors.Broker.Hosting;
 using Actors.Broker.Topics;
-using Actors.Membership;
+using Actors.Broker.Placement;
+using Orleans.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -54,7 +55,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         DelayDeactivation(TimeSpan.FromDays(3650));
         lastRebalanceMs = NowMs;
         var period = TimeSpan.FromMilliseconds(options.ControllerMembershipPollMs);
-        RegisterGrainTimer(_ => ReconcileOnTimerAsync(), TimeSpan.Zero, period);
+        this.RegisterGrainTimer(_ => ReconcileOnTimerAsync(), TimeSpan.Zero, period);
         return Task.CompletedTask;
     }
 
@@ -272,10 +273,12 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             result.Add(new TopicMetadata { Name = name, Error = ErrorCode.UnknownTopicOrPartition, ErrorMessage = why });
         }
 
-        var silos = membership.CurrentSnapshot.Members.Values
+        // The membership table's rows carry each silo's gateway (client) port; the view does not.
+        var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
+        var silos = hosts
             .Where(m => m.Status == SiloStatus.Active)
-            .OrderBy(m => m.Name, StringComparer.Ordinal)
-            .Select(m => new SiloInfo { Name = m.Name, Host = m.Address.Host, GatewayPort = m.GatewayPort, Status = m.Status.ToString() })
+            .OrderBy(m => m.SiloName, StringComparer.Ordinal)
+            .Select(m => new SiloInfo { Name = m.SiloName, Host = m.SiloAddress.Endpoint.Address.ToString(), GatewayPort = m.ProxyPort, Status = m.Status.ToString() })
             .ToArray();
         return new MetadataResponse { Topics = result.ToArray(), Silos = silos };
     }
@@ -470,10 +473,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     private IEnumerable<PartitionState> AllPartitions() => Topics.Values.SelectMany(t => t.Partitions).ToArray();
 
-    private HashSet<string> LiveSilos() => membership.CurrentSnapshot.Members.Values
-        .Where(m => m.Status == SiloStatus.Active)
-        .Select(m => m.Name)
-        .ToHashSet(StringComparer.Ordinal);
+    private HashSet<string> LiveSilos() => membership.CurrentSnapshot.ActiveSiloNames();
 
     private PartitionState[] Assign(string topic, HashSet<string> live, int count, int rf, int firstPartitionId)
     {

@@ -2,8 +2,7 @@ using Actors.Broker.Hosting;
 using Actors.Broker.Logs;
 using Actors.Broker.Replication;
 using Actors.Broker.Topics;
-using Actors.Membership;
-using Actors.Placement;
+using Actors.Broker.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +18,7 @@ namespace Actors.Broker.Grains;
 /// <see cref="PartitionLeader"/> is thread-safe.</remarks>
 [Reentrant]
 [GrainType("broker-partition")]
-[DirectedPlacement(typeof(PartitionLeaderPlacementDirector))]
+[PartitionLeaderPlacement]
 public sealed class PartitionGrain : Grain, IPartitionGrain
 {
     private readonly LogManager logs;
@@ -56,7 +55,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain
         }
 
         var period = TimeSpan.FromMilliseconds(Math.Clamp(options.ReplicaLagTimeMaxMs / 4, 50, 5_000));
-        isrTimer = RegisterGrainTimer(_ => leader?.MaybeShrinkIsrAsync() ?? Task.CompletedTask, period, period);
+        isrTimer = this.RegisterGrainTimer(_ => leader?.MaybeShrinkIsrAsync() ?? Task.CompletedTask, period, period);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

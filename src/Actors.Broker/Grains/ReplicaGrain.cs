@@ -2,8 +2,7 @@ using Actors.Broker.Hosting;
 using Actors.Broker.Logs;
 using Actors.Broker.Replication;
 using Actors.Broker.Topics;
-using Actors.Membership;
-using Actors.Placement;
+using Actors.Broker.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +14,7 @@ namespace Actors.Broker.Grains;
 /// restarts it for the new leader epoch, which first truncates any divergent tail.
 /// </summary>
 [GrainType("broker-replica")]
-[SiloPinnedPlacement]
+[SiloNamePlacement]
 public sealed class ReplicaGrain : Grain, IReplicaGrain
 {
     private readonly LogManager logs;

@@ -11,7 +11,10 @@ public sealed class BrokerOptions
     /// <summary>Configuration section name ("Broker").</summary>
     public const string SectionName = "Broker";
 
-    /// <summary>log.dirs: where partition directories live. Required.</summary>
+    /// <summary>The silo's own folder ("data" by default): partition logs go under it unless log.dirs says otherwise.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>log.dirs: where partition directories live; "&lt;DataDirectory&gt;/logs" when empty.</summary>
     public string LogDirs { get; set; } = string.Empty;
 
     /// <summary>num.partitions: partitions of a topic created without a count.</summary>

@@ -1,12 +1,14 @@
-using Actors.Broker.Grains;
 using Actors.Broker.Logs;
-using Actors.Configuration;
-using Actors.Hosting;
+using Actors.Broker.Placement;
+using Actors.Log;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Serialization;
+using Orleans.Serialization.Configuration;
 
 namespace Actors.Broker.Hosting;
 
@@ -24,7 +26,7 @@ public static class BrokerSiloBuilderExtensions
 
     /// <summary>
     /// Adds the broker to the silo. Options bind from "Actors:Broker" and then <paramref name="configure"/>.
-    /// <see cref="BrokerOptions.LogDirs"/> defaults to "&lt;Actors:Silo:DataDirectory&gt;/logs"; "{silo}" in it is replaced
+    /// <see cref="BrokerOptions.LogDirs"/> defaults to "&lt;DataDirectory&gt;/logs"; "{silo}" in it is replaced
     /// by the silo's name (several silos of one process or machine then keep separate logs).
     /// The silo needs a grain storage provider named "Default" shared by all silos (e.g. SQLite on one file).
     /// </summary>
@@ -38,10 +40,10 @@ public static class BrokerSiloBuilderExtensions
             {
                 if (string.IsNullOrWhiteSpace(o.LogDirs))
                 {
-                    o.LogDirs = Path.Combine(silo.Value.DataDirectory, "logs");
+                    o.LogDirs = Path.Combine(o.DataDirectory, "logs");
                 }
 
-                o.LogDirs = o.LogDirs.Replace("{silo}", silo.Value.Name, StringComparison.Ordinal);
+                o.LogDirs = o.LogDirs.Replace("{silo}", silo.Value.SiloName, StringComparison.Ordinal);
             })
             .Validate(o =>
             {
@@ -49,12 +51,31 @@ public static class BrokerSiloBuilderExtensions
                 return true;
             })
             .ValidateOnStart();
+        builder.Services.AddBrokerSerialization();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddKeyedSingleton(GroupClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());
         builder.Services.TryAddSingleton<LogManager>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LogManager>());
-        builder.Services.TryAddSingleton<PartitionLeaderPlacementDirector>();
         builder.Services.AddHostedService<BrokerSiloService>();
+        builder.AddPlacementDirector<SiloNamePlacement, SiloNamePlacementDirector>();
+        builder.AddPlacementDirector<PartitionLeaderPlacement, PartitionLeaderPlacementDirector>();
         return builder;
+    }
+
+    /// <summary>
+    /// What a silo or a client that calls the broker's grains needs for their messages and errors: a missing
+    /// serializer fails at start rather than on first use, and a log error (<see cref="LogException"/>) carried as the
+    /// inner exception of a <see cref="BrokerException"/> crosses the wire with its type and message.
+    /// </summary>
+    public static IServiceCollection AddBrokerSerialization(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.Configure<TypeManifestOptions>(o =>
+        {
+            o.EnableConfigurationAnalysis = true;
+            o.AddAllowedAssembly(typeof(LogException).Assembly);
+        });
+        services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Actors"));
+        return services;
     }
 }

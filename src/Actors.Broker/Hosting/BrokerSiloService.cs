@@ -1,7 +1,5 @@
-using System.Collections.Immutable;
-using System.Threading.Channels;
 using Actors.Broker.Logs;
-using Actors.Membership;
+using Actors.Broker.Placement;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -20,7 +18,8 @@ namespace Actors.Broker.Hosting;
 /// activation if the old one died, and the reconcile it runs moves leadership and shrinks ISRs at once.
 /// </para>
 /// </summary>
-/// <remarks>Thread-safe: the membership event only posts to a one-slot channel; one loop makes the calls.</remarks>
+/// <remarks>One loop reads Orleans' membership updates and makes the calls; an abrupt stop (a cancelled stop token,
+/// as when the host is killed) skips the controlled hand-over, so the partitions fail over as after a crash.</remarks>
 internal sealed partial class BrokerSiloService(
     IGrainFactory grainFactory,
     ILocalSiloDetails silo,
@@ -33,17 +32,10 @@ internal sealed partial class BrokerSiloService(
     private const int WakeAttempts = 60;
     private static readonly TimeSpan WakeRetryDelay = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan WakeCallTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ControlledShutdownTimeout = TimeSpan.FromSeconds(15);
 
     private readonly CancellationTokenSource stopping = new();
-    private readonly Channel<bool> membershipChanged = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
-    {
-        FullMode = BoundedChannelFullMode.DropWrite,
-        SingleReader = true,
-    });
-
-    private readonly object gate = new();
-    private ImmutableArray<SiloAddress> lastActive = ImmutableArray<SiloAddress>.Empty;
-    private Task? wake;
+    private Task? loop;
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -51,24 +43,24 @@ internal sealed partial class BrokerSiloService(
 
     public Task StartedAsync(CancellationToken cancellationToken)
     {
-        lock (gate)
-        {
-            lastActive = membership.CurrentSnapshot.ActiveSilos;
-        }
-
-        membership.SnapshotChanged += OnMembershipChanged;
-        wake = RunAsync(stopping.Token);
+        loop = RunAsync(stopping.Token);
         return Task.CompletedTask;
     }
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        membership.SnapshotChanged -= OnMembershipChanged;
         await stopping.CancelAsync().ConfigureAwait(false);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // An abrupt stop: no hand-over. The controller moves leadership when this silo leaves membership.
+            LogAbruptStop(logger, silo.Name);
+            return;
+        }
+
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            timeout.CancelAfter(ControlledShutdownTimeout);
             var result = await grainFactory.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller)
                 .ControlledShutdownAsync(silo.Name).WaitAsync(timeout.Token).ConfigureAwait(false);
             LogControlledShutdown(logger, silo.Name, result.RemainingPartitions.Length);
@@ -83,11 +75,11 @@ internal sealed partial class BrokerSiloService(
 
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
-        if (wake is not null)
+        if (loop is not null)
         {
             try
             {
-                await wake.ConfigureAwait(false);
+                await loop.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -98,28 +90,19 @@ internal sealed partial class BrokerSiloService(
         stopping.Dispose();
     }
 
-    private void OnMembershipChanged(ClusterMembershipSnapshot snapshot)
-    {
-        lock (gate)
-        {
-            var active = snapshot.ActiveSilos;
-            if (active.Length == lastActive.Length && active.All(lastActive.Contains))
-            {
-                return;
-            }
-
-            lastActive = active;
-        }
-
-        membershipChanged.Writer.TryWrite(true);
-    }
-
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         await WakeControllerAsync(cancellationToken).ConfigureAwait(false);
-        while (await membershipChanged.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        var lastActive = membership.CurrentSnapshot.ActiveSiloNames();
+        await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            membershipChanged.Reader.TryRead(out _);
+            var active = snapshot.ActiveSiloNames();
+            if (active.SetEquals(lastActive))
+            {
+                continue;
+            }
+
+            lastActive = active;
             await ReconcileAfterChangeAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -178,6 +161,9 @@ internal sealed partial class BrokerSiloService(
 
     [LoggerMessage(EventId = 5402, Level = LogLevel.Warning, Message = "Controlled shutdown of silo {Silo} failed; its partitions fail over when it leaves membership")]
     private static partial void LogControlledShutdownFailed(ILogger logger, string silo, Exception exception);
+
+    [LoggerMessage(EventId = 5406, Level = LogLevel.Information, Message = "Silo {Silo} is stopping abruptly: no controlled shutdown; its partitions fail over when it leaves membership")]
+    private static partial void LogAbruptStop(ILogger logger, string silo);
 
     [LoggerMessage(EventId = 5404, Level = LogLevel.Information, Message = "Deleted the log of {Partition}: its topic was deleted while this silo was away")]
     private static partial void LogDeletedOrphan(ILogger logger, string partition);

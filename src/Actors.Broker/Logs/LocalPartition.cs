@@ -449,7 +449,12 @@ public sealed class LocalPartition : IDisposable
 
     private void EnsureRole(int leaderEpoch)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        if (disposed)
+        {
+            // The silo is stopping (or the partition was deleted here): the client retries on the next leader.
+            throw new BrokerException(ErrorCode.NotLeaderOrFollower, $"{TopicPartition}: this silo's copy of the log is closed; retry on the current leader.");
+        }
+
         if (leaderEpoch < roleEpoch)
         {
             throw new BrokerException(ErrorCode.FencedLeaderEpoch,

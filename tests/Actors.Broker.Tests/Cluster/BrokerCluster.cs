@@ -1,22 +1,42 @@
 using Actors.Broker.Hosting;
 using Actors.Broker.Tests.Support;
-using Actors.Hosting;
-using Actors.Testing;
+using Actors.Orleans.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.TestingHost;
 
 namespace Actors.Broker.Tests.Cluster;
 
-/// <summary>A TestCluster of broker silos on real TCP, sharing one SQLite grain-storage file, each with its own log.dirs
-/// under a per-test temporary directory.</summary>
+/// <summary>
+/// Broker silos in one process on Orleans' <see cref="InProcessTestCluster"/>, sharing one SQLite grain-storage file,
+/// each with its own log.dirs under a per-test temporary directory. Every access to the test cluster goes through
+/// this class. <see cref="KillAsync"/> is Orleans' in-process kill: the host stops with a cancelled token, which the
+/// broker treats as abrupt (no controlled hand-over), but it is not a crash; crashes are tested with real processes.
+/// </summary>
 internal sealed class BrokerCluster : IAsyncDisposable
 {
+    private readonly TempDir dir;
+    private readonly InProcessTestCluster cluster;
+    private readonly List<InProcessSiloHandle> all = [];
 
-    public TestCluster Cluster { get; }
+    private BrokerCluster(InProcessTestCluster cluster, TempDir dir)
+    {
+        this.cluster = cluster;
+        this.dir = dir;
+    }
 
-    public IGrainFactory Client => Cluster.Client;
+    public IGrainFactory Client => cluster.Client;
 
     public IControllerGrain Controller => Client.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
 
     public string Root => dir.Path;
+
+    /// <summary>The running silos.</summary>
+    public IReadOnlyList<InProcessSiloHandle> Silos => cluster.Silos;
+
+    /// <summary>Every silo started, stopped ones included (newest handle last).</summary>
+    public IReadOnlyList<InProcessSiloHandle> AllSilos => all;
 
     /// <param name="silos">How many silos.</param>
     /// <param name="configure">Broker options, after the test defaults.</param>
@@ -24,41 +44,64 @@ internal sealed class BrokerCluster : IAsyncDisposable
     public static async Task<BrokerCluster> StartAsync(int silos = 3, Action<BrokerOptions>? configure = null, Action<ISiloBuilder>? configureSilo = null)
     {
         var dir = new TempDir();
-        var builder = new TestClusterBuilder(silos);
         var db = Path.Combine(dir.Path, "grains.db");
-        builder.ConfigureSilo(silo => silo
-            .AddSqliteGrainStorage("Default", db)
-            .AddBroker(o =>
-            {
-                o.LogDirs = Path.Combine(dir.Path, "{silo}");
-                o.ControllerMembershipPollMs = 100;
-                o.ReplicaFetchWaitMaxMs = 100;
-                o.LeaderImbalanceCheckIntervalSeconds = 1;
-                configure?.Invoke(o);
-            }));
-        if (configureSilo is not null)
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) =>
         {
-            builder.ConfigureSilo(configureSilo);
-        }
-
-        var cluster = builder.Build();
-        var result = new BrokerCluster(cluster, dir);
-        await cluster.DeployAsync();
+            silo.AddSqliteGrainStorage("Default", o => o.DatabasePath = db)
+                .AddBroker(o =>
+                {
+                    o.LogDirs = Path.Combine(dir.Path, "{silo}");
+                    o.ControllerMembershipPollMs = 100;
+                    o.ReplicaFetchWaitMaxMs = 100;
+                    o.LeaderImbalanceCheckIntervalSeconds = 1;
+                    configure?.Invoke(o);
+                });
+            configureSilo?.Invoke(silo);
+        });
+        builder.ConfigureClient(client => client.Services.AddBrokerSerialization());
+        var result = new BrokerCluster(builder.Build(), dir);
+        await result.cluster.DeployAsync();
+        result.all.AddRange(result.cluster.Silos);
         return result;
-    }
-
-    private readonly TempDir dir;
-
-    private BrokerCluster(TestCluster cluster, TempDir dir)
-    {
-        Cluster = cluster;
-        this.dir = dir;
     }
 
     public IPartitionGrain Partition(string topic, int partition) =>
         Client.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(new TopicPartition(topic, partition)));
 
-    public Actors.Testing.SiloHandle SiloNamed(string name) => Cluster.Silos.Single(s => s.Name == name);
+    /// <summary>The running silo named <paramref name="name"/>.</summary>
+    public InProcessSiloHandle SiloNamed(string name) => cluster.Silos.Single(s => s.Name == name);
+
+    /// <summary>A service of the running silo <paramref name="silo"/>.</summary>
+    public static T Service<T>(InProcessSiloHandle silo)
+        where T : notnull => silo.ServiceProvider.GetRequiredService<T>();
+
+    /// <summary>Names of the running silos that hold an activation of <paramref name="grain"/>.</summary>
+    public string[] HostsOf(IAddressable grain)
+    {
+        var id = grain.GetGrainId();
+        return cluster.Silos
+            .Where(s => HostsActivation(s, id))
+            .Select(s => s.Name)
+            .ToArray();
+    }
+
+    /// <summary>The in-process kill: stops the silo with a cancelled token (no controlled shutdown).</summary>
+    public Task KillAsync(string name) => cluster.KillSiloAsync(SiloNamed(name));
+
+    /// <summary>A graceful stop (controlled shutdown runs).</summary>
+    public Task StopAsync(string name) => cluster.StopSiloAsync(SiloNamed(name));
+
+    /// <summary>Starts the silo named <paramref name="name"/> again (stopping it first if it runs): same name, so the
+    /// same log.dirs, with new ports and a new generation.</summary>
+    public async Task<InProcessSiloHandle> RestartAsync(string name)
+    {
+        var handle = cluster.Silos.FirstOrDefault(s => s.Name == name) ?? all.Last(s => s.Name == name);
+        var restarted = await cluster.RestartSiloAsync(handle) ?? throw new InvalidOperationException($"Silo {name} did not restart.");
+        all.Add(restarted);
+        return restarted;
+    }
 
     /// <summary>Produces with retries on retriable errors (as a client would after refreshing metadata).</summary>
     public async Task<ProduceResponse> ProduceAsync(string topic, int partition, byte[] records, short acks = -1, int attempts = 200)
@@ -75,7 +118,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
                     return last;
                 }
             }
-            catch (Exception e) when (e is SiloUnavailableException or TimeoutException or RemoteGrainException or BrokerException)
+            catch (Exception e) when (IsTransient(e))
             {
                 lastError = e;
             }
@@ -104,7 +147,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
             {
                 r = await Partition(topic, partition).FetchAsync(new FetchRequest { FetchOffset = offset, MaxWaitMs = 200 });
             }
-            catch (Exception e) when (e is SiloUnavailableException or TimeoutException)
+            catch (Exception e) when (IsTransient(e))
             {
                 await Task.Delay(50);
                 continue;
@@ -128,11 +171,20 @@ internal sealed class BrokerCluster : IAsyncDisposable
         return all;
     }
 
+    /// <summary>Errors a client retries while leadership or activations move: the silo left, the call timed out, the
+    /// runtime rejected the message, or the broker threw (the loop's answer check decides what is retriable).</summary>
+    public static bool IsTransient(Exception e) =>
+        e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException
+        || e is BrokerException;
+
     public async ValueTask DisposeAsync()
     {
-        await Cluster.DisposeAsync();
+        await cluster.DisposeAsync();
         dir.Dispose();
     }
+
+    private bool HostsActivation(InProcessSiloHandle silo, GrainId id) =>
+        cluster.TryGetGrainContext(id, out var context) && silo.SiloAddress.Equals(context.Address.SiloAddress);
 }
 
 /// <summary>Cluster tests run one at a time: several 3-silo clusters at once on two cores would turn timeouts into noise.</summary>

@@ -25,11 +25,11 @@ public class FailoverTests
         // A follower dies: it leaves the ISR and acks=all with min.insync.replicas=3 is refused before the append.
         var state = await LeaderStateAsync(c, "acks", 0);
         var follower = state.Replicas.First(r => r != state.Leader);
-        await c.Cluster.KillSiloAsync(c.SiloNamed(follower));
+        await c.KillAsync(follower);
         var waitStarted = DateTime.UtcNow;
         await Wait.UntilAsync(() => c.Partition("acks", 0).GetStatusAsync().GetAwaiter().GetResult().State?.Isr.Length == 2,
             "the leader to see the dead follower leave the ISR",
-            () => $"leader: {c.Partition("acks", 0).GetStatusAsync().GetAwaiter().GetResult().State?.ToString() ?? "no state"}; controller: {LeaderStateAsync(c, "acks", 0).GetAwaiter().GetResult()} on {string.Join(',', c.Cluster.Silos.Where(s => s.Silo.HostsActivation(c.Controller.GetGrainId())).Select(s => s.Name))}; killed {follower}");
+            () => $"leader: {c.Partition("acks", 0).GetStatusAsync().GetAwaiter().GetResult().State?.ToString() ?? "no state"}; controller: {LeaderStateAsync(c, "acks", 0).GetAwaiter().GetResult()} on {string.Join(',', c.HostsOf(c.Controller))}; killed {follower}");
         Console.WriteLine($"ISR shrink seen by the leader after {(DateTime.UtcNow - waitStarted).TotalMilliseconds:F0} ms");
         var refused = await c.Partition("acks", 0).ProduceAsync(new ProduceRequest { Records = Batch(3), Acks = -1 });
         Assert.Equal(ErrorCode.NotEnoughReplicas, refused.Error);
@@ -67,7 +67,7 @@ public class FailoverTests
                 if (kill is null && next >= killAt)
                 {
                     killed = (await LeaderStateAsync(c, "pay", 0)).Leader!;
-                    kill = c.Cluster.KillSiloAsync(c.SiloNamed(killed));
+                    kill = c.KillAsync(killed);
                 }
 
                 var count = rng.Next(1, 4);
@@ -85,8 +85,7 @@ public class FailoverTests
 
             Assert.NotNull(kill);
             await kill!;
-            var dead = c.Cluster.AllSilos.Last(s => s.Name == killed);
-            await c.Cluster.RestartSiloAsync(dead);
+            await c.RestartAsync(killed!);
             await Wait.UntilAsync(() => LeaderStateAsync(c, "pay", 0).GetAwaiter().GetResult().Isr.Length == 3,
                 $"round {round}: {killed} to return to the ISR", () => LeaderStateAsync(c, "pay", 0).GetAwaiter().GetResult().ToString(), 30_000);
         }
@@ -119,8 +118,7 @@ public class FailoverTests
         Assert.Equal(ErrorCode.None, (await c.ProduceAsync("isr", 0, Batches.Values(0, 5))).Error);
         var state = await c.Controller.GetPartitionStateAsync(tp);
         var follower = state.Replicas.First(r => r != state.Leader);
-        var handle = c.SiloNamed(follower);
-        await c.Cluster.StopSiloAsync(handle);
+        await c.StopAsync(follower);
         await Wait.UntilAsync(() => !c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Contains(follower),
             $"{follower} to leave the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString());
 
@@ -130,7 +128,7 @@ public class FailoverTests
             Assert.Equal(ErrorCode.None, (await c.ProduceAsync("isr", 0, Batches.Values(i, 1))).Error);
         }
 
-        await c.Cluster.RestartSiloAsync(handle);
+        await c.RestartAsync(follower);
         await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Contains(follower),
             $"{follower} to catch up and rejoin the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString(), 30_000);
         var replica = await c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(tp, follower)).GetStatusAsync();
@@ -167,8 +165,7 @@ public class FailoverTests
             Assert.Equal(ErrorCode.None, (await c.Partition("dv", 0).ProduceAsync(new ProduceRequest { Records = Batches.Values(i, 1), Acks = 1 })).Error);
         }
 
-        var oldHandle = c.SiloNamed(oldLeader);
-        await c.Cluster.KillSiloAsync(oldHandle);
+        await c.KillAsync(oldLeader);
         await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Leader is { } l && l != oldLeader,
             "a new leader", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString());
         for (var i = 100; i < 103; i++)
@@ -176,7 +173,7 @@ public class FailoverTests
             Assert.Equal(ErrorCode.None, (await c.ProduceAsync("dv", 0, Batches.Values(i, 1), acks: 1)).Error);
         }
 
-        await c.Cluster.RestartSiloAsync(oldHandle);
+        await c.RestartAsync(oldLeader);
         await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Length == 3,
             $"{oldLeader} to truncate, catch up and rejoin the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString(), 30_000);
         var values = (await c.ConsumeAsync("dv", 0, 0, 13)).Select(r => r.Value);

@@ -115,9 +115,9 @@ public class GroupAndLifecycleTests
             await m.LeaveAsync();
         }
 
-        foreach (var silo in c.Cluster.Silos.ToArray())
+        foreach (var name in c.Silos.Select(s => s.Name).ToArray())
         {
-            await c.Cluster.RestartSiloAsync(silo);
+            await c.RestartAsync(name);
         }
 
         var offsets = await group.FetchOffsetsAsync(null);
@@ -144,7 +144,7 @@ public class GroupAndLifecycleTests
         await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "events", NumPartitions = 4, ReplicationFactor = 3 });
         var group = c.Client.GetGrain<IConsumerGroupGrain>("moving");
         await group.FetchOffsetsAsync(null);
-        var host = c.Cluster.Silos.Single(s => s.Silo.HostsActivation(group.GetGrainId()));
+        var host = Assert.Single(c.HostsOf(group));
 
         var members = new[] { new Member(group, "a"), new Member(group, "b") };
         foreach (var m in members)
@@ -155,7 +155,7 @@ public class GroupAndLifecycleTests
         await SettleAsync(group, members);
         var before = members.Select(Describe).ToArray();
 
-        await c.Cluster.KillSiloAsync(host);
+        await c.KillAsync(host);
         await Wait.UntilAsync(
             () => TryDescribe(group),
             "the group to answer again from a surviving silo",
@@ -334,8 +334,7 @@ public class GroupAndLifecycleTests
             }
         });
         await Wait.UntilAsync(() => acknowledged.Count >= 30, "30 records acknowledged", () => acknowledged.Count.ToString());
-        var handle = c.SiloNamed(preferred);
-        await c.Cluster.StopSiloAsync(handle);
+        await c.StopAsync(preferred);
         var moved = await c.Controller.GetPartitionStateAsync(tp);
         Assert.NotEqual(preferred, moved.Leader);
 
@@ -347,7 +346,7 @@ public class GroupAndLifecycleTests
         var all = await c.ConsumeAsync(topic, 0, 0, 150);
         Assert.Equal(acknowledged, all.Select(r => r.Value));
 
-        await c.Cluster.RestartSiloAsync(handle);
+        await c.RestartAsync(preferred);
         await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Leader == preferred,
             $"leadership to return to the preferred replica {preferred}", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString(), 30_000);
         Assert.Equal(ErrorCode.None, (await c.ProduceAsync(topic, 0, Batches.Values(150, 1))).Error);

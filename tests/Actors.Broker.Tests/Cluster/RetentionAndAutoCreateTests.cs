@@ -25,7 +25,7 @@ public class RetentionAndAutoCreateTests
 
         // Every replica holds all 300 records before retention runs on each silo.
         var tp = new TopicPartition("short", 0);
-        var logs = c.Cluster.Silos.Select(s => s.Services.GetRequiredService<LogManager>()).ToArray();
+        var logs = c.Silos.Select(BrokerCluster.Service<LogManager>).ToArray();
         await Wait.UntilAsync(() => logs.All(l => l.TryGet(tp)?.LogEndOffset == 300), "every replica at offset 300",
             () => string.Join(',', logs.Select(l => l.TryGet(tp)?.LogEndOffset)));
         foreach (var l in logs)
@@ -109,7 +109,7 @@ public class RetentionAndAutoCreateTests
         await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "gone", NumPartitions = 2, ReplicationFactor = 3 });
         Assert.Equal(ErrorCode.None, (await c.ProduceAsync("gone", 0, Batches.Values(0, 3))).Error);
         Assert.Equal(ErrorCode.None, (await c.ProduceAsync("gone", 1, Batches.Values(0, 3))).Error);
-        var dirs = () => c.Cluster.Silos.SelectMany(s => s.Services.GetRequiredService<LogManager>().Partitions).Count(tp => tp.Topic == "gone");
+        var dirs = () => c.Silos.SelectMany(s => BrokerCluster.Service<LogManager>(s).Partitions).Count(tp => tp.Topic == "gone");
         await Wait.UntilAsync(() => dirs() == 6, "6 replica logs of 'gone'", () => dirs().ToString());
         await c.Controller.DeleteTopicAsync("gone");
         Assert.Equal(0, dirs());
@@ -125,15 +125,15 @@ public class RetentionAndAutoCreateTests
         Assert.Equal(ErrorCode.None, (await c.ProduceAsync("orphan", 0, Batches.Values(0, 3))).Error);
         var state = await c.Controller.GetPartitionStateAsync(new TopicPartition("orphan", 0));
         var away = state.Replicas.First(r => r != state.Leader);
-        var handle = c.SiloNamed(away);
-        await Wait.UntilAsync(() => handle.Services.GetRequiredService<LogManager>().Partitions.Any(tp => tp.Topic == "orphan"),
+        var logs = BrokerCluster.Service<LogManager>(c.SiloNamed(away));
+        await Wait.UntilAsync(() => logs.Partitions.Any(tp => tp.Topic == "orphan"),
             $"{away} to hold a replica of orphan-0", () => "none yet");
-        await c.Cluster.StopSiloAsync(handle);
+        await c.StopAsync(away);
         await c.Controller.DeleteTopicAsync("orphan");
         Assert.NotEmpty(Directory.EnumerateDirectories(Path.Combine(c.Root, away), "orphan-*"));
 
-        var back = await c.Cluster.RestartSiloAsync(handle);
+        var back = await c.RestartAsync(away);
         await Wait.UntilAsync(() => !Directory.EnumerateDirectories(Path.Combine(c.Root, away), "orphan-*").Any(),
-            $"{away} to delete the log of the deleted topic", () => string.Join(',', back.Services.GetRequiredService<LogManager>().Partitions));
+            $"{away} to delete the log of the deleted topic", () => string.Join(',', BrokerCluster.Service<LogManager>(back).Partitions));
     }
 }

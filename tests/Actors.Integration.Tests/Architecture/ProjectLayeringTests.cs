@@ -3,23 +3,61 @@ using System.Xml.Linq;
 namespace Actors.Integration.Tests.Architecture;
 
 /// <summary>
-/// Dependencies point one way (DESIGN.md, "Layout"): Log knows nothing of actors; the runtime knows
-/// nothing of the broker or the log; nothing depends on the silo host; the client never references
-/// silo-side code. Checked from the project files themselves.
+/// Dependencies point one way (DESIGN.md, "Layout"): Log knows nothing of actors; the grain interfaces know only
+/// Orleans' abstractions; the SQLite providers know only Orleans; nothing depends on the silo host; the client never
+/// references silo-side code; and no actor runtime of our own is left (the broker runs on Orleans). Checked from the
+/// project files themselves.
 /// </summary>
 public sealed class ProjectLayeringTests
 {
     private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
     {
-        ["Actors.CodeGen"] = [],
         ["Actors.Log"] = [],
-        ["Actors.Runtime"] = [],
-        ["Actors.Runtime.Testing"] = ["Actors.Runtime"],
-        ["Actors.Broker.Abstractions"] = ["Actors.Runtime"],
-        ["Actors.Broker"] = ["Actors.Broker.Abstractions", "Actors.Log", "Actors.Runtime"],
-        ["Actors.Client"] = ["Actors.Broker.Abstractions", "Actors.Runtime", "Actors.Log"],
-        ["Actors.Kafka"] = ["Actors.Broker", "Actors.Broker.Abstractions", "Actors.Log", "Actors.Runtime"],
+        ["Actors.Broker.Abstractions"] = [],
+        ["Actors.Broker"] = ["Actors.Broker.Abstractions", "Actors.Log"],
+        ["Actors.Orleans.Sqlite"] = [],
+        ["Actors.Client"] = ["Actors.Broker.Abstractions"],
+        ["Actors.Kafka"] = ["Actors.Broker", "Actors.Broker.Abstractions", "Actors.Log"],
     };
+
+    /// <summary>Packages each project may take; a project not listed may take any.</summary>
+    private static readonly Dictionary<string, string[]> AllowedPackages = new(StringComparer.Ordinal)
+    {
+        ["Actors.Log"] = ["Microsoft.Extensions.Logging.Abstractions"],
+        ["Actors.Broker.Abstractions"] = ["Microsoft.Orleans.Sdk"],
+    };
+
+    [Fact]
+    public void No_actor_runtime_of_our_own_is_left()
+    {
+        var root = FindRepositoryRoot();
+        var projects = Directory.EnumerateFiles(root, "*.csproj", SearchOption.AllDirectories)
+            .Select(Path.GetFileNameWithoutExtension)
+            .Where(n => n is "Actors.Runtime" or "Actors.CodeGen" or "Actors.Runtime.Testing" or "Actors.Runtime.Tests")
+            .ToArray();
+        Assert.Empty(projects);
+        Assert.False(File.Exists(Path.Combine(root, "Directory.Build.targets")) && File.ReadAllText(Path.Combine(root, "Directory.Build.targets")).Contains("CodeGen", StringComparison.Ordinal),
+            "Directory.Build.targets still wires a code generator of our own; Orleans' (Microsoft.Orleans.Sdk) generates grain code.");
+    }
+
+    [Fact]
+    public void Projects_take_only_the_packages_of_their_layer()
+    {
+        var root = FindRepositoryRoot();
+        foreach (var project in Directory.EnumerateFiles(Path.Combine(root, "src"), "*.csproj", SearchOption.AllDirectories))
+        {
+            var name = Path.GetFileNameWithoutExtension(project);
+            if (!AllowedPackages.TryGetValue(name, out var allowed))
+            {
+                continue;
+            }
+
+            foreach (var package in XDocument.Load(project).Descendants("PackageReference").Select(e => (string)e.Attribute("Include")!))
+            {
+                Assert.True(allowed.Contains(package), $"{name} takes the package {package} (allowed: {string.Join(", ", allowed)}).");
+            }
+        }
+    }
 
     [Fact]
     public void SourceProjectsReferenceOnlyLowerLayers()
@@ -40,7 +78,7 @@ public sealed class ProjectLayeringTests
             checkedProjects++;
         }
 
-        Assert.True(checkedProjects >= 5, $"expected the source projects under src/, found {checkedProjects}");
+        Assert.True(checkedProjects >= 4, $"expected the source projects under src/, found {checkedProjects}");
     }
 
     [Fact]

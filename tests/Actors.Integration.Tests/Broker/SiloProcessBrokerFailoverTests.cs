@@ -1,44 +1,23 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
-using Actors.Broker;
-using Actors.Hosting;
+using Actors.Integration.Tests.Processes;
 using Actors.Testing;
-using Actors.Integration.Tests.Membership;
 using Actors.Log.Records;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace Actors.Integration.Tests.Broker;
 
 /// <summary>
-/// Three real Actors.Silo processes (brokers) on one SQLite membership file and one SQLite grain-state file: the
-/// partition leader's process is SIGKILLed during a continuous acks=all idempotent produce, and no acknowledged record is
-/// lost or duplicated.
+/// Three real Actors.Silo processes (brokers) on Orleans, on one SQLite membership file and one SQLite grain-state
+/// file: the partition leader's process is SIGKILLed during a continuous acks=all idempotent produce, and no
+/// acknowledged record is lost or duplicated.
 /// </summary>
-public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output) : IDisposable
+[Collection(ProcessCollection.Name)]
+public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output)
 {
     private const string Topic = "orders";
     private const int Records = 300;
     private const int KillAfter = 60;
-    private readonly TempFolder folder = new("silo-broker");
-    private readonly List<BrokerProcess> silos = [];
-
-    public void Dispose()
-    {
-        foreach (var silo in silos)
-        {
-            silo.Kill();
-        }
-
-        folder.Dispose();
-    }
 
     [Fact]
     public async Task SIGKILL_of_the_partition_leader_process_during_acks_all_idempotent_produce_loses_and_duplicates_no_acknowledged_record()
@@ -46,24 +25,15 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output) : I
         const int seed = 20261121;
         output.WriteLine($"seed={seed}");
         var random = new Random(seed);
-        var database = folder.File("cluster.db");
-        for (var i = 1; i <= 3; i++)
-        {
-            silos.Add(new BrokerProcess($"silo{i}", TestCluster.GetFreePort(), TestCluster.GetFreePort(), folder, output));
-        }
-
-        foreach (var silo in silos)
-        {
-            silo.Start();
-        }
-
-        using var clientHost = await StartClientAsync(database);
-        var client = clientHost.Services.GetRequiredService<IClusterClient>();
-        var controller = client.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
+        await using var cluster = await ProcessCluster.StartAsync(3, output.WriteLine);
+        var client = cluster.Client;
+        var controller = cluster.Controller;
         var partition = client.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(new TopicPartition(Topic, 0)));
+        var silos = cluster.Silos;
+        string Tails() => cluster.Tails();
 
         // RF 3 needs all three silos Active; until then the controller refuses with INVALID_REPLICATION_FACTOR.
-        await RetryAsync("topic creation with replication factor 3 (all three silos Active)", TimeSpan.FromSeconds(60), async () =>
+        await RetryAsync(Tails, "topic creation with replication factor 3 (all three silos Active)", TimeSpan.FromSeconds(60), async () =>
         {
             try
             {
@@ -79,13 +49,13 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output) : I
 
             return (true, "created");
         });
-        await RetryAsync("the partition's ISR to hold all three replicas", TimeSpan.FromSeconds(60), async () =>
+        await RetryAsync(Tails, "the partition's ISR to hold all three replicas", TimeSpan.FromSeconds(60), async () =>
         {
             var state = await controller.GetPartitionStateAsync(new TopicPartition(Topic, 0));
             return (state.Isr.Length == 3 && state.Leader is not null, state.ToString()!);
         });
 
-        var pid = await RetryAsync("a producer id", TimeSpan.FromSeconds(30), async () =>
+        var pid = await RetryAsync(Tails, "a producer id", TimeSpan.FromSeconds(30), async () =>
         {
             var r = await client.GetGrain<IProducerIdGrain>(BrokerGrainKeys.ProducerIds).InitProducerIdAsync(new InitProducerIdRequest());
             return (r.Error == ErrorCode.None, r, r.Error.ToString());
@@ -145,7 +115,7 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output) : I
                     Assert.True(r.Error.IsRetriable(), $"produce of sequence {sequence} failed with the non-retriable {r.Error}: {r.ErrorMessage}");
                     lastSeen = $"{r.Error} {r.ErrorMessage}";
                 }
-                catch (Exception e) when (e is SiloUnavailableException or TimeoutException or RemoteGrainException or BrokerException)
+                catch (Exception e) when (Transient.Is(e))
                 {
                     lastSeen = $"{e.GetType().Name}: {e.Message}";
                 }
@@ -186,7 +156,7 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output) : I
 
         // Read the partition back from the new leader.
         var read = new List<(long Offset, string Value)>();
-        await RetryAsync($"{acknowledged.Count} records read back from the new leader", TimeSpan.FromSeconds(30), async () =>
+        await RetryAsync(Tails, $"{acknowledged.Count} records read back from the new leader", TimeSpan.FromSeconds(30), async () =>
         {
             var r = await partition.FetchAsync(new FetchRequest { FetchOffset = read.Count, MaxWaitMs = 200 });
             if (r.Error != ErrorCode.None)
@@ -233,8 +203,8 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output) : I
         return list;
     }
 
-    private Task RetryAsync(string what, TimeSpan timeout, Func<Task<(bool Done, string Seen)>> attempt) =>
-        RetryAsync<bool>(what, timeout, async () =>
+    private static Task RetryAsync(Func<string> tails, string what, TimeSpan timeout, Func<Task<(bool Done, string Seen)>> attempt) =>
+        RetryAsync<bool>(tails, what, timeout, async () =>
         {
             var (done, seen) = await attempt();
             return (done, done, seen);
@@ -242,7 +212,7 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output) : I
 
     /// <summary>Polls <paramref name="attempt"/> (transient failures count as "not yet") until done or the deadline;
     /// the failure names what was awaited and what was seen last.</summary>
-    private async Task<T> RetryAsync<T>(string what, TimeSpan timeout, Func<Task<(bool Done, T Value, string Seen)>> attempt)
+    private static async Task<T> RetryAsync<T>(Func<string> tails, string what, TimeSpan timeout, Func<Task<(bool Done, T Value, string Seen)>> attempt)
     {
         var deadline = DateTime.UtcNow + timeout;
         var seen = "nothing yet";
@@ -258,96 +228,17 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output) : I
 
                 seen = last;
             }
-            catch (Exception e) when (e is SiloUnavailableException or TimeoutException or RemoteGrainException or BrokerException)
+            catch (Exception e) when (Transient.Is(e))
             {
                 seen = $"{e.GetType().Name}: {e.Message}";
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"Timed out after {timeout} waiting for {what}; last seen: {seen}{Environment.NewLine}{Tails()}");
+                Assert.Fail($"Timed out after {timeout} waiting for {what}; last seen: {seen}{Environment.NewLine}{tails()}");
             }
 
             await Task.Delay(50);
-        }
-    }
-
-    private string Tails() => string.Join(Environment.NewLine, silos.Select(s => s.Tail()));
-
-    private static async Task<IHost> StartClientAsync(string database)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Actors:Messaging:ResponseTimeout"] = "00:00:10" });
-        builder.UseActorsClient(c => c.UseSqliteClustering(database));
-        var host = builder.Build();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await host.StartAsync(timeout.Token);
-        return host;
-    }
-
-    /// <summary>One Actors.Silo broker process; its log.dirs default under its own data folder.</summary>
-    private sealed class BrokerProcess(string name, int siloPort, int gatewayPort, TempFolder folder, ITestOutputHelper output)
-    {
-        private readonly ConcurrentQueue<string> lines = new();
-        private Process? process;
-
-        public string Name { get; } = name;
-
-        public void Start()
-        {
-            var silo = Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll");
-            Assert.True(File.Exists(silo), $"The silo executable {silo} was not built next to the tests.");
-            var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-            var info = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add(silo);
-            foreach (var arg in new[]
-            {
-                "--name", Name, "--host", "127.0.0.1",
-                "--port", siloPort.ToString(CultureInfo.InvariantCulture), "--gateway-port", gatewayPort.ToString(CultureInfo.InvariantCulture),
-                "--data", folder.File(Name),
-
-                // Kafka-named broker settings: a short follower long-poll and lag bound keep the test short.
-                "--replica.fetch.wait.max.ms", "100", "--replica.lag.time.max.ms=2000",
-            })
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            info.Environment["ACTORS_BROKER__CONTROLLERMEMBERSHIPPOLLMS"] = "100";
-            info.Environment["Actors__Clustering__Sqlite__DatabasePath"] = folder.File("cluster.db");
-            info.Environment["Actors__Storage__Default__DatabasePath"] = folder.File("grains.db");
-            info.Environment["Logging__LogLevel__Default"] = "Warning";
-            process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {silo}.");
-            process.OutputDataReceived += (_, e) => Keep(e.Data);
-            process.ErrorDataReceived += (_, e) => Keep(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            output.WriteLine($"started {Name} pid {process.Id} silo port {siloPort} gateway port {gatewayPort}");
-        }
-
-        /// <summary>SIGKILL (no goodbye).</summary>
-        public void Kill()
-        {
-            if (process is { HasExited: false })
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-        }
-
-        public string Tail() => $"--- {Name} ---{Environment.NewLine}{string.Join(Environment.NewLine, lines.TakeLast(20))}";
-
-        private void Keep(string? line)
-        {
-            if (line is not null)
-            {
-                lines.Enqueue(line);
-                while (lines.Count > 200)
-                {
-                    lines.TryDequeue(out _);
-                }
-            }
         }
     }
 }

@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Actors.Testing;
+
+/// <summary>
+/// One real Actors.Silo process (the executable built next to the tests) on loopback, with its own data folder and
+/// free ports. <see cref="Kill"/> is SIGKILL: no shutdown code runs. <see cref="Freeze"/>/<see cref="Thaw"/> are
+/// SIGSTOP/SIGCONT. Output is kept (the last 200 lines) for failure messages.
+/// </summary>
+internal sealed class BrokerProcess(string name, string folder, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> extraArgs, Action<string> log)
+    : IDisposable
+{
+    private readonly ConcurrentQueue<string> lines = new();
+    private Process? process;
+
+    public string Name { get; } = name;
+
+    public int SiloPort { get; private set; }
+
+    public int GatewayPort { get; private set; }
+
+    public int Pid => process?.Id ?? -1;
+
+    public bool Running => process is { HasExited: false };
+
+    /// <summary>Starts the silo on new free ports (a restart is a new incarnation on new ports, same name and folder).</summary>
+    public void Start()
+    {
+        var ports = Ports.GetFreeTcpPorts(2);
+        SiloPort = ports[0];
+        GatewayPort = ports[1];
+        var silo = Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll");
+        if (!File.Exists(silo))
+        {
+            throw new FileNotFoundException($"The silo executable {silo} was not built next to the tests.");
+        }
+
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var info = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(silo);
+        foreach (var arg in new[]
+        {
+            "--name", Name, "--host", "127.0.0.1",
+            "--port", SiloPort.ToString(CultureInfo.InvariantCulture), "--gateway-port", GatewayPort.ToString(CultureInfo.InvariantCulture),
+            "--data", Path.Combine(folder, Name),
+        }.Concat(extraArgs))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Logging__LogLevel__Actors.Silo"] = "Information";
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {silo}.");
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        log($"started {Name} pid {process.Id} silo port {SiloPort} gateway port {GatewayPort}");
+    }
+
+    /// <summary>True once the silo logged that it is Active.</summary>
+    public bool Started => lines.Any(l => l.Contains($"Silo {Name} started at", StringComparison.Ordinal));
+
+    /// <summary>SIGKILL (no goodbye); returns once the process is reaped.</summary>
+    public void Kill()
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+    }
+
+    /// <summary>SIGSTOP: the process stays, its sockets stay open, and it answers nothing.</summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>SIGCONT.</summary>
+    public void Thaw() => Signal("CONT");
+
+    public string Tail() => $"--- {Name} (pid {Pid}) ---{Environment.NewLine}{string.Join(Environment.NewLine, lines.TakeLast(20))}";
+
+    public void Dispose()
+    {
+        if (process is { HasExited: false })
+        {
+            Signal("CONT");
+        }
+
+        Kill();
+        process?.Dispose();
+    }
+
+    private void Signal(string signal)
+    {
+        if (process is not { HasExited: false })
+        {
+            return;
+        }
+
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })
+            ?? throw new InvalidOperationException("Could not run kill.");
+        kill.WaitForExit();
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lines.Enqueue(line);
+        while (lines.Count > 200)
+        {
+            lines.TryDequeue(out _);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using Actors.Broker;
+using Actors.Broker.Hosting;
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans;
+using Orleans.Configuration;
+using Orleans.Hosting;
+
+namespace Actors.Testing;
+
+/// <summary>
+/// Real silo processes that form one cluster, through one SQLite membership file and one SQLite grain-state file in
+/// a temporary folder (the embedded default) or through Azure Table and Blob storage (Azurite), and an Orleans
+/// client on the same membership. Every process is stopped by its id when the cluster is disposed.
+/// </summary>
+internal sealed class ProcessCluster : IAsyncDisposable
+{
+    /// <summary>Broker settings that keep tests short: a short follower long-poll and lag bound.</summary>
+    private static readonly string[] FastBrokerArgs = ["--replica.fetch.wait.max.ms", "100", "--replica.lag.time.max.ms=2000"];
+
+    private readonly TempDirectory folder = new("process-cluster");
+    private readonly Dictionary<string, string> environment;
+    private readonly string? azureConnectionString;
+    private readonly Action<string> log;
+    private IHost? client;
+
+    private ProcessCluster(int silos, string? azureConnectionString, Action<string> log)
+    {
+        this.azureConnectionString = azureConnectionString;
+        this.log = log;
+        environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["ACTORS_BROKER__CONTROLLERMEMBERSHIPPOLLMS"] = "100",
+            ["Actors__Silo__ClusterId"] = ClusterId,
+        };
+        if (azureConnectionString is null)
+        {
+            environment["Actors__Clustering__Sqlite__DatabasePath"] = folder.File("cluster.db");
+            environment["Actors__GrainStorage__Sqlite__DatabasePath"] = folder.File("grains.db");
+        }
+        else
+        {
+            environment["Actors__Clustering__Provider"] = "AzureTable";
+            environment["Actors__Clustering__ConnectionString"] = azureConnectionString;
+            environment["Actors__GrainStorage__Provider"] = "AzureBlob";
+            environment["Actors__GrainStorage__ConnectionString"] = azureConnectionString;
+        }
+
+        for (var i = 1; i <= silos; i++)
+        {
+            Silos.Add(new BrokerProcess($"silo{i}", folder.Path, environment, FastBrokerArgs, log));
+        }
+    }
+
+    /// <summary>Each cluster has its own id, so clusters on one Azure account stay apart.</summary>
+    public string ClusterId { get; } = $"test-{Guid.NewGuid():N}"[..20];
+
+    public List<BrokerProcess> Silos { get; } = [];
+
+    public IClusterClient Client => client?.Services.GetRequiredService<IClusterClient>() ?? throw new InvalidOperationException("Start the cluster first.");
+
+    public IControllerGrain Controller => Client.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
+
+    public string Folder => folder.Path;
+
+    public BrokerProcess Silo(string name) => Silos.Single(s => s.Name == name);
+
+    /// <summary>Starts <paramref name="silos"/> silo processes, waits until each says it is Active, then connects a client.</summary>
+    public static async Task<ProcessCluster> StartAsync(int silos, Action<string> log, string? azureConnectionString = null)
+    {
+        var cluster = new ProcessCluster(silos, azureConnectionString, log);
+        try
+        {
+            foreach (var silo in cluster.Silos)
+            {
+                silo.Start();
+            }
+
+            await Wait.UntilAsync(() => cluster.Silos.All(s => s.Started), TimeSpan.FromSeconds(90),
+                $"{silos} silo processes to log that they are Active", cluster.Tails);
+            await cluster.ConnectAsync();
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The last lines of every silo's output.</summary>
+    public string Tails() => string.Join(Environment.NewLine, Silos.Select(s => s.Tail()));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (client is not null)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await client.StopAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping the client is best effort; the silos are killed next.
+            }
+
+            client.Dispose();
+        }
+
+        foreach (var silo in Silos)
+        {
+            silo.Dispose();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        folder.Dispose();
+    }
+
+    private async Task ConnectAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(c =>
+        {
+            c.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = ClusterId;
+                o.ServiceId = "actors";
+            });
+            c.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
+            c.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
+            if (azureConnectionString is null)
+            {
+                c.UseSqliteClustering(o => o.DatabasePath = folder.File("cluster.db"));
+            }
+            else
+            {
+                var tables = new TableServiceClient(azureConnectionString);
+                c.UseAzureStorageClustering(o => o.TableServiceClient = tables);
+            }
+
+            c.Services.AddBrokerSerialization();
+        });
+        client = builder.Build();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await client.StartAsync(timeout.Token);
+        log("client connected");
+    }
+}
