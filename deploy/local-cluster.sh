@@ -56,7 +56,7 @@ start_silo() {
   Actors__Silo__GatewayPort="$((gateway_port + n - 1))" \
   Actors__Silo__DataDirectory="$dir/silo$n" \
   Actors__Clustering__Sqlite__DatabasePath="$dir/cluster.db" \
-  Actors__Storage__Default__DatabasePath="$dir/grains.db" \
+  Actors__GrainStorage__Sqlite__DatabasePath="$dir/grains.db" \
     nohup dotnet "$silo_dll" >> "$dir/silo$n.log" 2>&1 &
   echo $! > "$dir/silo$n.pid"
 }
@@ -112,7 +112,7 @@ case "$command" in
     done
     if command -v sqlite3 >/dev/null && [[ -f "$dir/cluster.db" ]]; then
       sqlite3 -header -column "$dir/cluster.db" \
-        "SELECT silo_name, address, CASE status WHEN 1 THEN 'Joining' WHEN 2 THEN 'Active' WHEN 3 THEN 'ShuttingDown' WHEN 4 THEN 'Dead' END AS status, gateway_port FROM membership ORDER BY silo_name, address;"
+        "SELECT silo_name, address, CASE status WHEN 2 THEN 'Joining' WHEN 3 THEN 'Active' WHEN 4 THEN 'ShuttingDown' WHEN 5 THEN 'Stopping' WHEN 6 THEN 'Dead' ELSE status END AS status, proxy_port AS gateway_port FROM orleans_membership ORDER BY silo_name, address;"
     fi
     ;;
   *)

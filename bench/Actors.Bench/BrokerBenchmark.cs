@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Actors.Broker;
-using Actors.Broker.Hosting;
-using Actors.Hosting;
 using Actors.Log;
 using Actors.Log.Records;
 using Actors.Testing;
@@ -10,9 +8,9 @@ using Actors.Testing;
 namespace Actors.Bench;
 
 /// <summary>
-/// <c>broker</c>: pre-built 16 KiB batches of 100-byte records produced straight to partition grains through a
-/// cluster client, on a TestCluster over real TCP: 1 silo, RF 1, acks=1; 3 silos on this machine, RF 3, acks=all;
-/// then a consumer fetching the RF 3 partition back. Each figure is printed beside the log engine's raw append
+/// <c>broker</c>: pre-built 16 KiB batches of 100-byte records produced straight to partition grains through an
+/// Orleans client, on real Actors.Silo processes on this machine (so every hop is TCP: client to gateway, leader to
+/// followers): 1 silo, RF 1, acks=1; 3 silos, RF 3, acks=all; then a consumer fetching the RF 3 partition back. Each figure is printed beside the log engine's raw append
 /// rate measured in the same run (<c>limit</c>, records/s). Options: <c>--seconds N</c> per figure (default 5),
 /// <c>--inflight N</c> produce requests in flight (default 8).
 /// </summary>
@@ -35,25 +33,11 @@ public sealed class BrokerBenchmark : IBenchmarkSuite
         var raw = RawAppend(batch, recordsPerBatch, seconds);
         Console.WriteLine(Inv($"log raw-append value={raw:F0} unit=records/s mb_per_s={raw * RecordSize / 1e6:F1}"));
 
-        var root = Path.Combine(Path.GetTempPath(), "actors-bench-broker", Guid.NewGuid().ToString("N"));
-        try
-        {
-            var rf1 = await ProduceAsync(root, "rf1", silos: 1, rf: 1, acks: 1, batch, recordsPerBatch, seconds, inflight, fetchBack: false, cancellationToken);
-            Report("rf1-acks1", rf1.Produce, raw);
-            var rf3 = await ProduceAsync(root, "rf3", silos: 3, rf: 3, acks: -1, batch, recordsPerBatch, seconds, inflight, fetchBack: true, cancellationToken);
-            Report("rf3-acksall", rf3.Produce, raw);
-            Report("fetch", rf3.Fetch, raw);
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        var rf1 = await ProduceAsync("rf1", silos: 1, rf: 1, acks: 1, batch, recordsPerBatch, seconds, inflight, fetchBack: false, cancellationToken);
+        Report("rf1-acks1", rf1.Produce, raw);
+        var rf3 = await ProduceAsync("rf3", silos: 3, rf: 3, acks: -1, batch, recordsPerBatch, seconds, inflight, fetchBack: true, cancellationToken);
+        Report("rf3-acksall", rf3.Produce, raw);
+        Report("fetch", rf3.Fetch, raw);
     }
 
     private static void Report(string figure, double recordsPerSecond, double raw) =>
@@ -82,17 +66,10 @@ public sealed class BrokerBenchmark : IBenchmarkSuite
     }
 
     private static async Task<(double Produce, double Fetch)> ProduceAsync(
-        string root, string name, int silos, short rf, short acks, byte[] batch, int recordsPerBatch, int seconds, int inflight, bool fetchBack, CancellationToken ct)
+        string name, int silos, short rf, short acks, byte[] batch, int recordsPerBatch, int seconds, int inflight, bool fetchBack, CancellationToken ct)
     {
-        var builder = new TestClusterBuilder(silos);
-        var db = Path.Combine(root, name + ".db");
-        Directory.CreateDirectory(root);
-        builder.ConfigureSilo(silo => silo
-            .AddSqliteGrainStorage("Default", db)
-            .AddBroker(o => o.LogDirs = Path.Combine(root, name, "{silo}")));
-        await using var cluster = builder.Build();
-        await cluster.DeployAsync(ct);
-        var controller = cluster.Client.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
+        await using var cluster = await ProcessCluster.StartAsync(silos, _ => { });
+        var controller = cluster.Controller;
         await controller.CreateTopicAsync(new CreateTopicRequest
         {
             Name = "bench",
@@ -101,6 +78,8 @@ public sealed class BrokerBenchmark : IBenchmarkSuite
             Configs = new() { ["min.insync.replicas"] = rf > 1 ? "2" : "1" },
         });
         var grain = cluster.Client.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(new TopicPartition("bench", 0)));
+        await Wait.UntilAsync(async () => (await controller.GetPartitionStateAsync(new TopicPartition("bench", 0))).Isr.Length == rf,
+            TimeSpan.FromSeconds(60), $"{name}: all {rf} replicas in sync");
         var request = new ProduceRequest { Records = batch, Acks = acks, TimeoutMs = 30_000 };
 
         // Warm up (connections, activations, JIT).

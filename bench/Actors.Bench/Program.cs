@@ -18,8 +18,6 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        // The suites run silos in this process: give it the silo executable's process settings.
-        Actors.Hosting.SiloProcess.UseInlineSocketCompletions();
         var suites = typeof(Program).Assembly.GetTypes()
             .Where(t => typeof(IBenchmarkSuite).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
             .Select(t => (IBenchmarkSuite)Activator.CreateInstance(t)!)

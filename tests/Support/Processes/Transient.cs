@@ -1,3 +1,6 @@
+using Actors.Broker;
+using Orleans.Runtime;
+
 namespace Actors.Testing;
 
 /// <summary>What a client retries while silos die and leadership moves.</summary>
