@@ -126,9 +126,8 @@ public sealed partial class SqliteMembershipTable : IMembershipTable
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes every row that is not Active and whose IAmAlive time is before
-    /// <paramref name="beforeDate"/> (Orleans' contract: a silo that stopped reporting long ago is defunct).
-    /// The version does not move.</summary>
+    /// <summary>Deletes the Dead rows whose IAmAlive time is before <paramref name="beforeDate"/>, as
+    /// Orleans 10.4.2's Azure table does (it dates rows by their last write). The version does not move.</summary>
     public async Task CleanupDefunctSiloEntriesAsync(DateTimeOffset beforeDate, CancellationToken cancellationToken = default)
     {
         await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -137,9 +136,9 @@ public sealed partial class SqliteMembershipTable : IMembershipTable
             using var delete = SqliteDatabase.Command(
                 connection,
                 transaction,
-                "DELETE FROM orleans_membership WHERE cluster_id = $cluster AND status <> $active AND iamalive_time < $before");
+                "DELETE FROM orleans_membership WHERE cluster_id = $cluster AND status = $dead AND iamalive_time < $before");
             delete.Parameters.AddWithValue("$cluster", clusterId);
-            delete.Parameters.AddWithValue("$active", (int)SiloStatus.Active);
+            delete.Parameters.AddWithValue("$dead", (int)SiloStatus.Dead);
             delete.Parameters.AddWithValue("$before", beforeDate.UtcTicks);
             return delete.ExecuteNonQuery();
         }, cancellationToken).ConfigureAwait(false);
