@@ -7,5 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+bash tests/install-tools.sh
 dotnet build Actors.sln -c Release
 dotnet test Actors.sln -c Release --no-build -m:1 --filter "Category!=Soak" --logger "console;verbosity=normal" "$@"

@@ -42,11 +42,11 @@ public sealed class SqliteGatewayListProvider : IGatewayListProvider
     public bool IsUpdatable => true;
 
     /// <summary>Creates the schema if no silo has yet, so a client may start before the silos.</summary>
-    public Task InitializeGatewayListProvider() => schema.Value;
+    public Task InitializeGatewayListProviderAsync(CancellationToken cancellationToken = default) => schema.Value.WaitAsync(cancellationToken);
 
-    public async Task<IList<Uri>> GetGateways()
+    public async Task<IList<Uri>> GetGatewaysAsync(CancellationToken cancellationToken = default)
     {
-        await schema.Value.ConfigureAwait(false);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         return await database.ReadAsync((connection, transaction) =>
         {
             using var select = SqliteDatabase.Command(
@@ -64,6 +64,11 @@ public sealed class SqliteGatewayListProvider : IGatewayListProvider
             }
 
             return (IList<Uri>)gateways;
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
+
+    // Orleans 10.4.2 marks the members without a token obsolete; they forward to the *Async ones.
+    Task IGatewayListProvider.InitializeGatewayListProvider() => InitializeGatewayListProviderAsync();
+
+    Task<IList<Uri>> IGatewayListProvider.GetGateways() => GetGatewaysAsync();
 }

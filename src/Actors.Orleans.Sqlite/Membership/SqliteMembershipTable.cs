@@ -19,11 +19,11 @@ namespace Actors.Orleans.Sqlite;
 /// <remarks>
 /// <para>Invariants:</para>
 /// <list type="number">
-/// <item>A conditional write (<see cref="InsertRow"/>, <see cref="UpdateRow"/>) changes anything only
+/// <item>A conditional write (<see cref="InsertRowAsync"/>, <see cref="UpdateRowAsync"/>) changes anything only
 /// if the stored version is <c>next.Version - 1</c> with etag <c>next.VersionEtag</c> (and, for an
 /// update, the row's etag matches); it then moves the version to <c>next.Version</c> under a fresh
 /// etag and gives the row a fresh etag. Otherwise it returns <see langword="false"/> and changes nothing.</item>
-/// <item><see cref="UpdateIAmAlive"/> writes only the alive time (and a fresh row etag); the version never moves.</item>
+/// <item><see cref="UpdateIAmAliveAsync"/> writes only the alive time (and a fresh row etag); the version never moves.</item>
 /// </list>
 /// <para>Thread-safe and process-safe: each conditional write is one <c>BEGIN IMMEDIATE</c>
 /// transaction, so writers in several processes serialize on the file's write lock. A returned write
@@ -87,9 +87,9 @@ public sealed partial class SqliteMembershipTable : IMembershipTable
     /// <summary>The full path of the database file.</summary>
     public string DatabasePath => database.DatabasePath;
 
-    public async Task InitializeMembershipTable(bool tryInitTableVersion)
+    public async Task InitializeMembershipTableAsync(bool tryInitTableVersion, CancellationToken cancellationToken = default)
     {
-        await schema.Value.ConfigureAwait(false);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (!tryInitTableVersion)
         {
             return;
@@ -104,17 +104,17 @@ public sealed partial class SqliteMembershipTable : IMembershipTable
             insert.Parameters.AddWithValue("$cluster", clusterId);
             insert.Parameters.AddWithValue("$etag", SqliteDatabase.NewETag());
             return insert.ExecuteNonQuery() == 1;
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
         if (created)
         {
             LogCreatedVersionRow(clusterId, database.DatabasePath);
         }
     }
 
-    public async Task DeleteMembershipTableEntries(string clusterId)
+    public async Task DeleteMembershipTableEntriesAsync(string clusterId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(clusterId);
-        await schema.Value.ConfigureAwait(false);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         await database.WriteAsync((connection, transaction) =>
         {
             using var rows = SqliteDatabase.Command(connection, transaction, "DELETE FROM orleans_membership WHERE cluster_id = $cluster");
@@ -123,45 +123,44 @@ public sealed partial class SqliteMembershipTable : IMembershipTable
             using var version = SqliteDatabase.Command(connection, transaction, "DELETE FROM orleans_membership_version WHERE cluster_id = $cluster");
             version.Parameters.AddWithValue("$cluster", clusterId);
             return version.ExecuteNonQuery();
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes every row that is not Active and whose IAmAlive time is before
-    /// <paramref name="beforeDate"/> (Orleans' contract: a silo that stopped reporting long ago is defunct).
-    /// The version does not move.</summary>
-    public async Task CleanupDefunctSiloEntries(DateTimeOffset beforeDate)
+    /// <summary>Deletes the Dead rows whose IAmAlive time is before <paramref name="beforeDate"/>, as
+    /// Orleans 10.4.2's Azure table does (it dates rows by their last write). The version does not move.</summary>
+    public async Task CleanupDefunctSiloEntriesAsync(DateTimeOffset beforeDate, CancellationToken cancellationToken = default)
     {
-        await schema.Value.ConfigureAwait(false);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         var deleted = await database.WriteAsync((connection, transaction) =>
         {
             using var delete = SqliteDatabase.Command(
                 connection,
                 transaction,
-                "DELETE FROM orleans_membership WHERE cluster_id = $cluster AND status <> $active AND iamalive_time < $before");
+                "DELETE FROM orleans_membership WHERE cluster_id = $cluster AND status = $dead AND iamalive_time < $before");
             delete.Parameters.AddWithValue("$cluster", clusterId);
-            delete.Parameters.AddWithValue("$active", (int)SiloStatus.Active);
+            delete.Parameters.AddWithValue("$dead", (int)SiloStatus.Dead);
             delete.Parameters.AddWithValue("$before", beforeDate.UtcTicks);
             return delete.ExecuteNonQuery();
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
         if (deleted > 0)
         {
             LogCleanedUp(deleted, clusterId, beforeDate);
         }
     }
 
-    public Task<MembershipTableData> ReadAll() => ReadAsync(null);
+    public Task<MembershipTableData> ReadAllAsync(CancellationToken cancellationToken = default) => ReadAsync(null, cancellationToken);
 
-    public Task<MembershipTableData> ReadRow(SiloAddress key)
+    public Task<MembershipTableData> ReadRowAsync(SiloAddress key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return ReadAsync(key);
+        return ReadAsync(key, cancellationToken);
     }
 
-    public async Task<bool> InsertRow(MembershipEntry entry, TableVersion tableVersion)
+    public async Task<bool> InsertRowAsync(MembershipEntry entry, TableVersion tableVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(tableVersion);
-        await schema.Value.ConfigureAwait(false);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         return await database.WriteAsync((connection, transaction) =>
         {
             if (!TryMoveVersion(connection, transaction, tableVersion))
@@ -187,14 +186,14 @@ public sealed partial class SqliteMembershipTable : IMembershipTable
             }
 
             return true;
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<bool> UpdateRow(MembershipEntry entry, string etag, TableVersion tableVersion)
+    public async Task<bool> UpdateRowAsync(MembershipEntry entry, string etag, TableVersion tableVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(tableVersion);
-        await schema.Value.ConfigureAwait(false);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         return await database.WriteAsync((connection, transaction) =>
         {
             if (etag is null || !TryMoveVersion(connection, transaction, tableVersion))
@@ -220,13 +219,13 @@ public sealed partial class SqliteMembershipTable : IMembershipTable
             }
 
             return true;
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task UpdateIAmAlive(MembershipEntry entry)
+    public async Task UpdateIAmAliveAsync(MembershipEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        await schema.Value.ConfigureAwait(false);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         await database.WriteAsync((connection, transaction) =>
         {
             using var update = SqliteDatabase.Command(
@@ -244,12 +243,12 @@ public sealed partial class SqliteMembershipTable : IMembershipTable
             }
 
             return true;
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<MembershipTableData> ReadAsync(SiloAddress? key)
+    private async Task<MembershipTableData> ReadAsync(SiloAddress? key, CancellationToken cancellationToken)
     {
-        await schema.Value.ConfigureAwait(false);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         return await database.ReadAsync((connection, transaction) =>
         {
             var version = ReadVersion(connection, transaction);
@@ -268,7 +267,7 @@ public sealed partial class SqliteMembershipTable : IMembershipTable
             }
 
             return new MembershipTableData(rows, version);
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private static MembershipEntry ReadEntry(SqliteDataReader reader) => new()
@@ -375,6 +374,23 @@ public sealed partial class SqliteMembershipTable : IMembershipTable
 
         return votes;
     }
+
+    // Orleans 10.4.2 marks the members without a token obsolete; they forward to the *Async ones.
+    Task IMembershipTable.InitializeMembershipTable(bool tryInitTableVersion) => InitializeMembershipTableAsync(tryInitTableVersion);
+
+    Task IMembershipTable.DeleteMembershipTableEntries(string clusterId) => DeleteMembershipTableEntriesAsync(clusterId);
+
+    Task IMembershipTable.CleanupDefunctSiloEntries(DateTimeOffset beforeDate) => CleanupDefunctSiloEntriesAsync(beforeDate);
+
+    Task<MembershipTableData> IMembershipTable.ReadRow(SiloAddress key) => ReadRowAsync(key);
+
+    Task<MembershipTableData> IMembershipTable.ReadAll() => ReadAllAsync();
+
+    Task<bool> IMembershipTable.InsertRow(MembershipEntry entry, TableVersion tableVersion) => InsertRowAsync(entry, tableVersion);
+
+    Task<bool> IMembershipTable.UpdateRow(MembershipEntry entry, string etag, TableVersion tableVersion) => UpdateRowAsync(entry, etag, tableVersion);
+
+    Task IMembershipTable.UpdateIAmAlive(MembershipEntry entry) => UpdateIAmAliveAsync(entry);
 
     [LoggerMessage(1, LogLevel.Information, "Created the membership version row of cluster {ClusterId} in {DatabasePath}")]
     private partial void LogCreatedVersionRow(string clusterId, string databasePath);

@@ -65,11 +65,14 @@ public sealed class SqliteGrainStorage : IGrainStorage
     /// <summary>The full path of the database file.</summary>
     public string DatabasePath => database.DatabasePath;
 
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stateName);
         ArgumentNullException.ThrowIfNull(grainState);
-        await schema.Value.ConfigureAwait(false);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         var (data, etag) = await database.ReadAsync((connection, transaction) =>
         {
             using var select = Command(connection, transaction, "SELECT data, etag FROM orleans_grain_state WHERE state_name = $state AND grain_id = $grain", stateName, grainId);
@@ -77,36 +80,42 @@ public sealed class SqliteGrainStorage : IGrainStorage
             return reader.Read()
                 ? (reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0), reader.GetString(1))
                 : ((byte[]?)null, (string?)null);
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
 
         grainState.ETag = etag;
         grainState.RecordExists = data is not null;
         grainState.State = data is null ? CreateInstance<T>() : serializer.Deserialize<T>(new BinaryData(data)) ?? CreateInstance<T>();
     }
 
-    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        WriteStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stateName);
         ArgumentNullException.ThrowIfNull(grainState);
-        await schema.Value.ConfigureAwait(false);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         var data = serializer.Serialize(grainState.State).ToArray();
-        grainState.ETag = await WriteAsync("write", stateName, grainId, data, grainState.ETag).ConfigureAwait(false);
+        grainState.ETag = await WriteAsync("write", stateName, grainId, data, grainState.ETag, cancellationToken).ConfigureAwait(false);
         grainState.RecordExists = true;
     }
 
-    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        ClearStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stateName);
         ArgumentNullException.ThrowIfNull(grainState);
-        await schema.Value.ConfigureAwait(false);
-        grainState.ETag = await WriteAsync("clear", stateName, grainId, null, grainState.ETag).ConfigureAwait(false);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        grainState.ETag = await WriteAsync("clear", stateName, grainId, null, grainState.ETag, cancellationToken).ConfigureAwait(false);
         grainState.RecordExists = false;
         grainState.State = CreateInstance<T>();
     }
 
     /// <summary>Writes <paramref name="data"/> (null: cleared) if the stored ETag is
     /// <paramref name="expectedETag"/> (null: no row); returns the fresh ETag.</summary>
-    private Task<string> WriteAsync(string operation, string stateName, GrainId grainId, byte[]? data, string? expectedETag) =>
+    private Task<string> WriteAsync(string operation, string stateName, GrainId grainId, byte[]? data, string? expectedETag, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) =>
         {
             var etag = SqliteDatabase.NewETag();
@@ -131,7 +140,7 @@ public sealed class SqliteGrainStorage : IGrainStorage
             }
 
             return etag;
-        });
+        }, cancellationToken);
 
     private T CreateInstance<T>() => activatorProvider.GetActivator<T>().Create();
 
