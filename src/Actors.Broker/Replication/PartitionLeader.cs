@@ -195,8 +195,11 @@ public sealed partial class PartitionLeader
         }
 
         var timeout = TimeSpan.FromMilliseconds(Math.Max(0, request.TimeoutMs));
-        var finished = await Task.WhenAny(done.Task, Task.Delay(timeout, time, cancellationToken)).ConfigureAwait(false);
-        if (finished != done.Task)
+        // WaitAsync disarms its timer when the replicas answer first (a Task.Delay raced with WhenAny would stay armed).
+        var replicated = done.Task.WaitAsync(timeout, time, cancellationToken);
+        await ((Task)replicated).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!replicated.IsCompletedSuccessfully)
         {
             lock (gate)
             {
@@ -207,13 +210,18 @@ public sealed partial class PartitionLeader
                 $"{State.TopicPartition}: the records up to offset {required - 1} did not reach every in-sync replica within {request.TimeoutMs} ms.");
         }
 
-        if (!await done.Task.ConfigureAwait(false))
+        if (!replicated.Result)
         {
             return Error(ErrorCode.NotLeaderOrFollower, $"{State.TopicPartition}: leadership moved before the records were replicated.");
         }
 
         return AfterReplication(ok);
     }
+
+    /// <summary>Waits until the log changes, the wait is over or the call is cancelled, whichever comes first; the
+    /// timer is disarmed as soon as the change comes, so a long-poll leaves nothing behind.</summary>
+    private async Task WaitForChangeAsync(Task changed, TimeSpan wait, CancellationToken cancellationToken) =>
+        await changed.WaitAsync(wait, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
     /// <summary>A consumer fetch (see <see cref="IPartitionGrain.FetchAsync"/>).</summary>
     public async Task<FetchResponse> FetchAsync(FetchRequest request, CancellationToken cancellationToken = default)
@@ -261,7 +269,7 @@ public sealed partial class PartitionLeader
                     };
                 }
 
-                await Task.WhenAny(changed, Task.Delay(remaining, time, cancellationToken)).ConfigureAwait(false);
+                await WaitForChangeAsync(changed, remaining, cancellationToken).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }
@@ -335,7 +343,7 @@ public sealed partial class PartitionLeader
                 }
             }
 
-            await Task.WhenAny(changed, Task.Delay(Max(deadline - time.GetUtcNow()), time, cancellationToken)).ConfigureAwait(false);
+            await WaitForChangeAsync(changed, Max(deadline - time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
     }

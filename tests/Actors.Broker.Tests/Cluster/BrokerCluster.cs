@@ -41,7 +41,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
     /// <param name="silos">How many silos.</param>
     /// <param name="configure">Broker options, after the test defaults.</param>
     /// <param name="configureSilo">More silo set-up, after the broker is added (a later service registration wins).</param>
-    public static async Task<BrokerCluster> StartAsync(int silos = 3, Action<BrokerOptions>? configure = null, Action<ISiloBuilder>? configureSilo = null)
+    /// <param name="configureClient">More client set-up.</param>
+    public static async Task<BrokerCluster> StartAsync(
+        int silos = 3, Action<BrokerOptions>? configure = null, Action<ISiloBuilder>? configureSilo = null, Action<IClientBuilder>? configureClient = null)
     {
         var dir = new TempDir();
         var db = Path.Combine(dir.Path, "grains.db");
@@ -60,7 +62,11 @@ internal sealed class BrokerCluster : IAsyncDisposable
                 });
             configureSilo?.Invoke(silo);
         });
-        builder.ConfigureClient(client => client.Services.AddBrokerSerialization());
+        builder.ConfigureClient(client =>
+        {
+            client.Services.AddBrokerSerialization();
+            configureClient?.Invoke(client);
+        });
         var result = new BrokerCluster(builder.Build(), dir);
         await result.cluster.DeployAsync();
         result.all.AddRange(result.cluster.Silos);
