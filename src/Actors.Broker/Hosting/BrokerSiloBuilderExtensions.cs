@@ -55,7 +55,7 @@ public static class BrokerSiloBuilderExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddKeyedSingleton(GroupClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());
         builder.Services.TryAddSingleton<LogManager>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<LogManager>());
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LogManager>());
         builder.Services.AddHostedService<BrokerSiloService>();
         builder.AddPlacementDirector<SiloNamePlacement, SiloNamePlacementDirector>();
         builder.AddPlacementDirector<PartitionLeaderPlacement, PartitionLeaderPlacementDirector>();

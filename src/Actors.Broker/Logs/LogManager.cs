@@ -16,8 +16,11 @@ namespace Actors.Broker.Logs;
 /// directory holding the fewest; it runs retention every <c>log.retention.check.interval.ms</c>; and it hands
 /// each <see cref="LocalPartition"/> to whichever grain holds the partition's role on this silo.
 /// </summary>
-/// <remarks>Thread-safe. The manager owns the logs: grains never dispose them.</remarks>
-public sealed partial class LogManager : IHostedService, IAsyncDisposable
+/// <remarks>Thread-safe. The manager owns the logs: grains never dispose them. In a silo it takes part in the silo
+/// lifecycle at <see cref="ServiceLifecycleStage.ApplicationServices"/>: the logs are open before the silo becomes
+/// Active and are closed only after every grain has deactivated, so no grain reopens a log the manager already closed
+/// (a restarted silo in the same process would then find it locked). Once closed it hands out no more logs.</remarks>
+public sealed partial class LogManager : IHostedService, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
     private readonly BrokerOptions options;
     private readonly TimeProvider time;
@@ -33,6 +36,7 @@ public sealed partial class LogManager : IHostedService, IAsyncDisposable
     private CancellationTokenSource? retentionStop;
     private Task? retentionLoop;
     private int started;
+    private bool closed;
 
     public LogManager(IOptions<BrokerOptions> options, TimeProvider time, ILogger<LogManager>? logger = null)
     {
@@ -83,6 +87,13 @@ public sealed partial class LogManager : IHostedService, IAsyncDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
 
+    /// <summary>Opens the logs before the silo becomes Active; closes them after the grains have deactivated.</summary>
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        lifecycle.Subscribe(nameof(LogManager), ServiceLifecycleStage.ApplicationServices, StartAsync, StopAsync);
+    }
+
     /// <summary>The partition's local copy, or null when this silo has none.</summary>
     public LocalPartition? TryGet(TopicPartition tp) => partitions.TryGetValue(tp, out var p) ? p : null;
 
@@ -94,6 +105,11 @@ public sealed partial class LogManager : IHostedService, IAsyncDisposable
         var logConfig = ToLogConfig(config);
         lock (openLock)
         {
+            if (closed)
+            {
+                throw new BrokerException(ErrorCode.NotLeaderOrFollower, $"{tp}: this silo is stopping and has closed its logs; retry on the current leader.");
+            }
+
             unconfirmed.TryRemove(tp, out _);
             if (partitions.TryGetValue(tp, out var existing))
             {
@@ -185,6 +201,7 @@ public sealed partial class LogManager : IHostedService, IAsyncDisposable
 
         lock (openLock)
         {
+            closed = true;
             foreach (var p in partitions.Values)
             {
                 p.Dispose();

@@ -65,6 +65,10 @@ internal sealed class BrokerCluster : IAsyncDisposable
         builder.ConfigureClient(client =>
         {
             client.Services.AddBrokerSerialization();
+
+            // Restarted silos come back on new ports: the client learns them within a second, as a client of a
+            // rolling restart should.
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
             configureClient?.Invoke(client);
         });
         var result = new BrokerCluster(builder.Build(), dir);
@@ -175,6 +179,28 @@ internal sealed class BrokerCluster : IAsyncDisposable
         }
 
         return all;
+    }
+
+    /// <summary>Calls <paramref name="call"/> until it returns without a transient error (see <see cref="IsTransient"/>).</summary>
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> call, string what, int timeoutMs = 30_000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (IsTransient(e) || e is OrleansException)
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    Assert.Fail($"Timed out after {timeoutMs} ms waiting for {what}; last error {e.GetType().Name}: {e.Message}");
+                }
+
+                await Task.Delay(50);
+            }
+        }
     }
 
     /// <summary>Errors a client retries while leadership or activations move: the silo left, the call timed out, the

@@ -120,7 +120,7 @@ public class GroupAndLifecycleTests
             await c.RestartAsync(name);
         }
 
-        var offsets = await group.FetchOffsetsAsync(null);
+        var offsets = await BrokerCluster.RetryAsync(() => group.FetchOffsetsAsync(null), "the group's offsets after every silo restarted");
         Assert.Equal(6, offsets.Length);
         Assert.All(offsets, o => Assert.Equal(7, o.Offset));
 
