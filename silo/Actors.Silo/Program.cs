@@ -17,7 +17,9 @@ if (args is ["--help"] or ["-h"])
 }
 
 SiloProcess.UseInlineSocketCompletions();
-var builder = Host.CreateApplicationBuilder();
+// appsettings.json is read from beside the executable, wherever the silo is started from; relative paths in the
+// settings (the data folder) are relative to the working directory.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
 SiloSettings settings;
 try
 {

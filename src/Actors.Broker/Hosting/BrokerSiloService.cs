@@ -1,6 +1,5 @@
 using Actors.Broker.Logs;
 using Actors.Broker.Placement;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Actors.Broker.Hosting;
@@ -18,8 +17,10 @@ namespace Actors.Broker.Hosting;
 /// activation if the old one died, and the reconcile it runs moves leadership and shrinks ISRs at once.
 /// </para>
 /// </summary>
-/// <remarks>One loop reads Orleans' membership updates and makes the calls; an abrupt stop (a cancelled stop token,
-/// as when the host is killed) skips the controlled hand-over, so the partitions fail over as after a crash.</remarks>
+/// <remarks>A silo lifecycle participant one step after <see cref="ServiceLifecycleStage.Active"/>: it starts once the
+/// silo is Active and stops before the silo leaves Active, so the hand-over's grain calls still go out and come in.
+/// One loop reads Orleans' membership updates and makes the calls. An abrupt stop (a cancelled stop token, as when
+/// the host is killed) skips the controlled hand-over, so the partitions fail over as after a crash.</remarks>
 internal sealed partial class BrokerSiloService(
     IGrainFactory grainFactory,
     ILocalSiloDetails silo,
@@ -27,8 +28,11 @@ internal sealed partial class BrokerSiloService(
     LogManager logs,
     TimeProvider time,
     ILogger<BrokerSiloService> logger)
-    : IHostedLifecycleService
+    : ILifecycleParticipant<ISiloLifecycle>
 {
+    /// <summary>The lifecycle stage: after the silo is Active (start), before it stops being Active (stop).</summary>
+    public const int Stage = ServiceLifecycleStage.Active + 1;
+
     private const int WakeAttempts = 60;
     private static readonly TimeSpan WakeRetryDelay = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan WakeCallTimeout = TimeSpan.FromSeconds(10);
@@ -37,23 +41,26 @@ internal sealed partial class BrokerSiloService(
     private readonly CancellationTokenSource stopping = new();
     private Task? loop;
 
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        lifecycle.Subscribe(nameof(BrokerSiloService), Stage, StartAsync, StopAsync);
+    }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken)
+    private Task StartAsync(CancellationToken cancellationToken)
     {
         loop = RunAsync(stopping.Token);
         return Task.CompletedTask;
     }
 
-    public async Task StoppingAsync(CancellationToken cancellationToken)
+    private async Task StopAsync(CancellationToken cancellationToken)
     {
         await stopping.CancelAsync().ConfigureAwait(false);
         if (cancellationToken.IsCancellationRequested)
         {
             // An abrupt stop: no hand-over. The controller moves leadership when this silo leaves membership.
             LogAbruptStop(logger, silo.Name);
+            await StopLoopAsync().ConfigureAwait(false);
             return;
         }
 
@@ -69,25 +76,26 @@ internal sealed partial class BrokerSiloService(
         {
             LogControlledShutdownFailed(logger, silo.Name, e);
         }
+
+        await StopLoopAsync().ConfigureAwait(false);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public async Task StoppedAsync(CancellationToken cancellationToken)
+    /// <summary>Waits (briefly: a call in flight may take up to its timeout) for the membership loop to end.</summary>
+    private async Task StopLoopAsync()
     {
-        if (loop is not null)
+        if (loop is null)
         {
-            try
-            {
-                await loop.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping.
-            }
+            return;
         }
 
-        stopping.Dispose();
+        try
+        {
+            await loop.WaitAsync(WakeCallTimeout).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        {
+            // Stopping; a call still in flight ends with the silo.
+        }
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
