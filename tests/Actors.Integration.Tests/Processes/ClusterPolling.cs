@@ -152,11 +152,13 @@ internal static class ClusterPolling
     }
 }
 
-/// <summary>An idempotent producer for one partition: each batch is retried with the same sequence until it is
-/// acknowledged or the deadline passes, so a retry after a lost answer is not a duplicate.</summary>
+/// <summary>An idempotent producer for one partition of values "{partition}-{n}": each batch is retried with the same
+/// sequence until it is acknowledged (a batch not acknowledged by one call's deadline is the first one the next call
+/// sends), so a retry after a lost answer is not a duplicate.</summary>
 internal sealed class PartitionProducer(ProcessCluster cluster, TopicPartition partition, InitProducerIdResponse producerId, short acks)
 {
     private readonly IPartitionGrain grain = cluster.Client.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(partition));
+    private (string[] Values, byte[] Batch)? pending;
     private int sequence;
 
     public TopicPartition Partition => partition;
@@ -169,20 +171,28 @@ internal sealed class PartitionProducer(ProcessCluster cluster, TopicPartition p
 
     public string LastError { get; private set; } = "none";
 
-    /// <summary>Produces <paramref name="values"/> as one batch, retrying until acknowledged; false if
-    /// <paramref name="deadline"/> passed first (the batch may still be written later, with the same sequence).</summary>
-    public async Task<bool> TryProduceAsync(IReadOnlyList<string> values, DateTime deadline)
+    /// <summary>Produces the next <paramref name="count"/> values as one batch (or the batch still pending from an
+    /// earlier call), retrying until acknowledged; false if <paramref name="deadline"/> passed first.</summary>
+    public async Task<bool> TryProduceAsync(int count, DateTime deadline)
     {
-        var batch = ClusterPolling.Batch(values, producerId.ProducerId, producerId.ProducerEpoch, sequence);
+        if (pending is null)
+        {
+            var values = Enumerable.Range(Acknowledged.Count, count).Select(i => $"{partition.Partition}-{i}").ToArray();
+            pending = (values, ClusterPolling.Batch(values, producerId.ProducerId, producerId.ProducerEpoch, sequence));
+        }
+
+        var (pendingValues, pendingBatch) = pending.Value;
+
         while (true)
         {
             try
             {
-                var r = await grain.ProduceAsync(new ProduceRequest { Records = batch, Acks = acks, TimeoutMs = 2_000 }).WaitAsync(TimeSpan.FromSeconds(3));
+                var r = await grain.ProduceAsync(new ProduceRequest { Records = pendingBatch, Acks = acks, TimeoutMs = 2_000 }).WaitAsync(TimeSpan.FromSeconds(3));
                 if (r.Error == ErrorCode.None)
                 {
-                    Acknowledged.AddRange(values);
-                    sequence += values.Count;
+                    Acknowledged.AddRange(pendingValues);
+                    sequence += pendingValues.Length;
+                    pending = null;
                     return true;
                 }
 
@@ -206,11 +216,11 @@ internal sealed class PartitionProducer(ProcessCluster cluster, TopicPartition p
     }
 
     /// <summary>As <see cref="TryProduceAsync"/>, failing the test at the deadline.</summary>
-    public async Task ProduceAsync(IReadOnlyList<string> values, DateTime deadline, Func<string> tails)
+    public async Task ProduceAsync(int count, DateTime deadline, Func<string> tails)
     {
-        if (!await TryProduceAsync(values, deadline))
+        if (!await TryProduceAsync(count, deadline))
         {
-            Assert.Fail($"Timed out waiting for the produce of [{string.Join(',', values)}] to {partition} at sequence {sequence} to be acknowledged ({Acknowledged.Count} acknowledged); last error: {LastError}{Environment.NewLine}{tails()}");
+            Assert.Fail($"Timed out waiting for a produce to {partition} at sequence {sequence} to be acknowledged ({Acknowledged.Count} acknowledged); last error: {LastError}{Environment.NewLine}{tails()}");
         }
     }
 }
