@@ -13,6 +13,8 @@ namespace Actors.Integration.Tests.Azure;
 [Collection(ProcessCollection.Name)]
 public sealed class AzureProcessClusterTests(Azurite azurite, ITestOutputHelper output) : IClassFixture<Azurite>
 {
+    private const string MembershipOutage = "cannot be reached: ";
+    private const string ControllerOutage = "The controller cannot reconcile membership";
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(20);
 
     [Fact]
@@ -65,7 +67,7 @@ public sealed class AzureProcessClusterTests(Azurite azurite, ITestOutputHelper 
             await producer.ProduceAsync(2, deadline, cluster.Tails);
         }
 
-        var linesBefore = cluster.Silos.ToDictionary(s => s.Name, s => s.Tail(), StringComparer.Ordinal);
+        var linesBefore = cluster.Silos.ToDictionary(s => s.Name, s => (Lines: s.LineCount, OrleansWarnings: s.Logged("warn: Orleans").Length), StringComparer.Ordinal);
         await azurite.StopAsync();
         var clock = Stopwatch.StartNew();
         output.WriteLine("Azurite stopped");
@@ -90,14 +92,37 @@ public sealed class AzureProcessClusterTests(Azurite azurite, ITestOutputHelper 
         }
 
         var outageTails = cluster.Tails();
-        output.WriteLine($"silo output at the end of the outage:{Environment.NewLine}{outageTails}");
+        foreach (var silo in cluster.Silos)
+        {
+            output.WriteLine($"{silo.Name} during the outage: {silo.LineCount - linesBefore[silo.Name].Lines} lines of output, " +
+                $"{silo.Logged("warn: Orleans").Length - linesBefore[silo.Name].OrleansWarnings} Orleans warnings; ours: {string.Join(" | ", silo.Logged(MembershipOutage))}");
+        }
+
+        var controllerWarnings = cluster.Silos.SelectMany(s => s.Logged(ControllerOutage)).ToArray();
+        output.WriteLine($"controller warnings: {controllerWarnings.Length}");
+        foreach (var silo in cluster.Silos)
+        {
+            var heads = silo.Logged(": ").Where(l => l.StartsWith("warn:", StringComparison.Ordinal) || l.StartsWith("fail:", StringComparison.Ordinal) || l.StartsWith("info:", StringComparison.Ordinal) || l.StartsWith("crit:", StringComparison.Ordinal))
+                .GroupBy(l => l.Split('[')[0]).Select(g => $"{g.Key} x{g.Count()}");
+            output.WriteLine($"{silo.Name} log heads: {string.Join(" | ", heads)}");
+        }
 
         await azurite.StartAsync();
+        await using var dump = new AsyncDisposableAction(() =>
+        {
+            foreach (var silo in cluster.Silos)
+            {
+                File.WriteAllLines($"/tmp/outage-{silo.Name}.log", silo.Output());
+            }
+        });
         var back = Stopwatch.StartNew();
         output.WriteLine($"Azurite restarted on the same ports after {clock.Elapsed.TotalSeconds:0.0} s down");
         await ClusterPolling.CreateTopicAsync(cluster, "after-outage", 3, replicationFactor: 3, minInsyncReplicas: 2);
         output.WriteLine($"a new topic was created {back.Elapsed.TotalMilliseconds:0} ms after Azurite was back");
 
+        // Each silo says once, with what to check, that the membership table is out of reach.
+        Assert.All(cluster.Silos, s => Assert.True(s.Logged(MembershipOutage).Length == 1,
+            $"{s.Name} should log \"{MembershipOutage}\" once during the outage; it logged it {s.Logged(MembershipOutage).Length} times{Environment.NewLine}{s.Tail()}"));
         Assert.All(during, d => Assert.True(d.Value.Acked > 0 && d.Value.Failed == 0,
             $"{d.Key} (led by {states[d.Key.Partition].Leader}) should keep acknowledging acks=all produces while storage is down; {d.Value.Acked} acknowledged, {d.Value.Failed} not within 3 s{Environment.NewLine}{outageTails}"));
 
@@ -107,7 +132,14 @@ public sealed class AzureProcessClusterTests(Azurite azurite, ITestOutputHelper 
             var read = await ClusterPolling.ReadAsync(cluster, producer.Partition, producer.Acknowledged.Count, TimeSpan.FromSeconds(20));
             Assert.Equal(producer.Acknowledged, read.Select(r => r.Value));
         }
+    }
+}
 
-        _ = linesBefore;
+internal sealed class AsyncDisposableAction(Action action) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync()
+    {
+        action();
+        return ValueTask.CompletedTask;
     }
 }
