@@ -108,13 +108,7 @@ public sealed class AzureProcessClusterTests(Azurite azurite, ITestOutputHelper 
         }
 
         await azurite.StartAsync();
-        await using var dump = new AsyncDisposableAction(() =>
-        {
-            foreach (var silo in cluster.Silos)
-            {
-                File.WriteAllLines($"/tmp/outage-{silo.Name}.log", silo.Output());
-            }
-        });
+
         var back = Stopwatch.StartNew();
         output.WriteLine($"Azurite restarted on the same ports after {clock.Elapsed.TotalSeconds:0.0} s down");
         await ClusterPolling.CreateTopicAsync(cluster, "after-outage", 3, replicationFactor: 3, minInsyncReplicas: 2);
@@ -132,14 +126,5 @@ public sealed class AzureProcessClusterTests(Azurite azurite, ITestOutputHelper 
             var read = await ClusterPolling.ReadAsync(cluster, producer.Partition, producer.Acknowledged.Count, TimeSpan.FromSeconds(20));
             Assert.Equal(producer.Acknowledged, read.Select(r => r.Value));
         }
-    }
-}
-
-internal sealed class AsyncDisposableAction(Action action) : IAsyncDisposable
-{
-    public ValueTask DisposeAsync()
-    {
-        action();
-        return ValueTask.CompletedTask;
     }
 }

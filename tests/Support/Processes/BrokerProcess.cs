@@ -88,9 +88,6 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
     /// <summary>The lines of output (all of them, from every start) that contain <paramref name="text"/>.</summary>
     public string[] Logged(string text) => everything.Where(l => l.Contains(text, StringComparison.Ordinal)).ToArray();
 
-    /// <summary>Every line of output so far, from every start.</summary>
-    public string[] Output() => everything.ToArray();
-
     /// <summary>How many lines of output there are so far.</summary>
     public int LineCount => everything.Count;
 
