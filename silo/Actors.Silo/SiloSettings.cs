@@ -147,11 +147,14 @@ internal sealed class SiloSettings
         switch (Clustering)
         {
             case ClusteringProvider.Sqlite:
-                silo.UseSqliteClustering(o => o.DatabasePath = ClusteringDatabasePath ?? Path.Combine(data, "cluster.db"));
+                var membershipFile = ClusteringDatabasePath ?? Path.Combine(data, "cluster.db");
+                silo.UseSqliteClustering(o => o.DatabasePath = membershipFile);
+                MembershipTableOutageLog.Decorate(silo.Services, $"SQLite file {membershipFile}, set by Actors:Clustering:Sqlite:DatabasePath");
                 break;
             case ClusteringProvider.AzureTable:
                 var tables = new TableServiceClient(ClusteringConnectionString);
                 silo.UseAzureStorageClustering(o => o.TableServiceClient = tables);
+                MembershipTableOutageLog.Decorate(silo.Services, $"Azure Table storage at {tables.Uri}, set by Actors:Clustering:ConnectionString");
                 break;
         }
 

@@ -25,6 +25,7 @@ public sealed class Azurite : IAsyncLifetime
     private readonly TempDirectory location = new("azurite");
     private readonly StringBuilder log = new();
     private Process? process;
+    private string script = string.Empty;
 
     public int BlobPort { get; private set; }
 
@@ -46,10 +47,63 @@ public sealed class Azurite : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var script = await EnsureInstalledAsync();
+        script = await EnsureInstalledAsync();
         var ports = Ports.GetFreeTcpPorts(3);
         (BlobPort, QueuePort, TablePort) = (ports[0], ports[1], ports[2]);
+        await LaunchAsync();
+    }
 
+    /// <summary>Whether the Azurite process is running (false between <see cref="StopAsync"/> and <see cref="StartAsync"/>).</summary>
+    public bool Running => process is { HasExited: false };
+
+    /// <summary>Stops Azurite, by its id: SIGTERM so it saves its data to the location, SIGKILL if it has not exited
+    /// within 10 s. The ports and the location are kept for <see cref="StartAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        if (process is null)
+        {
+            return;
+        }
+
+        if (!process.HasExited)
+        {
+            using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })
+                ?? throw new InvalidOperationException("Could not run kill."))
+            {
+                await term.WaitForExitAsync();
+            }
+
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await process.WaitForExitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+
+        Append($"--- stopped (exit code {process.ExitCode}) ---");
+        process.Dispose();
+        process = null;
+    }
+
+    /// <summary>Starts Azurite again after <see cref="StopAsync"/>, on the same ports and the same location, so what
+    /// was stored before is there again.</summary>
+    public Task StartAsync()
+    {
+        if (Running)
+        {
+            throw new InvalidOperationException($"Azurite is already running (pid {process!.Id}).");
+        }
+
+        return LaunchAsync();
+    }
+
+    private async Task LaunchAsync()
+    {
         var info = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,
@@ -69,18 +123,19 @@ public sealed class Azurite : IAsyncLifetime
             info.ArgumentList.Add(argument);
         }
 
-        process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start node {script}.");
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var started = Process.Start(info) ?? throw new InvalidOperationException($"Could not start node {script}.");
+        process = started;
+        started.OutputDataReceived += (_, e) => Append(e.Data);
+        started.ErrorDataReceived += (_, e) => Append(e.Data);
+        started.BeginOutputReadLine();
+        started.BeginErrorReadLine();
 
         await Wait.UntilAsync(
             async () =>
             {
-                if (process.HasExited)
+                if (started.HasExited)
                 {
-                    throw new InvalidOperationException($"Azurite exited with code {process.ExitCode} before listening: {Log()}");
+                    throw new InvalidOperationException($"Azurite exited with code {started.ExitCode} before listening: {Log()}");
                 }
 
                 return await Ports.AcceptsConnectionsAsync(BlobPort)
@@ -88,7 +143,7 @@ public sealed class Azurite : IAsyncLifetime
                     && await Ports.AcceptsConnectionsAsync(TablePort);
             },
             StartTimeout,
-            $"Azurite (pid {process.Id}) to accept connections on 127.0.0.1 ports blob {BlobPort}, queue {QueuePort}, table {TablePort}",
+            $"Azurite (pid {started.Id}) to accept connections on 127.0.0.1 ports blob {BlobPort}, queue {QueuePort}, table {TablePort}",
             Log);
     }
 

@@ -30,6 +30,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private long lastRebalanceMs;
     private long lastResyncMs;
     private int writing;
+    private int reconcileFailures;
+    private long reconcileFailingSinceMs;
 
     public ControllerGrain(
         [PersistentState("controller")] IPersistentState<ControllerState> state,
@@ -440,7 +442,25 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         }
         catch (Exception e)
         {
-            LogReconcileFailed(logger, e);
+            // The timer ticks every ControllerMembershipPollMs: the first failure of a run is logged with what to
+            // check, the rest only at Debug, and the recovery once.
+            if (reconcileFailures++ == 0)
+            {
+                reconcileFailingSinceMs = NowMs;
+                LogReconcileFailed(logger, options.ControllerMembershipPollMs, e);
+            }
+            else
+            {
+                LogReconcileStillFailing(logger, reconcileFailures, e.Message);
+            }
+
+            return;
+        }
+
+        if (reconcileFailures > 0)
+        {
+            LogReconcileRecovered(logger, (NowMs - reconcileFailingSinceMs) / 1000.0, reconcileFailures);
+            reconcileFailures = 0;
         }
     }
 
@@ -576,8 +596,16 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     [LoggerMessage(EventId = 5308, Level = LogLevel.Information, Message = "Controller activation was stale (held ETag {Held}, stored {Stored}); deactivating")]
     private static partial void LogStale(ILogger logger, string held, string stored);
 
-    [LoggerMessage(EventId = 5309, Level = LogLevel.Warning, Message = "Reconciling membership failed; retrying at the next tick")]
-    private static partial void LogReconcileFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 5309, Level = LogLevel.Warning, Message = "The controller cannot reconcile membership (it reads its state from grain storage first); " +
+        "retrying every {PollMs} ms and logging again only when it works. If the cause is grain storage, check that it is running and reachable from this silo " +
+        "(the silo's Actors:GrainStorage settings). Until then no leader is re-elected and no topic can be created or changed; current leaders keep serving")]
+    private static partial void LogReconcileFailed(ILogger logger, int pollMs, Exception exception);
+
+    [LoggerMessage(EventId = 5310, Level = LogLevel.Debug, Message = "Reconciling membership failed again ({Failures} in a row): {Failure}")]
+    private static partial void LogReconcileStillFailing(ILogger logger, int failures, string failure);
+
+    [LoggerMessage(EventId = 5311, Level = LogLevel.Information, Message = "The controller reconciles membership again after {Seconds:0.0} s ({Failures} failed attempts)")]
+    private static partial void LogReconcileRecovered(ILogger logger, double seconds, int failures);
 
     [LoggerMessage(EventId = 5307, Level = LogLevel.Warning, Message = "Could not tell the replicas of {Partition} of a change")]
     private static partial void LogNotifyFailed(ILogger logger, string partition, Exception exception);

@@ -13,6 +13,7 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
     : IDisposable
 {
     private readonly ConcurrentQueue<string> lines = new();
+    private readonly ConcurrentQueue<string> everything = new();
     private Process? process;
 
     public string Name { get; } = name;
@@ -84,6 +85,12 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
     /// <summary>SIGCONT.</summary>
     public void Thaw() => Signal("CONT");
 
+    /// <summary>The lines of output (all of them, from every start) that contain <paramref name="text"/>.</summary>
+    public string[] Logged(string text) => everything.Where(l => l.Contains(text, StringComparison.Ordinal)).ToArray();
+
+    /// <summary>How many lines of output there are so far.</summary>
+    public int LineCount => everything.Count;
+
     public string Tail() => $"--- {Name} (pid {Pid}) ---{Environment.NewLine}{string.Join(Environment.NewLine, lines.TakeLast(20))}";
 
     public void Dispose()
@@ -117,6 +124,7 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
         }
 
         lines.Enqueue(line);
+        everything.Enqueue(line);
         while (lines.Count > 200)
         {
             lines.TryDequeue(out _);
