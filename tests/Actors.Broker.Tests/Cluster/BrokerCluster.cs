@@ -1,3 +1,4 @@
+using Actors.Broker.Configuration;
 using Actors.Broker.Hosting;
 using Actors.Broker.Tests.Support;
 using Actors.Orleans.Sqlite;

@@ -1,4 +1,4 @@
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 using Actors.Broker.Logs;
 using Actors.Broker.Producers;
 using Actors.Broker.Tests.Support;

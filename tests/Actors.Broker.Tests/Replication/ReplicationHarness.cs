@@ -1,5 +1,5 @@
 using Actors.Broker.Controller;
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 using Actors.Broker.Logs;
 using Actors.Broker.Replication;
 using Actors.Broker.Tests.Support;

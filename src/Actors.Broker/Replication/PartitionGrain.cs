@@ -1,12 +1,11 @@
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 using Actors.Broker.Logs;
-using Actors.Broker.Replication;
 using Actors.Broker.Topics;
 using Actors.Broker.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Actors.Broker.Grains;
+namespace Actors.Broker.Replication;
 
 /// <summary>
 /// The leader of one partition (see <see cref="IPartitionGrain"/>), placed on the leader's silo. It takes the
