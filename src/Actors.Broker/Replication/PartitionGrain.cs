@@ -13,8 +13,9 @@ namespace Actors.Broker.Replication;
 /// <see cref="PartitionLeader"/>; an activation that finds itself on another silo than the leader answers
 /// NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE while the partition is offline) and deactivates.
 /// </summary>
-/// <remarks>Reentrant: long-poll fetches and acks=all waits interleave with produces; the
-/// <see cref="PartitionLeader"/> is thread-safe.</remarks>
+/// <remarks>Reentrant: long-poll fetches and acks=all waits interleave with produces, so the grain turn is not the
+/// partition's lock; the <see cref="PartitionLeader"/> and <see cref="LocalPartition"/> locks are
+/// (docs/lock-ordering.md).</remarks>
 [Reentrant]
 [GrainType("broker-partition")]
 [PartitionLeaderPlacement]
