@@ -1,3 +1,4 @@
+using Actors.Broker.Configuration;
 using Actors.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

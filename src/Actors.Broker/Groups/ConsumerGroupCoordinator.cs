@@ -1,4 +1,4 @@
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 
 namespace Actors.Broker.Groups;
 

@@ -1,3 +1,4 @@
+using Actors.Broker.Configuration;
 using Actors.Broker.Logs;
 using Actors.Broker.Placement;
 using Actors.Log;

@@ -14,10 +14,13 @@ namespace Actors.Broker.Logs;
 /// leadership moves without moving files.
 /// </summary>
 /// <remarks>
-/// Writes (appends, truncation) take a lock and carry the leader epoch of the role that makes them: a write with
-/// an epoch older than the newest role claimed (<see cref="ClaimRole"/>) is refused, so a deposed leader or a
-/// follower of an old leader cannot write after a newer role took over. Reads and the offset properties are
-/// safe from any thread.
+/// Writes (appends, truncation) and the producer state take <c>writeLock</c> and carry the leader epoch of the
+/// role that makes them: a write with an epoch older than the newest role claimed (<see cref="ClaimRole"/>) is
+/// refused, so a deposed leader or a follower of an old leader cannot write after a newer role took over. Writers
+/// come from several threads (the leader's produces, the follower's fetch loop, the log manager's retention loop),
+/// so the lock, not a grain turn, serializes them. It is taken after the leader's <c>gate</c> and before the
+/// log's own lock, never the other way round (docs/lock-ordering.md). Reads and the offset properties take no
+/// lock here and are safe from any thread.
 /// </remarks>
 public sealed class LocalPartition : IDisposable
 {
@@ -49,7 +52,7 @@ public sealed class LocalPartition : IDisposable
     /// <summary>The log. Write to it only through this class.</summary>
     public PartitionLog Log { get; private set; }
 
-    /// <summary>Idempotence state; touch only under the write lock (the role's turn).</summary>
+    /// <summary>Idempotence state; touch only under <c>writeLock</c>.</summary>
     public ProducerStateTable Producers { get; } = new();
 
     public long LogEndOffset => Log.LogEndOffset;

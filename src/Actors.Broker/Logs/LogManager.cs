@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 using Actors.Broker.Topics;
 using Actors.Log;
 using Microsoft.Extensions.Hosting;

@@ -32,8 +32,9 @@ public readonly record struct ProducerCheckResult(ProducerCheckOutcome Outcome, 
 /// last sequence is OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch is INVALID_PRODUCER_EPOCH; a newer epoch must
 /// start at sequence 0. The state is rebuilt by replaying the log's batches through <see cref="OnAppended"/>.
 /// </summary>
-/// <remarks>Not thread-safe: owned by the partition's leader (or replica) turn. Bounded: entries of producers
-/// silent for longer than the expiration are dropped by <see cref="RemoveExpired"/>.</remarks>
+/// <remarks>Not thread-safe: <see cref="Actors.Broker.Logs.LocalPartition"/> touches it only under its <c>writeLock</c>
+/// (docs/lock-ordering.md). Bounded: entries of producers silent for longer than the expiration are dropped by
+/// <see cref="RemoveExpired"/>.</remarks>
 public sealed class ProducerStateTable
 {
     /// <summary>Kafka remembers the last five batches per producer (max.in.flight.requests.per.connection ≤ 5).</summary>

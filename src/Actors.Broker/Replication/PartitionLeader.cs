@@ -13,11 +13,13 @@ namespace Actors.Broker.Replication;
 /// controller. The partition grain is a thin shell around it.
 /// </summary>
 /// <remarks>
-/// Thread-safe: the tracker and the acks=all waiters are guarded by one lock; appends go through
-/// <see cref="LocalPartition"/>, which serializes writers. While an ISR expansion is in flight the high watermark
-/// is computed over the ISR including the joining replica (Kafka's "maximal ISR"), and a shrink takes effect only
-/// once the controller accepted it, so a record below the high watermark is always on every replica that
-/// can be elected.
+/// Thread-safe: the tracker and the acks=all waiters are guarded by <c>gate</c>; appends go through
+/// <see cref="LocalPartition"/>, which serializes writers under its own lock, taken after <c>gate</c> if ever
+/// both are held (docs/lock-ordering.md). The lock is needed although the grain is single-threaded: the grain is
+/// reentrant and the continuations here (<c>ConfigureAwait(false)</c>) run off its turn. While an ISR expansion
+/// is in flight the high watermark is computed over the ISR including the joining replica (Kafka's "maximal
+/// ISR"), and a shrink takes effect only once the controller accepted it, so a record below the high watermark is
+/// always on every replica that can be elected.
 /// </remarks>
 public sealed partial class PartitionLeader
 {

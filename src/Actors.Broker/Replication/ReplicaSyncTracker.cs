@@ -11,7 +11,8 @@ namespace Actors.Broker.Replication;
 /// or for at least the leader's log end offset as of its previous fetch (then it was caught up at the time of
 /// that previous fetch). A follower not caught up for <c>replica.lag.time.max.ms</c> should leave the ISR; one
 /// whose log end offset reaches the high watermark and the start of the current leader epoch should join it.
-/// Not thread-safe: the partition grain's turns serialize access.
+/// Not thread-safe: <see cref="PartitionLeader"/> touches it only under its <c>gate</c> lock
+/// (docs/lock-ordering.md).
 /// </remarks>
 public sealed class ReplicaSyncTracker
 {

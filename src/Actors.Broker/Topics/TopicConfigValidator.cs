@@ -1,5 +1,5 @@
 using System.Globalization;
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 
 namespace Actors.Broker.Topics;
 

@@ -1,6 +1,8 @@
+using Actors.Broker.Configuration;
 using Actors.Broker.Hosting;
 using Actors.Broker.Tests.Support;
 using Actors.Orleans.Sqlite;
+using Actors.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -16,11 +18,11 @@ namespace Actors.Broker.Tests.Cluster;
 /// </summary>
 internal sealed class BrokerCluster : IAsyncDisposable
 {
-    private readonly TempDir dir;
+    private readonly TempDirectory dir;
     private readonly InProcessTestCluster cluster;
     private readonly List<InProcessSiloHandle> all = [];
 
-    private BrokerCluster(InProcessTestCluster cluster, TempDir dir)
+    private BrokerCluster(InProcessTestCluster cluster, TempDirectory dir)
     {
         this.cluster = cluster;
         this.dir = dir;
@@ -45,7 +47,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
     public static async Task<BrokerCluster> StartAsync(
         int silos = 3, Action<BrokerOptions>? configure = null, Action<ISiloBuilder>? configureSilo = null, Action<IClientBuilder>? configureClient = null)
     {
-        var dir = new TempDir();
+        var dir = new TempDirectory("broker-tests");
         var db = Path.Combine(dir.Path, "grains.db");
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ConfigureFileLogging = false;

@@ -1,4 +1,5 @@
 using Actors.Broker.Tests.Support;
+using Actors.Testing;
 
 namespace Actors.Broker.Tests.Cluster;
 
@@ -34,6 +35,7 @@ public class BrokerClusterTests
             var state = topic.Partitions[p];
             await Wait.UntilAsync(
                 () => state.Replicas.All(s => c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(state.TopicPartition, s)).GetStatusAsync().GetAwaiter().GetResult().LogEndOffset == 100),
+                TimeSpan.FromSeconds(20),
                 $"every replica of orders-{p} at log end offset 100",
                 () => string.Join(',', state.Replicas.Select(s => $"{s}={c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(state.TopicPartition, s)).GetStatusAsync().GetAwaiter().GetResult().LogEndOffset}")));
         }

@@ -1,4 +1,5 @@
 using Actors.Broker.Tests.Support;
+using Actors.Testing;
 
 namespace Actors.Broker.Tests.Cluster;
 
@@ -27,7 +28,7 @@ public class FailoverTests
         var follower = state.Replicas.First(r => r != state.Leader);
         await c.KillAsync(follower);
         var waitStarted = DateTime.UtcNow;
-        await Wait.UntilAsync(() => c.Partition("acks", 0).GetStatusAsync().GetAwaiter().GetResult().State?.Isr.Length == 2,
+        await Wait.UntilAsync(() => c.Partition("acks", 0).GetStatusAsync().GetAwaiter().GetResult().State?.Isr.Length == 2, TimeSpan.FromSeconds(20),
             "the leader to see the dead follower leave the ISR",
             () => $"leader: {c.Partition("acks", 0).GetStatusAsync().GetAwaiter().GetResult().State?.ToString() ?? "no state"}; controller: {LeaderStateAsync(c, "acks", 0).GetAwaiter().GetResult()} on {string.Join(',', c.HostsOf(c.Controller))}; killed {follower}");
         Console.WriteLine($"ISR shrink seen by the leader after {(DateTime.UtcNow - waitStarted).TotalMilliseconds:F0} ms");
@@ -86,8 +87,8 @@ public class FailoverTests
             Assert.NotNull(kill);
             await kill!;
             await c.RestartAsync(killed!);
-            await Wait.UntilAsync(() => LeaderStateAsync(c, "pay", 0).GetAwaiter().GetResult().Isr.Length == 3,
-                $"round {round}: {killed} to return to the ISR", () => LeaderStateAsync(c, "pay", 0).GetAwaiter().GetResult().ToString(), 30_000);
+            await Wait.UntilAsync(() => LeaderStateAsync(c, "pay", 0).GetAwaiter().GetResult().Isr.Length == 3, TimeSpan.FromSeconds(30),
+                $"round {round}: {killed} to return to the ISR", () => LeaderStateAsync(c, "pay", 0).GetAwaiter().GetResult().ToString());
         }
 
         var all = await c.ConsumeAsync("pay", 0, 0, acknowledged.Count);
@@ -119,7 +120,7 @@ public class FailoverTests
         var state = await c.Controller.GetPartitionStateAsync(tp);
         var follower = state.Replicas.First(r => r != state.Leader);
         await c.StopAsync(follower);
-        await Wait.UntilAsync(() => !c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Contains(follower),
+        await Wait.UntilAsync(() => !c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Contains(follower), TimeSpan.FromSeconds(20),
             $"{follower} to leave the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString());
 
         // acks=all still works with 2 of 3 in sync (min.insync.replicas=2); the stopped follower misses these.
@@ -129,8 +130,8 @@ public class FailoverTests
         }
 
         await c.RestartAsync(follower);
-        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Contains(follower),
-            $"{follower} to catch up and rejoin the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString(), 30_000);
+        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Contains(follower), TimeSpan.FromSeconds(30),
+            $"{follower} to catch up and rejoin the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString());
         var replica = await c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(tp, follower)).GetStatusAsync();
         Assert.Equal(25, replica.LogEndOffset);
 
@@ -155,7 +156,7 @@ public class FailoverTests
         var followers = state.Replicas.Where(r => r != oldLeader).ToArray();
         foreach (var f in followers)
         {
-            await Wait.UntilAsync(() => c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(tp, f)).GetStatusAsync().GetAwaiter().GetResult().LogEndOffset == 10,
+            await Wait.UntilAsync(() => c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(tp, f)).GetStatusAsync().GetAwaiter().GetResult().LogEndOffset == 10, TimeSpan.FromSeconds(20),
                 $"{f} at offset 10", () => "behind");
             await c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(tp, f)).StopReplicaAsync(deleteLog: false);
         }
@@ -166,7 +167,7 @@ public class FailoverTests
         }
 
         await c.KillAsync(oldLeader);
-        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Leader is { } l && l != oldLeader,
+        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Leader is { } l && l != oldLeader, TimeSpan.FromSeconds(20),
             "a new leader", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString());
         for (var i = 100; i < 103; i++)
         {
@@ -174,8 +175,8 @@ public class FailoverTests
         }
 
         await c.RestartAsync(oldLeader);
-        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Length == 3,
-            $"{oldLeader} to truncate, catch up and rejoin the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString(), 30_000);
+        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Isr.Length == 3, TimeSpan.FromSeconds(30),
+            $"{oldLeader} to truncate, catch up and rejoin the ISR", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString());
         var values = (await c.ConsumeAsync("dv", 0, 0, 13)).Select(r => r.Value);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"v{i}").Concat(["v100", "v101", "v102"]), values);
 

@@ -2,6 +2,7 @@ using Actors.Broker.Diagnostics;
 using Actors.Broker.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Actors.Broker.Tests.Support;
+using Actors.Testing;
 
 namespace Actors.Broker.Tests.Cluster;
 
@@ -158,9 +159,9 @@ public class GroupAndLifecycleTests
         await c.KillAsync(host);
         await Wait.UntilAsync(
             () => TryDescribe(group),
+            TimeSpan.FromSeconds(30),
             "the group to answer again from a surviving silo",
-            () => "calls still fail with SiloUnavailableException or TimeoutException",
-            30_000);
+            () => "calls still fail with SiloUnavailableException or TimeoutException");
 
         // The members carry on with their ids, epochs and partitions; nobody had to rejoin.
         foreach (var m in members)
@@ -333,7 +334,7 @@ public class GroupAndLifecycleTests
                 acknowledged.Add($"v{i}");
             }
         });
-        await Wait.UntilAsync(() => acknowledged.Count >= 30, "30 records acknowledged", () => acknowledged.Count.ToString());
+        await Wait.UntilAsync(() => acknowledged.Count >= 30, TimeSpan.FromSeconds(20), "30 records acknowledged", () => acknowledged.Count.ToString());
         await c.StopAsync(preferred);
         var moved = await c.Controller.GetPartitionStateAsync(tp);
         Assert.NotEqual(preferred, moved.Leader);
@@ -347,8 +348,8 @@ public class GroupAndLifecycleTests
         Assert.Equal(acknowledged, all.Select(r => r.Value));
 
         await c.RestartAsync(preferred);
-        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Leader == preferred,
-            $"leadership to return to the preferred replica {preferred}", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString(), 30_000);
+        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Leader == preferred, TimeSpan.FromSeconds(30),
+            $"leadership to return to the preferred replica {preferred}", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString());
         Assert.Equal(ErrorCode.None, (await c.ProduceAsync(topic, 0, Batches.Values(150, 1))).Error);
         Assert.Equal(151, (await c.ConsumeAsync(topic, 0, 0, 151)).Count);
         Assert.Equal([BrokerMetrics.ControlledShutdown, BrokerMetrics.Preferred], metrics.Elections);

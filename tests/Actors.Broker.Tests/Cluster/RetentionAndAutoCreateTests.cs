@@ -1,5 +1,6 @@
 using Actors.Broker.Logs;
 using Actors.Broker.Tests.Support;
+using Actors.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Actors.Broker.Tests.Cluster;
@@ -26,7 +27,7 @@ public class RetentionAndAutoCreateTests
         // Every replica holds all 300 records before retention runs on each silo.
         var tp = new TopicPartition("short", 0);
         var logs = c.Silos.Select(BrokerCluster.Service<LogManager>).ToArray();
-        await Wait.UntilAsync(() => logs.All(l => l.TryGet(tp)?.LogEndOffset == 300), "every replica at offset 300",
+        await Wait.UntilAsync(() => logs.All(l => l.TryGet(tp)?.LogEndOffset == 300), TimeSpan.FromSeconds(20), "every replica at offset 300",
             () => string.Join(',', logs.Select(l => l.TryGet(tp)?.LogEndOffset)));
         foreach (var l in logs)
         {
@@ -110,7 +111,7 @@ public class RetentionAndAutoCreateTests
         Assert.Equal(ErrorCode.None, (await c.ProduceAsync("gone", 0, Batches.Values(0, 3))).Error);
         Assert.Equal(ErrorCode.None, (await c.ProduceAsync("gone", 1, Batches.Values(0, 3))).Error);
         var dirs = () => c.Silos.SelectMany(s => BrokerCluster.Service<LogManager>(s).Partitions).Count(tp => tp.Topic == "gone");
-        await Wait.UntilAsync(() => dirs() == 6, "6 replica logs of 'gone'", () => dirs().ToString());
+        await Wait.UntilAsync(() => dirs() == 6, TimeSpan.FromSeconds(20), "6 replica logs of 'gone'", () => dirs().ToString());
         await c.Controller.DeleteTopicAsync("gone");
         Assert.Equal(0, dirs());
         Assert.Empty(Directory.EnumerateDirectories(c.Root, "gone-*", SearchOption.AllDirectories));
@@ -126,14 +127,14 @@ public class RetentionAndAutoCreateTests
         var state = await c.Controller.GetPartitionStateAsync(new TopicPartition("orphan", 0));
         var away = state.Replicas.First(r => r != state.Leader);
         var logs = BrokerCluster.Service<LogManager>(c.SiloNamed(away));
-        await Wait.UntilAsync(() => logs.Partitions.Any(tp => tp.Topic == "orphan"),
+        await Wait.UntilAsync(() => logs.Partitions.Any(tp => tp.Topic == "orphan"), TimeSpan.FromSeconds(20),
             $"{away} to hold a replica of orphan-0", () => "none yet");
         await c.StopAsync(away);
         await c.Controller.DeleteTopicAsync("orphan");
         Assert.NotEmpty(Directory.EnumerateDirectories(Path.Combine(c.Root, away), "orphan-*"));
 
         var back = await c.RestartAsync(away);
-        await Wait.UntilAsync(() => !Directory.EnumerateDirectories(Path.Combine(c.Root, away), "orphan-*").Any(),
+        await Wait.UntilAsync(() => !Directory.EnumerateDirectories(Path.Combine(c.Root, away), "orphan-*").Any(), TimeSpan.FromSeconds(20),
             $"{away} to delete the log of the deleted topic", () => string.Join(',', BrokerCluster.Service<LogManager>(back).Partitions));
     }
 }

@@ -2,6 +2,7 @@ using Actors.Broker.Diagnostics;
 using Actors.Broker.Tests.Cluster;
 using Actors.Broker.Tests.Support;
 using Actors.Log;
+using Actors.Testing;
 using Orleans.Configuration;
 
 namespace Actors.Broker.Tests.Errors;
@@ -74,7 +75,7 @@ public sealed class ErrorsAcrossCallsTests
         var leader = (await c.Controller.GetPartitionStateAsync(tp)).Leader!;
 
         await c.KillAsync(leader);
-        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Leader is { } l && l != leader,
+        await Wait.UntilAsync(() => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().Leader is { } l && l != leader, TimeSpan.FromSeconds(20),
             $"a new leader after {leader} was killed", () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString());
         Assert.Equal([BrokerMetrics.Failover], metrics.Elections);
         Assert.Equal(5, (await c.ConsumeAsync(topic, 0, 0, 5)).Count);

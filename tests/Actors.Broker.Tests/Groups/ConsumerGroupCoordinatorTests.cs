@@ -1,5 +1,5 @@
 using Actors.Broker.Groups;
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 
 namespace Actors.Broker.Tests.Groups;
 

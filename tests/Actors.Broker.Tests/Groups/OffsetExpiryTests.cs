@@ -1,4 +1,4 @@
-using Actors.Broker.Grains;
+using Actors.Broker.Groups;
 
 namespace Actors.Broker.Tests.Groups;
 

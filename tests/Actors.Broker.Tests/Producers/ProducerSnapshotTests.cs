@@ -1,8 +1,9 @@
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 using Actors.Broker.Logs;
 using Actors.Broker.Producers;
 using Actors.Broker.Tests.Support;
 using Actors.Broker.Topics;
+using Actors.Testing;
 
 namespace Actors.Broker.Tests.Producers;
 
@@ -12,7 +13,7 @@ public sealed class ProducerSnapshotTests : IDisposable
 {
     private const long Pid = 7;
     private static readonly TopicPartition Tp = new("orders", 0);
-    private readonly TempDir dir = new();
+    private readonly TempDirectory dir = new("broker-tests");
 
     public void Dispose() => dir.Dispose();
 

@@ -1,9 +1,9 @@
 using Actors.Broker.Controller;
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 using Actors.Broker.Logs;
 using Actors.Broker.Replication;
-using Actors.Broker.Tests.Support;
 using Actors.Broker.Topics;
+using Actors.Testing;
 using Microsoft.Extensions.Options;
 
 namespace Actors.Broker.Tests.Replication;
@@ -16,7 +16,7 @@ namespace Actors.Broker.Tests.Replication;
 /// </summary>
 internal sealed class ReplicationHarness : IAsyncDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDirectory dir = new("broker-tests");
     private readonly Dictionary<string, LogManager> managers = new();
     private readonly Dictionary<string, (CancellationTokenSource Stop, Task Loop)> fetchers = new();
     private readonly HashSet<string> down = new();
@@ -173,7 +173,7 @@ internal sealed class ReplicationHarness : IAsyncDisposable
 
     private LogManager NewManager(string silo)
     {
-        var o = new BrokerOptions { LogDirs = dir.Sub(silo), MinInsyncReplicas = Options.MinInsyncReplicas, ReplicaLagTimeMaxMs = Options.ReplicaLagTimeMaxMs, ReplicaFetchWaitMaxMs = 50 };
+        var o = new BrokerOptions { LogDirs = Directory.CreateDirectory(dir.File(silo)).FullName, MinInsyncReplicas = Options.MinInsyncReplicas, ReplicaLagTimeMaxMs = Options.ReplicaLagTimeMaxMs, ReplicaFetchWaitMaxMs = 50 };
         var m = new LogManager(Microsoft.Extensions.Options.Options.Create(o), TimeProvider.System);
         m.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         return m;

@@ -1,4 +1,5 @@
 using Actors.Broker.Tests.Support;
+using Actors.Testing;
 
 namespace Actors.Broker.Tests.Replication;
 
@@ -34,6 +35,7 @@ public class ReplicationTests
             h.Leader!.MaybeShrinkIsrAsync().GetAwaiter().GetResult();
             return h.State.Isr.Length == 2;
         },
+        TimeSpan.FromSeconds(20),
         "s3 to leave the ISR after replica.lag.time.max.ms",
         () => h.State.ToString());
 
@@ -52,7 +54,7 @@ public class ReplicationTests
 
         var consumed = await ConsumeAllAsync(h);
         Assert.Equal(Enumerable.Range(0, 200).Select(i => ((long)i, $"v{i}")), consumed);
-        await Wait.UntilAsync(() => h.Silos.All(s => h.Local(s).LogEndOffset == 200), "every replica at offset 200",
+        await Wait.UntilAsync(() => h.Silos.All(s => h.Local(s).LogEndOffset == 200), TimeSpan.FromSeconds(20), "every replica at offset 200",
             () => string.Join(',', h.Silos.Select(s => $"{s}={h.Local(s).LogEndOffset}")));
         Assert.Equal(h.LogBytes("s1"), h.LogBytes("s2"));
         Assert.Equal(h.LogBytes("s1"), h.LogBytes("s3"));
@@ -138,7 +140,7 @@ public class ReplicationTests
         Assert.Equal(2, h.Local("s1").LogEndOffset);
 
         h.StartFetcher("s3");
-        await Wait.UntilAsync(() => h.State.Isr.Length == 3, "s3 to rejoin the ISR once caught up", () => h.State.ToString());
+        await Wait.UntilAsync(() => h.State.Isr.Length == 3, TimeSpan.FromSeconds(20), "s3 to rejoin the ISR once caught up", () => h.State.ToString());
         Assert.Equal(ErrorCode.None, (await h.Leader.ProduceAsync(Produce(Batches.Values(2, 1)))).Error);
     }
 
@@ -152,7 +154,7 @@ public class ReplicationTests
         // s3 stops; with all three still in the ISR the next acks=all batch is appended and waits for s3.
         await h.StopFetcherAsync("s3");
         var waiting = h.Leader.ProduceAsync(Produce(Batches.Values(1, 1), timeoutMs: 30_000));
-        await Wait.UntilAsync(() => h.Local("s1").LogEndOffset == 2, "the acks=all batch to be appended on the leader", () => $"{h.Local("s1").LogEndOffset}");
+        await Wait.UntilAsync(() => h.Local("s1").LogEndOffset == 2, TimeSpan.FromSeconds(20), "the acks=all batch to be appended on the leader", () => $"{h.Local("s1").LogEndOffset}");
         await S3LeavesTheIsrAsync(h);
 
         var answer = await waiting;
@@ -171,7 +173,7 @@ public class ReplicationTests
         // fetch.min.bytes larger than one batch: the fetch is still waiting after the first batch is committed.
         var fetch = h.Leader!.FetchAsync(new FetchRequest { FetchOffset = 0, MinBytes = one.Length * 3, MaxWaitMs = 30_000 });
         Assert.Equal(ErrorCode.None, (await h.Leader.ProduceAsync(Produce(one))).Error);
-        await Wait.UntilAsync(() => h.Leader.HighWatermark == 1, "the first batch to be committed", () => $"{h.Leader.HighWatermark}");
+        await Wait.UntilAsync(() => h.Leader.HighWatermark == 1, TimeSpan.FromSeconds(20), "the first batch to be committed", () => $"{h.Leader.HighWatermark}");
         Assert.False(fetch.IsCompleted, "the fetch answered with less than fetch.min.bytes before fetch.max.wait.ms");
         for (var i = 1; i < 4; i++)
         {
@@ -217,7 +219,7 @@ public class ReplicationTests
 
         // The old leader returns, truncates offsets 10..14 (written in epoch 0 after the last common point) and catches up.
         await h.RestartAsync("s1");
-        await Wait.UntilAsync(() => h.Local("s1").LogEndOffset == 13 && h.State.Isr.Length == 3, "s1 to catch up to 13 and rejoin the ISR",
+        await Wait.UntilAsync(() => h.Local("s1").LogEndOffset == 13 && h.State.Isr.Length == 3, TimeSpan.FromSeconds(20), "s1 to catch up to 13 and rejoin the ISR",
             () => $"s1 LEO={h.Local("s1").LogEndOffset} state={h.State}");
         var values = Batches.Read(h.LogBytes("s1")).Select(r => r.Value).ToArray();
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"v{i}").Concat(["v100", "v101", "v102"]), values);
@@ -264,6 +266,7 @@ public class ReplicationTests
         h.StartFetcher("s3");
         await Wait.UntilAsync(
             () => h.Local("s3").LogEndOffset == 60 && h.State.Isr.Length == 3,
+            TimeSpan.FromSeconds(20),
             "s3 to restart at the leader's log start, reach offset 60 and rejoin the ISR",
             () => $"s3 start={h.Local("s3").LogStartOffset} end={h.Local("s3").LogEndOffset} state={h.State}");
         Assert.Equal(leaderStart, h.Local("s3").LogStartOffset);
@@ -296,7 +299,7 @@ public class ReplicationTests
         Assert.Equal(ErrorCode.InvalidProducerEpoch, fenced.Error);
 
         // The new leader rebuilt producer state from its replica of the log: the retry is still a duplicate.
-        await Wait.UntilAsync(() => h.Local("s2").LogEndOffset == h.Local("s1").LogEndOffset, "s2 to catch up", () => $"{h.Local("s2").LogEndOffset}");
+        await Wait.UntilAsync(() => h.Local("s2").LogEndOffset == h.Local("s1").LogEndOffset, TimeSpan.FromSeconds(20), "s2 to catch up", () => $"{h.Local("s2").LogEndOffset}");
         await h.KillAsync("s1");
         Assert.Equal("s2", h.State.Leader);
         var afterFailover = await h.Leader!.ProduceAsync(Produce(Batches.Values(5, 1, pid, 1, 0)));

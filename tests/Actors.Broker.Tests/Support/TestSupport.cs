@@ -3,36 +3,6 @@ using Actors.Log.Records;
 
 namespace Actors.Broker.Tests.Support;
 
-/// <summary>A temporary directory deleted when the test ends.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "actors-broker-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string Sub(string name)
-    {
-        var p = System.IO.Path.Combine(Path, name);
-        Directory.CreateDirectory(p);
-        return p;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
-}
-
 internal static class Batches
 {
     /// <summary>A batch of <paramref name="count"/> records "v{first}".."v{first+count-1}".</summary>
@@ -66,24 +36,6 @@ internal static class Batches
         }
 
         return list;
-    }
-}
-
-internal static class Wait
-{
-    /// <summary>Polls <paramref name="condition"/> until true or the deadline, then fails naming what was awaited and what was seen.</summary>
-    public static async Task UntilAsync(Func<bool> condition, string what, Func<string> seen, int timeoutMs = 20_000)
-    {
-        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Timed out after {timeoutMs} ms waiting for {what}; seen: {seen()}");
-            }
-
-            await Task.Delay(10);
-        }
     }
 }
 

@@ -1,4 +1,4 @@
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 using Actors.Broker.Topics;
 
 namespace Actors.Broker.Tests.Topics;

@@ -1,12 +1,11 @@
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 using Actors.Broker.Logs;
-using Actors.Broker.Replication;
 using Actors.Broker.Topics;
 using Actors.Broker.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Actors.Broker.Grains;
+namespace Actors.Broker.Replication;
 
 /// <summary>
 /// The leader of one partition (see <see cref="IPartitionGrain"/>), placed on the leader's silo. It takes the
@@ -14,8 +13,9 @@ namespace Actors.Broker.Grains;
 /// <see cref="PartitionLeader"/>; an activation that finds itself on another silo than the leader answers
 /// NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE while the partition is offline) and deactivates.
 /// </summary>
-/// <remarks>Reentrant: long-poll fetches and acks=all waits interleave with produces; the
-/// <see cref="PartitionLeader"/> is thread-safe.</remarks>
+/// <remarks>Reentrant: long-poll fetches and acks=all waits interleave with produces, so the grain turn is not the
+/// partition's lock; the <see cref="PartitionLeader"/> and <see cref="LocalPartition"/> locks are
+/// (docs/lock-ordering.md).</remarks>
 [Reentrant]
 [GrainType("broker-partition")]
 [PartitionLeaderPlacement]

@@ -1,9 +1,9 @@
-using Actors.Broker.Groups;
+using Actors.Broker.Configuration;
 using Actors.Broker.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Actors.Broker.Grains;
+namespace Actors.Broker.Groups;
 
 /// <summary>One committed offset as persisted.</summary>
 [GenerateSerializer]

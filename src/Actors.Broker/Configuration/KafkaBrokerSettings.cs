@@ -1,7 +1,7 @@
 using Actors.Broker.Hosting;
 using Microsoft.Extensions.Configuration;
 
-namespace Actors.Silo;
+namespace Actors.Broker.Configuration;
 
 /// <summary>
 /// Lets broker settings be given under their Kafka server.properties names: as keys under "Actors:Broker" in any
@@ -9,7 +9,7 @@ namespace Actors.Silo;
 /// (<c>--log.dirs /data/logs</c>, <c>--min.insync.replicas=2</c>). Each is translated to the
 /// <see cref="BrokerOptions"/> property it names; the option names themselves (e.g. "Actors:Broker:LogDirs") work too.
 /// </summary>
-internal static class KafkaBrokerSettings
+public static class KafkaBrokerSettings
 {
     /// <summary>Kafka name → <see cref="BrokerOptions"/> property.</summary>
     public static readonly IReadOnlyDictionary<string, string> Names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
@@ -41,7 +41,7 @@ internal static class KafkaBrokerSettings
 
     public const string Usage =
         "Broker settings: --<kafka.name> <value> for " + "log.dirs, num.partitions, default.replication.factor, min.insync.replicas, ... " +
-        "(any name listed in Actors.Silo's KafkaBrokerSettings), or \"Actors:Broker:<OptionName>\" in appsettings.json / ACTORS_BROKER__<OPTIONNAME>.";
+        "(any name listed in Actors.Broker's KafkaBrokerSettings), or \"Actors:Broker:<OptionName>\" in appsettings.json / ACTORS_BROKER__<OPTIONNAME>.";
 
     /// <summary>Takes the Kafka-named flags out of <paramref name="args"/> as "Actors:Broker:..." keys; returns the other arguments.</summary>
     public static List<string> TakeFlags(IReadOnlyList<string> args, Dictionary<string, string?> settings)

@@ -1,6 +1,5 @@
-using Actors.Broker.Controller;
+using Actors.Broker.Configuration;
 using Actors.Broker.Diagnostics;
-using Actors.Broker.Hosting;
 using Actors.Broker.Topics;
 using Actors.Broker.Placement;
 using Orleans.Storage;
@@ -8,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Actors.Broker.Grains;
+namespace Actors.Broker.Controller;
 
 /// <summary>
 /// The cluster controller (see <see cref="IControllerGrain"/>). It keeps every topic and partition state in one

@@ -1,7 +1,7 @@
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace Actors.Broker.Grains;
+namespace Actors.Broker.Producers;
 
 /// <summary>Persisted state of the producer-id allocator: the first id of the next unreserved block.</summary>
 [GenerateSerializer]

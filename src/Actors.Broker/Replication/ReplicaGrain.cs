@@ -1,12 +1,11 @@
-using Actors.Broker.Hosting;
+using Actors.Broker.Configuration;
 using Actors.Broker.Logs;
-using Actors.Broker.Replication;
 using Actors.Broker.Topics;
 using Actors.Broker.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Actors.Broker.Grains;
+namespace Actors.Broker.Replication;
 
 /// <summary>
 /// One silo's copy of a partition (see <see cref="IReplicaGrain"/>), pinned to its silo. While the silo follows, a

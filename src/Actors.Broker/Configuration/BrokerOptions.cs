@@ -1,6 +1,6 @@
 using Actors.Broker.Topics;
 
-namespace Actors.Broker.Hosting;
+namespace Actors.Broker.Configuration;
 
 /// <summary>
 /// The broker's silo-wide settings, named after Kafka's server.properties (in comments). Topic configs

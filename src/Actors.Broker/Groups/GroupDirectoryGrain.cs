@@ -1,4 +1,4 @@
-namespace Actors.Broker.Grains;
+namespace Actors.Broker.Groups;
 
 /// <summary>Persisted set of group ids.</summary>
 [GenerateSerializer]
