@@ -4,13 +4,16 @@ using Actors.Broker;
 using Actors.Log;
 using Actors.Log.Records;
 using Actors.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans;
 
 namespace Actors.Bench;
 
 /// <summary>
 /// <c>broker</c>: pre-built 16 KiB batches of 100-byte records produced straight to partition grains through an
-/// Orleans client, on real Actors.Silo processes on this machine (so every hop is TCP: client to gateway, leader to
-/// followers): 1 silo, RF 1, acks=1; 3 silos, RF 3, acks=all; then a consumer fetching the RF 3 partition back. Each figure is printed beside the log engine's raw append
+/// Orleans client connected to the leader's silo, on real Actors.Silo processes on this machine (so every hop is TCP:
+/// client to leader, leader to followers): 1 silo, RF 1, acks=1; 3 silos, RF 3, acks=all; then a consumer fetching the
+/// RF 3 partition back. Each figure is printed beside the log engine's raw append
 /// rate measured in the same run (<c>limit</c>, records/s). Options: <c>--seconds N</c> per figure (default 5),
 /// <c>--inflight N</c> produce requests in flight (default 8).
 /// </summary>
@@ -18,6 +21,7 @@ public sealed class BrokerBenchmark : IBenchmarkSuite
 {
     private const int RecordSize = 100;
     private const int BatchBytes = 16 * 1024;
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
 
     public string Name => "broker";
 
@@ -77,13 +81,20 @@ public sealed class BrokerBenchmark : IBenchmarkSuite
             ReplicationFactor = rf,
             Configs = new() { ["min.insync.replicas"] = rf > 1 ? "2" : "1" },
         });
-        var grain = cluster.Client.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(new TopicPartition("bench", 0)));
-        await Wait.UntilAsync(async () => (await controller.GetPartitionStateAsync(new TopicPartition("bench", 0))).Isr.Length == rf,
+        var tp = new TopicPartition("bench", 0);
+        await Wait.UntilAsync(async () => (await controller.GetPartitionStateAsync(tp)).Isr.Length == rf,
             TimeSpan.FromSeconds(60), $"{name}: all {rf} replicas in sync");
+
+        // The producer talks to the leader's silo, as a Kafka producer talks to the leader's broker.
+        var leader = cluster.Silo((await controller.GetPartitionStateAsync(tp)).Leader!);
+        using var direct = await cluster.ConnectDirectAsync(leader);
+        var grain = direct.Services.GetRequiredService<IClusterClient>().GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(tp));
         var request = new ProduceRequest { Records = batch, Acks = acks, TimeoutMs = 30_000 };
 
-        // Warm up (connections, activations, JIT).
-        for (var i = 0; i < 20; i++)
+        // Warm up (connections, activations, JIT): the silo processes are new, so their code starts unoptimized and
+        // tiered compilation needs a few seconds of traffic to finish.
+        var warmUp = Stopwatch.StartNew();
+        while (warmUp.Elapsed < WarmUp)
         {
             Check(await grain.ProduceAsync(request));
         }

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Actors.Broker;
-using Actors.Log.Records;
 using Actors.Testing;
 
 namespace Actors.Bench;
@@ -80,9 +78,7 @@ public sealed class FailoverBenchmark : IBenchmarkSuite
 
     private static async Task ProduceUntilAcknowledgedAsync(IPartitionGrain partition, InitProducerIdResponse pid, int value, int sequence, ProcessCluster cluster)
     {
-        var builder = new RecordBatchBuilder { ProducerId = pid.ProducerId, ProducerEpoch = pid.ProducerEpoch, BaseSequence = sequence };
-        builder.Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, Encoding.UTF8.GetBytes($"v{value}"));
-        var request = new ProduceRequest { Records = builder.Build(), Acks = -1, TimeoutMs = 5_000 };
+        var request = new ProduceRequest { Records = TextRecords.Batch([$"v{value}"], pid.ProducerId, pid.ProducerEpoch, sequence), Acks = -1, TimeoutMs = 5_000 };
         var deadline = Stopwatch.StartNew();
         var last = string.Empty;
         while (deadline.Elapsed < TimeSpan.FromSeconds(60))
@@ -124,17 +120,7 @@ public sealed class FailoverBenchmark : IBenchmarkSuite
                 var r = await partition.FetchAsync(new FetchRequest { FetchOffset = values.Count, MaxWaitMs = 100 });
                 if (r.Error == ErrorCode.None)
                 {
-                    var reader = new RecordBatchReader(r.Records.Span);
-                    while (reader.TryReadNext(out var batch))
-                    {
-                        foreach (var record in batch)
-                        {
-                            if (record.Offset >= values.Count)
-                            {
-                                values.Add(Encoding.UTF8.GetString(record.Value));
-                            }
-                        }
-                    }
+                    values.AddRange(TextRecords.Read(r.Records.Span, values.Count).Select(record => record.Value));
                 }
             }
             catch (Exception e) when (Transient.Is(e))

@@ -1,5 +1,6 @@
 using System.Text;
 using Actors.Log.Records;
+using Actors.Testing;
 
 namespace Actors.Broker.Tests.Support;
 
@@ -20,23 +21,7 @@ internal static class Batches
     }
 
     /// <summary>Every record value in <paramref name="records"/> from <paramref name="fromOffset"/> on, with its offset.</summary>
-    public static List<(long Offset, string Value)> Read(ReadOnlySpan<byte> records, long fromOffset = 0)
-    {
-        var list = new List<(long, string)>();
-        var reader = new RecordBatchReader(records);
-        while (reader.TryReadNext(out var batch))
-        {
-            foreach (var r in batch)
-            {
-                if (r.Offset >= fromOffset)
-                {
-                    list.Add((r.Offset, Encoding.UTF8.GetString(r.Value)));
-                }
-            }
-        }
-
-        return list;
-    }
+    public static List<(long Offset, string Value)> Read(ReadOnlySpan<byte> records, long fromOffset = 0) => TextRecords.Read(records, fromOffset);
 }
 
 /// <summary>A clock that moves only when told to (thread-safe); for the broker's keyed group clock.</summary>

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Text;
 using Actors.Integration.Tests.Processes;
 using Actors.Testing;
-using Actors.Log.Records;
 using Xunit.Abstractions;
 
 namespace Actors.Integration.Tests.Broker;
@@ -165,7 +163,7 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output)
                 return (false, $"{r.Error} at offset {read.Count}");
             }
 
-            read.AddRange(Read(r.Records.Span, read.Count));
+            read.AddRange(TextRecords.Read(r.Records.Span, read.Count));
             return (read.Count >= acknowledged.Count, $"{read.Count} records");
         });
 
@@ -173,35 +171,8 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output)
         Assert.Equal(Enumerable.Range(0, read.Count).Select(i => (long)i), read.Select(r => r.Offset));
     }
 
-    private static byte[] Batch(int first, int count, long producerId, short producerEpoch, int baseSequence)
-    {
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = producerEpoch, BaseSequence = baseSequence };
-        for (var i = 0; i < count; i++)
-        {
-            builder.Add(timestamp, null, Encoding.UTF8.GetBytes($"v{first + i}"));
-        }
-
-        return builder.Build();
-    }
-
-    private static List<(long Offset, string Value)> Read(ReadOnlySpan<byte> records, long fromOffset)
-    {
-        var list = new List<(long, string)>();
-        var reader = new RecordBatchReader(records);
-        while (reader.TryReadNext(out var batch))
-        {
-            foreach (var record in batch)
-            {
-                if (record.Offset >= fromOffset)
-                {
-                    list.Add((record.Offset, Encoding.UTF8.GetString(record.Value)));
-                }
-            }
-        }
-
-        return list;
-    }
+    private static byte[] Batch(int first, int count, long producerId, short producerEpoch, int baseSequence) =>
+        TextRecords.Batch(Enumerable.Range(first, count).Select(i => $"v{i}"), producerId, producerEpoch, baseSequence);
 
     private static Task RetryAsync(Func<string> tails, string what, TimeSpan timeout, Func<Task<(bool Done, string Seen)>> attempt) =>
         RetryAsync<bool>(tails, what, timeout, async () =>

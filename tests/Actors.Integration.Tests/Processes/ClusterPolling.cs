@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text;
-using Actors.Log.Records;
 using Actors.Testing;
 
 namespace Actors.Integration.Tests.Processes;
@@ -113,7 +111,7 @@ internal static class ClusterPolling
                 return (false, $"{r.Error} at offset {read.Count}");
             }
 
-            read.AddRange(Records(r.Records.Span, read.Count));
+            read.AddRange(TextRecords.Read(r.Records.Span, read.Count));
             return (read.Count >= count, $"{read.Count} records, high watermark {r.HighWatermark}");
         });
 
@@ -121,35 +119,8 @@ internal static class ClusterPolling
     }
 
     /// <summary>One idempotent record batch of UTF-8 <paramref name="values"/>.</summary>
-    public static byte[] Batch(IReadOnlyList<string> values, long producerId, short producerEpoch, int baseSequence)
-    {
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = producerEpoch, BaseSequence = baseSequence };
-        foreach (var value in values)
-        {
-            builder.Add(timestamp, null, Encoding.UTF8.GetBytes(value));
-        }
-
-        return builder.Build();
-    }
-
-    private static List<(long Offset, string Value)> Records(ReadOnlySpan<byte> records, long fromOffset)
-    {
-        var list = new List<(long, string)>();
-        var reader = new RecordBatchReader(records);
-        while (reader.TryReadNext(out var batch))
-        {
-            foreach (var record in batch)
-            {
-                if (record.Offset >= fromOffset)
-                {
-                    list.Add((record.Offset, Encoding.UTF8.GetString(record.Value)));
-                }
-            }
-        }
-
-        return list;
-    }
+    public static byte[] Batch(IReadOnlyList<string> values, long producerId, short producerEpoch, int baseSequence) =>
+        TextRecords.Batch(values, producerId, producerEpoch, baseSequence);
 }
 
 /// <summary>An idempotent producer for one partition of values "{partition}-{n}": each batch is retried with the same

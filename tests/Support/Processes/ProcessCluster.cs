@@ -1,3 +1,4 @@
+using System.Net;
 using Actors.Broker;
 using Actors.Broker.Hosting;
 using Azure.Data.Tables;
@@ -119,7 +120,33 @@ internal sealed class ProcessCluster : IAsyncDisposable
         folder.Dispose();
     }
 
+    /// <summary>A second client whose only gateway is <paramref name="silo"/>: its calls reach that silo's grains
+    /// without a hop through another gateway, as a Kafka producer talks to the partition leader's broker. Dispose it.</summary>
+    public async Task<IHost> ConnectDirectAsync(BrokerProcess silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        var endpoint = new IPEndPoint(IPAddress.Loopback, silo.GatewayPort);
+        return await StartClientAsync(c => c.UseStaticClustering(endpoint));
+    }
+
     private async Task ConnectAsync()
+    {
+        client = await StartClientAsync(c =>
+        {
+            if (azureConnectionString is null)
+            {
+                c.UseSqliteClustering(o => o.DatabasePath = folder.File("cluster.db"));
+            }
+            else
+            {
+                var tables = new TableServiceClient(azureConnectionString);
+                c.UseAzureStorageClustering(o => o.TableServiceClient = tables);
+            }
+        });
+        log("client connected");
+    }
+
+    private async Task<IHost> StartClientAsync(Action<IClientBuilder> clustering)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -132,21 +159,12 @@ internal sealed class ProcessCluster : IAsyncDisposable
             });
             c.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
             c.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
-            if (azureConnectionString is null)
-            {
-                c.UseSqliteClustering(o => o.DatabasePath = folder.File("cluster.db"));
-            }
-            else
-            {
-                var tables = new TableServiceClient(azureConnectionString);
-                c.UseAzureStorageClustering(o => o.TableServiceClient = tables);
-            }
-
+            clustering(c);
             c.Services.AddBrokerSerialization();
         });
-        client = builder.Build();
+        var host = builder.Build();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await client.StartAsync(timeout.Token);
-        log("client connected");
+        await host.StartAsync(timeout.Token);
+        return host;
     }
 }
