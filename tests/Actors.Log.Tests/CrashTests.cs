@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Actors.Log.Records;
 using Xunit.Abstractions;
+using Actors.Testing;
 
 namespace Actors.Log.Tests;
 
@@ -24,7 +25,7 @@ public class CrashTests
         int seed = fixedSeed is null ? Random.Shared.Next(1, int.MaxValue / 2) : int.Parse(fixedSeed, CultureInfo.InvariantCulture);
         _output.WriteLine($"crash test seed {seed} (set ACTORS_CRASH_SEED={seed} to replay its choices)");
         var random = new Random(seed);
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("log");
         string writer = Path.Combine(AppContext.BaseDirectory, "CrashWriter.dll");
         Assert.True(File.Exists(writer), $"the crash writer was not built next to the tests: {writer}");
         long acknowledged = 0;

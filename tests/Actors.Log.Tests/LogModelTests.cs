@@ -1,5 +1,6 @@
 using System.Text;
 using Actors.Log.Records;
+using Actors.Testing;
 
 namespace Actors.Log.Tests;
 
@@ -15,8 +16,8 @@ public class LogModelTests
     {
         Console.WriteLine($"model test seed {seed}");
         var random = new Random(seed);
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         var config = new LogConfig { SegmentBytes = 3000, AllowTinySegments = true, IndexIntervalBytes = 200, RetentionBytes = 12_000, RetentionMs = -1 };
         var model = new List<(long Base, long Last, string[] Values)>();
         long logStart = 0;

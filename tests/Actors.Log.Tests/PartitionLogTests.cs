@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Actors.Log.Records;
+using Actors.Testing;
 
 namespace Actors.Log.Tests;
 
@@ -11,8 +12,8 @@ public class PartitionLogTests
     [Fact]
     public void Leader_append_assigns_offsets_patches_epoch_and_keeps_the_crc_valid()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using var log = PartitionLog.Open(dir.Partition, new LogConfig(), time);
         Assert.Equal(0, log.LogEndOffset);
         LogAppendInfo first = log.AppendAsLeader(Batches.Make(3, time.NowMs, baseOffset: 999), leaderEpoch: 4);
@@ -42,8 +43,8 @@ public class PartitionLogTests
     [Fact]
     public void Reads_from_a_gap_from_inside_a_batch_and_past_the_end()
     {
-        using var dir = new TempDir();
-        using var log = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime());
+        using var dir = new TempDirectory("log");
+        using var log = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualClock());
         log.AppendAsFollower(Batches.Make(5, 1000, baseOffset: 0, epoch: 1));      // offsets 0-4
         log.AppendAsFollower(Batches.Make(5, 2000, baseOffset: 10, epoch: 1));     // offsets 10-14, a gap 5-9
         log.AppendAsFollower(Batches.Make(5, 3000, baseOffset: 15, epoch: 1));     // offsets 15-19
@@ -103,8 +104,8 @@ public class PartitionLogTests
     [Fact]
     public void Segments_roll_by_size_and_every_offset_stays_readable()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using (var log = PartitionLog.Open(dir.Partition, Small, time))
         {
             for (int i = 0; i < 60; i++)
@@ -132,8 +133,8 @@ public class PartitionLogTests
     [Fact]
     public void Segments_roll_by_time_with_a_fake_clock()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using var log = PartitionLog.Open(dir.Partition, new LogConfig { SegmentMs = 60_000 }, time);
         log.AppendAsLeader(Batches.Make(1, time.NowMs), 0);
         time.Advance(TimeSpan.FromSeconds(59));
@@ -148,8 +149,8 @@ public class PartitionLogTests
     public void Old_producer_timestamps_do_not_roll_a_segment_on_every_append()
     {
         // As in Kafka, segment age is measured in record time: the span of timestamps inside the segment.
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         long yearsAgo = time.NowMs - (3L * 365 * 24 * 3600 * 1000);
         var config = new LogConfig { SegmentMs = 60_000 };
         using (var log = PartitionLog.Open(dir.Partition, config, time))
@@ -173,8 +174,8 @@ public class PartitionLogTests
     [InlineData(false)]
     public void Index_lookups_work_after_reopen(bool clean)
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         var expected = new List<long>();
         using (var log = PartitionLog.Open(dir.Partition, Small, time))
         {
@@ -229,8 +230,8 @@ public class PartitionLogTests
     [Fact]
     public void Index_files_follow_the_kafka_layout()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using (var log = PartitionLog.Open(dir.Partition, Small with { SegmentBytes = 1 << 20 }, time))
         {
             for (int i = 0; i < 80; i++)
@@ -273,8 +274,8 @@ public class PartitionLogTests
     [Fact]
     public void Torn_tail_at_every_byte_of_the_last_batch_is_cut_and_the_log_accepts_appends()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         long lastBase;
         using (var log = PartitionLog.Open(dir.Partition, new LogConfig(), time))
         {
@@ -309,8 +310,8 @@ public class PartitionLogTests
     [Fact]
     public void A_corrupt_batch_in_the_middle_cuts_the_log_there_and_drops_later_segments()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using (var log = PartitionLog.Open(dir.Partition, Small, time))
         {
             for (int i = 0; i < 40; i++)
@@ -346,8 +347,8 @@ public class PartitionLogTests
     [InlineData("past-end")]
     public void Damaged_indexes_are_rebuilt(string damage)
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         var config = Small with { SegmentBytes = 1 << 20 };
         using (var log = PartitionLog.Open(dir.Partition, config, time))
         {
@@ -406,8 +407,8 @@ public class PartitionLogTests
     [Fact]
     public void Retention_by_time_deletes_old_closed_segments_and_moves_the_log_start()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         var config = Small with { RetentionMs = 60_000 };
         using (var log = PartitionLog.Open(dir.Partition, config, time))
         {
@@ -452,8 +453,8 @@ public class PartitionLogTests
     [Fact]
     public void Retention_by_size_keeps_the_log_under_the_limit()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         var config = Small with { RetentionBytes = 10_000, RetentionMs = -1 };
         using var log = PartitionLog.Open(dir.Partition, config, time);
         for (int i = 0; i < 60; i++)
@@ -479,8 +480,8 @@ public class PartitionLogTests
     [Fact]
     public void Truncate_then_append_replaces_the_tail()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using var log = PartitionLog.Open(dir.Partition, Small, time);
         for (int i = 0; i < 40; i++)
         {
@@ -509,8 +510,8 @@ public class PartitionLogTests
     [Fact]
     public void Epoch_cache_answers_end_offset_for_epoch_and_survives_reopen()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using (var log = PartitionLog.Open(dir.Partition, new LogConfig(), time))
         {
             Assert.Equal((-1, -1L), log.EndOffsetForEpoch(0));
@@ -547,8 +548,8 @@ public class PartitionLogTests
     [Fact]
     public void Invalid_batches_are_refused_and_nothing_stored_changes()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         var config = new LogConfig { MaxMessageBytes = 2000 };
         using var log = PartitionLog.Open(dir.Partition, config, time);
         log.AppendAsLeader(Batches.Make(2, time.NowMs), 0);
@@ -589,8 +590,8 @@ public class PartitionLogTests
     {
         // A real disk-full error: the next segment file is a link to /dev/full, whose writes fail with ENOSPC.
         Assert.True(File.Exists("/dev/full"), "this test needs /dev/full (Linux) to produce a real disk-full error");
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         byte[] batch = Batches.Make(2, time.NowMs, valueBytes: 100);
         var log = PartitionLog.Open(dir.Partition, Small, time);
         while (log.SizeInBytes + batch.Length <= Small.SegmentBytes)
@@ -626,8 +627,8 @@ public class PartitionLogTests
     [InlineData(false)]
     public void Open_after_a_crash_fsyncs_the_recovered_segments_before_counting_them_durable(bool clean)
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using (var log = PartitionLog.Open(dir.Partition, Small, time))
         {
             for (int i = 0; i < 20; i++)
@@ -660,8 +661,8 @@ public class PartitionLogTests
     {
         // The counter counts real fsyncs of the directory (open, fsync, close through libc), which exist on Linux only.
         Assert.True(OperatingSystem.IsLinux(), "this test needs Linux, where the log fsyncs its directory");
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         byte[] batch = Batches.Make(2, time.NowMs, valueBytes: 100);
         using var log = PartitionLog.Open(dir.Partition, Small, time);
         Assert.True(log.DirectorySyncCount >= 1, "open must fsync the directory: a crashed writer may have left entries unsynced");
@@ -717,8 +718,8 @@ public class PartitionLogTests
         // A real failure: retention deletes a segment, then the directory is moved away, so the flush that must
         // make the deletion durable cannot open the directory (ENOENT). Segment files stay usable via their handles.
         Assert.True(OperatingSystem.IsLinux(), "this test needs Linux, where the log fsyncs its directory");
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         var config = Small with { RetentionMs = 60_000 };
         byte[] batch = Batches.Make(2, time.NowMs, valueBytes: 100);
         var log = PartitionLog.Open(dir.Partition, config, time);
@@ -760,15 +761,15 @@ public class PartitionLogTests
         Assert.Contains("max.message.bytes", Assert.Throws<ArgumentException>(() => new LogConfig { MaxMessageBytes = 10 }.Validate()).Message, StringComparison.Ordinal);
         Assert.Contains("retention.ms", Assert.Throws<ArgumentException>(() => new LogConfig { RetentionMs = -5 }.Validate()).Message, StringComparison.Ordinal);
         Assert.Contains("flush.messages", Assert.Throws<ArgumentException>(() => new LogConfig { FlushMessages = 0 }.Validate()).Message, StringComparison.Ordinal);
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("log");
         Assert.Throws<ArgumentException>(() => PartitionLog.Open(dir.Partition, new LogConfig { IndexIntervalBytes = -1 }, TimeProvider.System));
     }
 
     [Fact]
     public void Flush_policy_and_flush_async_advance_the_recovery_point()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using (var log = PartitionLog.Open(dir.Partition, new LogConfig { FlushMessages = 5 }, time))
         {
             log.AppendAsLeader(Batches.Make(3, time.NowMs), 0);
@@ -799,8 +800,8 @@ public class PartitionLogTests
     [Fact]
     public void Log_append_time_stamps_the_batch_and_recomputes_the_crc()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using var log = PartitionLog.Open(dir.Partition, new LogConfig { MessageTimestampType = TimestampType.LogAppendTime }, time);
         LogAppendInfo info = log.AppendAsLeader(Batches.Make(2, 5), 0);
         Assert.Equal(time.NowMs, info.LogAppendTime);
@@ -816,8 +817,8 @@ public class PartitionLogTests
     [Fact]
     public void Reads_running_beside_appends_see_only_whole_valid_batches()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using var log = PartitionLog.Open(dir.Partition, Small with { SegmentBytes = 64 * 1024 }, time);
         const int appends = 3000;
         using var done = new CancellationTokenSource();
@@ -879,8 +880,8 @@ public class PartitionLogTests
     [Fact]
     public void Retention_and_flushes_running_beside_appends_keep_the_log_consistent()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using var log = PartitionLog.Open(dir.Partition, Small with { RetentionBytes = 20_000, RetentionMs = -1 }, time);
         using var done = new CancellationTokenSource();
         int deleted = 0;
@@ -926,8 +927,8 @@ public class PartitionLogTests
     [Fact]
     public void Leader_appends_do_not_allocate_per_batch()
     {
-        using var dir = new TempDir();
-        var time = new ManualTime();
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
         using var log = PartitionLog.Open(dir.Partition, new LogConfig(), time);
         byte[] batch = Batches.Make(10, time.NowMs, valueBytes: 1000);
         for (int i = 0; i < 200; i++)
@@ -949,22 +950,22 @@ public class PartitionLogTests
     [Fact]
     public void A_second_open_of_the_same_directory_is_refused()
     {
-        using var dir = new TempDir();
-        using (var log = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime()))
+        using var dir = new TempDirectory("log");
+        using (var log = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualClock()))
         {
-            var error = Assert.Throws<IOException>(() => PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime()));
+            var error = Assert.Throws<IOException>(() => PartitionLog.Open(dir.Partition, new LogConfig(), new ManualClock()));
             Assert.Contains("already open", error.Message, StringComparison.Ordinal);
         }
 
-        using var again = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime());
+        using var again = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualClock());
         Assert.True(again.LastRecovery.CleanShutdown);
     }
 
     [Fact]
     public void Delete_removes_the_directory()
     {
-        using var dir = new TempDir();
-        var log = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualTime());
+        using var dir = new TempDirectory("log");
+        var log = PartitionLog.Open(dir.Partition, new LogConfig(), new ManualClock());
         log.AppendAsLeader(Batches.Make(1, 1), 0);
         log.Delete();
         Assert.False(Directory.Exists(dir.Partition));

@@ -1,50 +1,17 @@
 using System.Text;
 using Actors.Log.Records;
+using Actors.Testing;
 
 namespace Actors.Log.Tests;
 
-/// <summary>A temporary directory deleted when the test ends.</summary>
-internal sealed class TempDir : IDisposable
+/// <summary>The log tests' partition folder inside a test's temporary directory.</summary>
+internal static class LogTestDirectories
 {
-    public TempDir()
+    extension(TempDirectory directory)
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "actors-log-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
+        /// <summary>"&lt;temp&gt;/topic-0": where a test's partition log lives.</summary>
+        public string Partition => directory.File("topic-0");
     }
-
-    public string Path { get; }
-
-    public string Partition => System.IO.Path.Combine(Path, "topic-0");
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
-}
-
-/// <summary>A clock the test moves by hand.</summary>
-internal sealed class ManualTime : TimeProvider
-{
-    private DateTimeOffset _now;
-
-    public ManualTime(DateTimeOffset start) => _now = start;
-
-    public ManualTime()
-        : this(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))
-    {
-    }
-
-    public long NowMs => _now.ToUnixTimeMilliseconds();
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
 }
 
 internal static class Batches

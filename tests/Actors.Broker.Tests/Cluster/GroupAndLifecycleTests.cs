@@ -253,7 +253,7 @@ public class GroupAndLifecycleTests
     public async Task Offsets_expire_after_offsets_retention_minutes_of_emptiness_and_never_while_members_remain()
     {
         // Group time moves alone (the broker's keyed group clock); membership, replication and timers keep real time.
-        var clock = new SteppedClock(DateTimeOffset.UtcNow);
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var c = await BrokerCluster.StartAsync(
             configure: o => o.OffsetsRetentionMinutes = 1,
             configureSilo: s => s.Services.AddKeyedSingleton<TimeProvider>(BrokerSiloBuilderExtensions.GroupClockKey, clock));

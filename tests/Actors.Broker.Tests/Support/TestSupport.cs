@@ -23,13 +23,3 @@ internal static class Batches
     /// <summary>Every record value in <paramref name="records"/> from <paramref name="fromOffset"/> on, with its offset.</summary>
     public static List<(long Offset, string Value)> Read(ReadOnlySpan<byte> records, long fromOffset = 0) => TextRecords.Read(records, fromOffset);
 }
-
-/// <summary>A clock that moves only when told to (thread-safe); for the broker's keyed group clock.</summary>
-internal sealed class SteppedClock(DateTimeOffset start) : TimeProvider
-{
-    private long ticks = start.UtcTicks;
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref ticks), TimeSpan.Zero);
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref ticks, by.Ticks);
-}

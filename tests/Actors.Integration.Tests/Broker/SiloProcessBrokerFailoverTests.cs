@@ -31,7 +31,7 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output)
         string Tails() => cluster.Tails();
 
         // RF 3 needs all three silos Active; until then the controller refuses with INVALID_REPLICATION_FACTOR.
-        await RetryAsync(Tails, "topic creation with replication factor 3 (all three silos Active)", TimeSpan.FromSeconds(60), async () =>
+        await ClusterPolling.UntilAsync("topic creation with replication factor 3 (all three silos Active)", TimeSpan.FromSeconds(60), Tails, async () =>
         {
             try
             {
@@ -47,13 +47,13 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output)
 
             return (true, "created");
         });
-        await RetryAsync(Tails, "the partition's ISR to hold all three replicas", TimeSpan.FromSeconds(60), async () =>
+        await ClusterPolling.UntilAsync("the partition's ISR to hold all three replicas", TimeSpan.FromSeconds(60), Tails, async () =>
         {
             var state = await controller.GetPartitionStateAsync(new TopicPartition(Topic, 0));
             return (state.Isr.Length == 3 && state.Leader is not null, state.ToString()!);
         });
 
-        var pid = await RetryAsync(Tails, "a producer id", TimeSpan.FromSeconds(30), async () =>
+        var pid = await ClusterPolling.UntilAsync("a producer id", TimeSpan.FromSeconds(30), Tails, async () =>
         {
             var r = await client.GetGrain<IProducerIdGrain>(BrokerGrainKeys.ProducerIds).InitProducerIdAsync(new InitProducerIdRequest());
             return (r.Error == ErrorCode.None, r, r.Error.ToString());
@@ -154,7 +154,7 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output)
 
         // Read the partition back from the new leader.
         var read = new List<(long Offset, string Value)>();
-        await RetryAsync(Tails, $"{acknowledged.Count} records read back from the new leader", TimeSpan.FromSeconds(30), async () =>
+        await ClusterPolling.UntilAsync($"{acknowledged.Count} records read back from the new leader", TimeSpan.FromSeconds(30), Tails, async () =>
         {
             var r = await partition.FetchAsync(new FetchRequest { FetchOffset = read.Count, MaxWaitMs = 200 });
             if (r.Error != ErrorCode.None)
@@ -173,43 +173,4 @@ public sealed class SiloProcessBrokerFailoverTests(ITestOutputHelper output)
 
     private static byte[] Batch(int first, int count, long producerId, short producerEpoch, int baseSequence) =>
         TextRecords.Batch(Enumerable.Range(first, count).Select(i => $"v{i}"), producerId, producerEpoch, baseSequence);
-
-    private static Task RetryAsync(Func<string> tails, string what, TimeSpan timeout, Func<Task<(bool Done, string Seen)>> attempt) =>
-        RetryAsync<bool>(tails, what, timeout, async () =>
-        {
-            var (done, seen) = await attempt();
-            return (done, done, seen);
-        });
-
-    /// <summary>Polls <paramref name="attempt"/> (transient failures count as "not yet") until done or the deadline;
-    /// the failure names what was awaited and what was seen last.</summary>
-    private static async Task<T> RetryAsync<T>(Func<string> tails, string what, TimeSpan timeout, Func<Task<(bool Done, T Value, string Seen)>> attempt)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var seen = "nothing yet";
-        while (true)
-        {
-            try
-            {
-                var (done, value, last) = await attempt();
-                if (done)
-                {
-                    return value;
-                }
-
-                seen = last;
-            }
-            catch (Exception e) when (Transient.Is(e))
-            {
-                seen = $"{e.GetType().Name}: {e.Message}";
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Timed out after {timeout} waiting for {what}; last seen: {seen}{Environment.NewLine}{tails()}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
 }
