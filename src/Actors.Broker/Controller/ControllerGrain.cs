@@ -490,7 +490,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         BrokerMetrics.RecordChange(current, next, reason);
     }
 
-    private IEnumerable<PartitionState> AllPartitions() => Topics.Values.SelectMany(t => t.Partitions).ToArray();
+    private PartitionState[] AllPartitions() => Topics.Values.SelectMany(t => t.Partitions).ToArray();
 
     private HashSet<string> LiveSilos() => membership.CurrentSnapshot.ActiveSiloNames();
 

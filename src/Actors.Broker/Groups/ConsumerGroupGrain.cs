@@ -86,7 +86,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
             // A group with offsets but neither members nor an empty-since time (written before members were
             // persisted): its offsets begin to age now, else they would never expire.
             state.State.EmptySinceMs = NowMs;
-            await state.WriteStateAsync();
+            await state.WriteStateAsync(cancellationToken);
         }
 
         // Offsets that expired while no activation was running are gone before the first call reads them.

@@ -28,7 +28,7 @@ internal sealed partial class BrokerSiloService(
     LogManager logs,
     TimeProvider time,
     ILogger<BrokerSiloService> logger)
-    : ILifecycleParticipant<ISiloLifecycle>
+    : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     /// <summary>The lifecycle stage: after the silo is Active (start), before it stops being Active (stop).</summary>
     public const int Stage = ServiceLifecycleStage.Active + 1;
@@ -79,6 +79,8 @@ internal sealed partial class BrokerSiloService(
 
         await StopLoopAsync().ConfigureAwait(false);
     }
+
+    public void Dispose() => stopping.Dispose();
 
     /// <summary>Waits (briefly: a call in flight may take up to its timeout) for the membership loop to end.</summary>
     private async Task StopLoopAsync()

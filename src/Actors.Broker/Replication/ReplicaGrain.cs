@@ -14,7 +14,7 @@ namespace Actors.Broker.Replication;
 /// </summary>
 [GrainType("broker-replica")]
 [SiloNamePlacement]
-public sealed class ReplicaGrain : Grain, IReplicaGrain
+public sealed class ReplicaGrain : Grain, IReplicaGrain, IDisposable
 {
     private readonly LogManager logs;
     private readonly BrokerOptions options;
@@ -43,6 +43,9 @@ public sealed class ReplicaGrain : Grain, IReplicaGrain
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => await StopLoopAsync();
+
+    /// <summary>Releases the fetch loop's cancellation source if the activation ends without deactivating.</summary>
+    public void Dispose() => stop?.Dispose();
 
     public async Task BecomeFollowerAsync(PartitionState state)
     {
