@@ -30,6 +30,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private long lastResyncMs;
     private int writing;
     private int reconcileFailures;
+    private (MembershipVersion Version, SiloInfo[] Silos)? silos;
     private long reconcileFailingSinceMs;
 
     public ControllerGrain(
@@ -274,14 +275,39 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             result.Add(new TopicMetadata { Name = name, Error = ErrorCode.UnknownTopicOrPartition, ErrorMessage = why });
         }
 
-        // The membership table's rows carry each silo's gateway (client) port; the view does not.
-        var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
-        var silos = hosts
-            .Where(m => m.Status == SiloStatus.Active)
-            .OrderBy(m => m.SiloName, StringComparer.Ordinal)
-            .Select(m => new SiloInfo { Name = m.SiloName, Host = m.SiloAddress.Endpoint.Address.ToString(), GatewayPort = m.ProxyPort, Status = m.Status.ToString() })
-            .ToArray();
-        return new MetadataResponse { Topics = result.ToArray(), Silos = silos };
+        return new MetadataResponse { Topics = result.ToArray(), Silos = await SilosAsync() };
+    }
+
+    /// <summary>
+    /// The Active silos with their gateway ports. The membership view has no gateway ports, the membership table's
+    /// rows do; reading the table on every metadata request would put a storage read on a client's hot path, so the
+    /// answer is kept until the view changes. While the table cannot be read (its storage is out), the last answer
+    /// filtered by the current view is given.
+    /// </summary>
+    private async Task<SiloInfo[]> SilosAsync()
+    {
+        var view = membership.CurrentSnapshot;
+        if (silos is { } known && known.Version == view.Version)
+        {
+            return known.Silos;
+        }
+
+        try
+        {
+            var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
+            var fresh = hosts
+                .Where(m => m.Status == SiloStatus.Active)
+                .OrderBy(m => m.SiloName, StringComparer.Ordinal)
+                .Select(m => new SiloInfo { Name = m.SiloName, Host = m.SiloAddress.Endpoint.Address.ToString(), GatewayPort = m.ProxyPort, Status = m.Status.ToString() })
+                .ToArray();
+            silos = (view.Version, fresh);
+            return fresh;
+        }
+        catch (Exception e) when (silos is not null && e is not BrokerException)
+        {
+            var active = view.ActiveSiloNames();
+            return silos.Value.Silos.Where(s => active.Contains(s.Name)).ToArray();
+        }
     }
 
     public async Task<PartitionState> GetPartitionStateAsync(TopicPartition partition)

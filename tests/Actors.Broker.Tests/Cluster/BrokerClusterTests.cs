@@ -59,4 +59,21 @@ public class BrokerClusterTests
         Assert.Equal(4, grown.Partitions.Length);
         Assert.Equal(new[] { "t" }, await c.Controller.ListTopicsAsync());
     }
+
+    [Fact]
+    public async Task Metadata_lists_the_Active_silos_with_their_gateways_and_follows_membership()
+    {
+        await using var c = await BrokerCluster.StartAsync();
+        var expected = c.Silos.ToDictionary(s => s.Name, s => s.GatewayAddress.Endpoint.Port, StringComparer.Ordinal);
+        var metadata = await c.Controller.GetMetadataAsync(new MetadataRequest { Topics = [] });
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), metadata.Silos.Select(s => s.Name));
+        Assert.All(metadata.Silos, s => Assert.Equal(expected[s.Name], s.GatewayPort));
+        Assert.All(metadata.Silos, s => Assert.Equal("Active", s.Status));
+
+        var leaving = c.Silos[^1].Name;
+        await c.StopAsync(leaving);
+        await Wait.UntilAsync(
+            () => !c.Controller.GetMetadataAsync(new MetadataRequest { Topics = [] }).GetAwaiter().GetResult().Silos.Any(s => s.Name == leaving),
+            TimeSpan.FromSeconds(20), $"metadata to drop the stopped silo {leaving}");
+    }
 }
