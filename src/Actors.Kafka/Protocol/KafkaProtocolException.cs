@@ -17,9 +17,14 @@ public sealed class KafkaProtocolException : Exception
     }
 
     public KafkaProtocolException(string message, Exception innerException)
-        : base(message, innerException)
+        : this(message, -1, innerException)
     {
-        Position = -1;
+    }
+
+    public KafkaProtocolException(string message, int position, Exception innerException)
+        : base(position >= 0 ? $"{message} (at byte {position})" : message, innerException)
+    {
+        Position = position;
         ErrorCode = ErrorCode.InvalidRequest;
     }
 

@@ -395,7 +395,7 @@ public ref struct KafkaReader
         }
         catch (DecoderFallbackException e)
         {
-            throw new KafkaProtocolException($"{field} is not valid UTF-8 (at byte {position}): {e.Message}", e);
+            throw new KafkaProtocolException($"{field} is not valid UTF-8: {e.Message}", position, e);
         }
     }
 
