@@ -89,7 +89,7 @@ public static class MetadataCodec
             }
             else
             {
-                writer.WriteString(flexible, topic.Name ?? throw NameRequired(version, "request"), "topic name");
+                writer.WriteString(flexible, topic.Name ?? throw NameRequired(version, firstNullableVersion: 10, nameof(request)), "topic name");
             }
 
             WriteTagsIf(ref writer, flexible);
@@ -243,7 +243,7 @@ public static class MetadataCodec
         }
         else
         {
-            writer.WriteString(flexible, topic.Name ?? throw NameRequired(version, "response"), "topic name");
+            writer.WriteString(flexible, topic.Name ?? throw NameRequired(version, firstNullableVersion: 12, "topic"), "topic name");
         }
 
         if (version >= 10)
@@ -285,8 +285,8 @@ public static class MetadataCodec
         WriteTagsIf(ref writer, flexible);
     }
 
-    private static ArgumentException NameRequired(short version, string message) =>
-        new($"A topic name may be null only from Metadata {message} v{(message == "request" ? 10 : 12)}, not v{version}", message);
+    private static ArgumentException NameRequired(short version, int firstNullableVersion, string parameter) =>
+        new($"A topic name may be null only from Metadata v{firstNullableVersion}, not v{version}", parameter);
 
     private static void SkipTagsIf(ref KafkaReader reader, bool flexible)
     {
