@@ -32,6 +32,7 @@ try
     builder.Configuration.AddInMemoryCollection(brokerFlags);
     settings = SiloSettings.Read(builder.Configuration);
     settings.AdvertisedAddress();
+    settings.ValidateBroker(builder.Configuration);
 }
 catch (ArgumentException exception)
 {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Actors.Broker.Configuration;
 using Actors.Broker.Hosting;
 using Actors.Orleans.Sqlite;
 using Azure.Data.Tables;
@@ -72,7 +73,17 @@ internal sealed class SiloSettings
     public static SiloSettings Read(IConfiguration configuration)
     {
         var settings = new SiloSettings();
-        configuration.GetSection("Actors:Silo").Bind(settings);
+        try
+        {
+            configuration.GetSection("Actors:Silo").Bind(settings);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder names the key and the value ("Failed to convert configuration value 'abc' at 'Actors:Silo:SiloPort' ..."):
+            // say that, without a stack trace.
+            throw new ArgumentException($"{e.Message} Ports are whole numbers (--port, --gateway-port); see --help.", e);
+        }
+
         var clustering = configuration.GetSection("Actors:Clustering");
         settings.Clustering = ParseEnum(clustering["Provider"], ClusteringProvider.Sqlite, "Actors:Clustering:Provider");
         settings.ClusteringConnectionString = clustering["ConnectionString"];
@@ -97,6 +108,29 @@ internal sealed class SiloSettings
             "Actors:Clustering:ConnectionString must be an Azure Storage connection string when Actors:Clustering:Provider is AzureTable.");
         Require(GrainStorage != GrainStorageProvider.AzureBlob || !string.IsNullOrWhiteSpace(GrainStorageConnectionString),
             "Actors:GrainStorage:ConnectionString must be an Azure Storage connection string when Actors:GrainStorage:Provider is AzureBlob.");
+    }
+
+    /// <summary>Checks the broker settings ("Actors:Broker", Kafka names included) before the silo starts, so a bad
+    /// value is reported as one line naming the setting instead of a failed host start.</summary>
+    /// <exception cref="ArgumentException">A broker setting is out of range or not a number.</exception>
+    public void ValidateBroker(IConfiguration configuration)
+    {
+        var broker = new BrokerOptions();
+        try
+        {
+            configuration.GetSection(BrokerSiloBuilderExtensions.ConfigurationSection).Bind(broker);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"{e.Message} (a broker setting; see --help for the Kafka names).", e);
+        }
+
+        if (string.IsNullOrWhiteSpace(broker.LogDirs))
+        {
+            broker.LogDirs = Path.Combine(DataDirectory, "logs");
+        }
+
+        broker.Validate();
     }
 
     /// <summary>The address other silos and clients use: <see cref="AdvertisedHost"/> as an IP, or its first IPv4

@@ -107,28 +107,28 @@ public sealed class BrokerOptions
             }
         }
 
-        Require(!string.IsNullOrWhiteSpace(LogDirs), "Broker:LogDirs (log.dirs) must name a directory for partition logs.");
-        Require(NumPartitions >= 1, $"Broker:NumPartitions (num.partitions) must be at least 1; got {NumPartitions}.");
-        Require(DefaultReplicationFactor >= 1, $"Broker:DefaultReplicationFactor (default.replication.factor) must be at least 1; got {DefaultReplicationFactor}.");
-        Require(LogRetentionMs >= -1, $"Broker:LogRetentionMs (log.retention.ms) must be -1 or more; got {LogRetentionMs}.");
-        Require(LogRetentionBytes >= -1, $"Broker:LogRetentionBytes (log.retention.bytes) must be -1 or more; got {LogRetentionBytes}.");
-        Require(LogSegmentBytes >= TopicConfigValidator.MinSegmentBytes, $"Broker:LogSegmentBytes (log.segment.bytes) must be at least {TopicConfigValidator.MinSegmentBytes}; got {LogSegmentBytes}.");
-        Require(LogRollMs >= 1, $"Broker:LogRollMs (log.roll.ms) must be at least 1; got {LogRollMs}.");
-        Require(LogRetentionCheckIntervalMs >= 1, $"Broker:LogRetentionCheckIntervalMs (log.retention.check.interval.ms) must be at least 1; got {LogRetentionCheckIntervalMs}.");
-        Require(MinInsyncReplicas >= 1, $"Broker:MinInsyncReplicas (min.insync.replicas) must be at least 1; got {MinInsyncReplicas}.");
-        Require(MessageMaxBytes >= 0, $"Broker:MessageMaxBytes (message.max.bytes) must be 0 or more; got {MessageMaxBytes}.");
-        Require(ReplicaLagTimeMaxMs >= 1, $"Broker:ReplicaLagTimeMaxMs (replica.lag.time.max.ms) must be at least 1; got {ReplicaLagTimeMaxMs}.");
-        Require(ReplicaFetchWaitMaxMs >= 0 && ReplicaFetchWaitMaxMs <= ReplicaLagTimeMaxMs, $"Broker:ReplicaFetchWaitMaxMs (replica.fetch.wait.max.ms) must be between 0 and replica.lag.time.max.ms; got {ReplicaFetchWaitMaxMs}.");
-        Require(ReplicaFetchMaxBytes >= 1, $"Broker:ReplicaFetchMaxBytes (replica.fetch.max.bytes) must be at least 1; got {ReplicaFetchMaxBytes}.");
-        Require(LeaderImbalanceCheckIntervalSeconds >= 1, $"Broker:LeaderImbalanceCheckIntervalSeconds (leader.imbalance.check.interval.seconds) must be at least 1; got {LeaderImbalanceCheckIntervalSeconds}.");
-        Require(ControllerMembershipPollMs >= 10, $"Broker:ControllerMembershipPollMs must be at least 10; got {ControllerMembershipPollMs}.");
-        Require(ControllerResyncMs >= 100, $"Broker:ControllerResyncMs must be at least 100; got {ControllerResyncMs}.");
-        Require(OffsetsRetentionMinutes >= 1, $"Broker:OffsetsRetentionMinutes (offsets.retention.minutes) must be at least 1; got {OffsetsRetentionMinutes}.");
-        Require(GroupHeartbeatIntervalMs >= 1 && GroupHeartbeatIntervalMs < GroupSessionTimeoutMs, $"Broker:GroupHeartbeatIntervalMs (group.consumer.heartbeat.interval.ms) must be at least 1 and below GroupSessionTimeoutMs; got {GroupHeartbeatIntervalMs}.");
-        Require(GroupRebalanceTimeoutMs >= 1, $"Broker:GroupRebalanceTimeoutMs (max.poll.interval.ms) must be at least 1; got {GroupRebalanceTimeoutMs}.");
-        Require(GroupMaxSize >= 1, $"Broker:GroupMaxSize (group.consumer.max.size) must be at least 1; got {GroupMaxSize}.");
-        Require(MaxPartitionsPerTopic >= 1, $"Broker:MaxPartitionsPerTopic must be at least 1; got {MaxPartitionsPerTopic}.");
-        Require(ProducerIdExpirationMs >= 1, $"Broker:ProducerIdExpirationMs (producer.id.expiration.ms) must be at least 1; got {ProducerIdExpirationMs}.");
-        Require(ProducerIdBlockSize >= 1, $"Broker:ProducerIdBlockSize must be at least 1; got {ProducerIdBlockSize}.");
+        Require(!string.IsNullOrWhiteSpace(LogDirs), "Actors:Broker:LogDirs (log.dirs) must name a directory for partition logs.");
+        Require(NumPartitions >= 1, $"Actors:Broker:NumPartitions (num.partitions) must be at least 1; got {NumPartitions}.");
+        Require(DefaultReplicationFactor >= 1, $"Actors:Broker:DefaultReplicationFactor (default.replication.factor) must be at least 1; got {DefaultReplicationFactor}.");
+        Require(LogRetentionMs >= -1, $"Actors:Broker:LogRetentionMs (log.retention.ms) must be -1 or more; got {LogRetentionMs}.");
+        Require(LogRetentionBytes >= -1, $"Actors:Broker:LogRetentionBytes (log.retention.bytes) must be -1 or more; got {LogRetentionBytes}.");
+        Require(LogSegmentBytes >= TopicConfigValidator.MinSegmentBytes, $"Actors:Broker:LogSegmentBytes (log.segment.bytes) must be at least {TopicConfigValidator.MinSegmentBytes}; got {LogSegmentBytes}.");
+        Require(LogRollMs >= 1, $"Actors:Broker:LogRollMs (log.roll.ms) must be at least 1; got {LogRollMs}.");
+        Require(LogRetentionCheckIntervalMs >= 1, $"Actors:Broker:LogRetentionCheckIntervalMs (log.retention.check.interval.ms) must be at least 1; got {LogRetentionCheckIntervalMs}.");
+        Require(MinInsyncReplicas >= 1, $"Actors:Broker:MinInsyncReplicas (min.insync.replicas) must be at least 1; got {MinInsyncReplicas}.");
+        Require(MessageMaxBytes >= 0, $"Actors:Broker:MessageMaxBytes (message.max.bytes) must be 0 or more; got {MessageMaxBytes}.");
+        Require(ReplicaLagTimeMaxMs >= 1, $"Actors:Broker:ReplicaLagTimeMaxMs (replica.lag.time.max.ms) must be at least 1; got {ReplicaLagTimeMaxMs}.");
+        Require(ReplicaFetchWaitMaxMs >= 0 && ReplicaFetchWaitMaxMs <= ReplicaLagTimeMaxMs, $"Actors:Broker:ReplicaFetchWaitMaxMs (replica.fetch.wait.max.ms) must be between 0 and replica.lag.time.max.ms; got {ReplicaFetchWaitMaxMs}.");
+        Require(ReplicaFetchMaxBytes >= 1, $"Actors:Broker:ReplicaFetchMaxBytes (replica.fetch.max.bytes) must be at least 1; got {ReplicaFetchMaxBytes}.");
+        Require(LeaderImbalanceCheckIntervalSeconds >= 1, $"Actors:Broker:LeaderImbalanceCheckIntervalSeconds (leader.imbalance.check.interval.seconds) must be at least 1; got {LeaderImbalanceCheckIntervalSeconds}.");
+        Require(ControllerMembershipPollMs >= 10, $"Actors:Broker:ControllerMembershipPollMs must be at least 10; got {ControllerMembershipPollMs}.");
+        Require(ControllerResyncMs >= 100, $"Actors:Broker:ControllerResyncMs must be at least 100; got {ControllerResyncMs}.");
+        Require(OffsetsRetentionMinutes >= 1, $"Actors:Broker:OffsetsRetentionMinutes (offsets.retention.minutes) must be at least 1; got {OffsetsRetentionMinutes}.");
+        Require(GroupHeartbeatIntervalMs >= 1 && GroupHeartbeatIntervalMs < GroupSessionTimeoutMs, $"Actors:Broker:GroupHeartbeatIntervalMs (group.consumer.heartbeat.interval.ms) must be at least 1 and below GroupSessionTimeoutMs; got {GroupHeartbeatIntervalMs}.");
+        Require(GroupRebalanceTimeoutMs >= 1, $"Actors:Broker:GroupRebalanceTimeoutMs (max.poll.interval.ms) must be at least 1; got {GroupRebalanceTimeoutMs}.");
+        Require(GroupMaxSize >= 1, $"Actors:Broker:GroupMaxSize (group.consumer.max.size) must be at least 1; got {GroupMaxSize}.");
+        Require(MaxPartitionsPerTopic >= 1, $"Actors:Broker:MaxPartitionsPerTopic must be at least 1; got {MaxPartitionsPerTopic}.");
+        Require(ProducerIdExpirationMs >= 1, $"Actors:Broker:ProducerIdExpirationMs (producer.id.expiration.ms) must be at least 1; got {ProducerIdExpirationMs}.");
+        Require(ProducerIdBlockSize >= 1, $"Actors:Broker:ProducerIdBlockSize must be at least 1; got {ProducerIdBlockSize}.");
     }
 }
