@@ -8,9 +8,6 @@ namespace Actors.Broker.Configuration;
 /// </summary>
 public sealed class BrokerOptions
 {
-    /// <summary>Configuration section name ("Broker").</summary>
-    public const string SectionName = "Broker";
-
     /// <summary>The silo's own folder ("data" by default): partition logs go under it unless log.dirs says otherwise.</summary>
     public string DataDirectory { get; set; } = "data";
 
