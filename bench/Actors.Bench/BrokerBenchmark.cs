@@ -14,7 +14,8 @@ namespace Actors.Bench;
 /// Orleans client connected to the leader's silo, on real Actors.Silo processes on this machine (so every hop is TCP:
 /// client to leader, leader to followers): 1 silo, RF 1, acks=1; 3 silos, RF 3, acks=all; then a consumer fetching the
 /// RF 3 partition back. Each figure is printed beside the log engine's raw append
-/// rate measured in the same run (<c>limit</c>, records/s). Options: <c>--seconds N</c> per figure (default 5),
+/// rate measured in the same run (<c>limit</c>, records/s). Options: <c>--seconds N</c> per figure (default 15: the silo
+/// processes are new, and short runs measure their code while it is still being compiled),
 /// <c>--inflight N</c> produce requests in flight (default 8).
 /// </summary>
 public sealed class BrokerBenchmark : IBenchmarkSuite
@@ -29,7 +30,7 @@ public sealed class BrokerBenchmark : IBenchmarkSuite
 
     public async Task RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var seconds = Arg(args, "--seconds", 5);
+        var seconds = Arg(args, "--seconds", 15);
         var inflight = Arg(args, "--inflight", 8);
         var batch = BuildBatch(out var recordsPerBatch);
         Console.WriteLine($"batch: {batch.Length} bytes, {recordsPerBatch} records of {RecordSize} bytes; {seconds} s per figure; {inflight} requests in flight");
