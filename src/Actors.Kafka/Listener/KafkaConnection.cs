@@ -35,8 +35,11 @@ internal sealed partial class KafkaConnection(
             FullMode = BoundedChannelFullMode.Wait,
         });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reading = ReadLoopAsync(input, pending.Writer, stop.Token);
-        await WriteLoopAsync(pending.Reader, output, stop.Token).ConfigureAwait(false);
+        // One slot per request read and not yet answered: taken before a request starts, given back once its
+        // answer is written.
+        using var slots = new SemaphoreSlim(maxInFlight, maxInFlight);
+        var reading = ReadLoopAsync(input, pending.Writer, slots, stop.Token);
+        await WriteLoopAsync(pending.Reader, output, slots, stop.Token).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         await reading.ConfigureAwait(false);
         await input.CompleteAsync().ConfigureAwait(false);
@@ -44,7 +47,7 @@ internal sealed partial class KafkaConnection(
         LogClosed(logger, remote);
     }
 
-    private async Task ReadLoopAsync(PipeReader input, ChannelWriter<Task<byte[]>> pending, CancellationToken cancellationToken)
+    private async Task ReadLoopAsync(PipeReader input, ChannelWriter<Task<byte[]>> pending, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         try
         {
@@ -59,6 +62,8 @@ internal sealed partial class KafkaConnection(
                         var request = frame.ToArray();
                         // The header is checked before the request is queued: an API we do not serve ends reading here.
                         KafkaRequestHandler.ReadHeader(request, out _);
+                        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        // Never waits: the channel holds as many as there are slots.
                         await pending.WriteAsync(handler.HandleAsync(request), cancellationToken).ConfigureAwait(false);
                     }
                 }
@@ -91,7 +96,7 @@ internal sealed partial class KafkaConnection(
         }
     }
 
-    private async Task WriteLoopAsync(ChannelReader<Task<byte[]>> pending, PipeWriter output, CancellationToken cancellationToken)
+    private async Task WriteLoopAsync(ChannelReader<Task<byte[]>> pending, PipeWriter output, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         try
         {
@@ -116,6 +121,7 @@ internal sealed partial class KafkaConnection(
                 }
 
                 var flush = await output.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+                slots.Release();
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
                     return;
