@@ -15,3 +15,22 @@ else
   mkdir -p "$azurite_dir"
   npm install --prefix "$azurite_dir" --no-audit --no-fund --save-exact "azurite@$azurite_version"
 fi
+
+# kcat, librdkafka's command-line client, the oracle for the Kafka listener's tests (Debian's package; the tests
+# that need it are skipped, saying why, when it is missing). Needs root or sudo for apt-get; without them, say so
+# and go on.
+if command -v kcat >/dev/null 2>&1; then
+  echo "kcat already installed at $(command -v kcat)"
+else
+  apt_get="apt-get"
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then apt_get="sudo -n apt-get"; else apt_get=""; fi
+  fi
+  if [ -z "$apt_get" ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "kcat is missing and cannot be installed here (no apt-get as root); the kcat tests will be skipped"
+  elif $apt_get install -y --no-install-recommends kcat || { $apt_get update && $apt_get install -y --no-install-recommends kcat; }; then
+    echo "kcat installed at $(command -v kcat)"
+  else
+    echo "installing kcat failed; the kcat tests will be skipped"
+  fi
+fi

@@ -4,14 +4,16 @@ namespace Actors.Silo;
 
 /// <summary>
 /// The silo executable's settings from the command line and the environment, as configuration keys
-/// under "Actors:". Flags: <c>--name --host --port --gateway-port --data --cluster-id</c>.
+/// under "Actors:". Flags: <c>--name --host --port --gateway-port --data --cluster-id</c>, and for the Kafka listener
+/// <c>--kafka-port</c> and Kafka's <c>--listeners</c> / <c>--advertised.listeners</c>.
 /// Environment: <c>ACTORS_SILO__NAME=a</c> becomes "Actors:Silo:Name" (double underscore separates sections).
 /// </summary>
 internal static class SiloCommandLine
 {
     public const string Usage =
         "usage: Actors.Silo [--name <name>] [--host <advertised host>] [--port <silo port>] [--gateway-port <port>] " +
-        "[--data <folder>] [--cluster-id <id>]\n" +
+        "[--data <folder>] [--cluster-id <id>] [--kafka-port <port, default 9092>] " +
+        "[--listeners PLAINTEXT://<bind ip>:<port>] [--advertised.listeners PLAINTEXT://<host>:<port>]\n" +
         "Settings also come from appsettings.json (section \"Actors\") and ACTORS_* environment variables, e.g. ACTORS_SILO__SILOPORT=11112.";
 
     private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
@@ -22,6 +24,9 @@ internal static class SiloCommandLine
         ["--gateway-port"] = "Actors:Silo:GatewayPort",
         ["--data"] = "Actors:Silo:DataDirectory",
         ["--cluster-id"] = "Actors:Silo:ClusterId",
+        ["--kafka-port"] = "Actors:Kafka:Port",
+        ["--listeners"] = "Actors:Kafka:Listeners",
+        ["--advertised.listeners"] = "Actors:Kafka:AdvertisedListeners",
     };
 
     /// <summary>Parses flags into configuration keys.</summary>

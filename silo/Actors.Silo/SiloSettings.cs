@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Actors.Broker.Configuration;
 using Actors.Broker.Hosting;
+using Actors.Kafka.Hosting;
 using Actors.Orleans.Sqlite;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
@@ -93,6 +94,8 @@ internal sealed class SiloSettings
         settings.GrainStorageConnectionString = storage["ConnectionString"];
         settings.GrainStorageDatabasePath = storage["Sqlite:DatabasePath"];
         settings.Validate();
+        // The Kafka listener's settings are checked here too, so a bad one is reported before the silo starts.
+        KafkaSiloBuilderExtensions.ReadOptions(configuration, settings.AdvertisedHost);
         return settings;
     }
 
@@ -155,7 +158,7 @@ internal sealed class SiloSettings
     }
 
     /// <summary>Configures the Orleans silo: name, endpoints, cluster, membership table, grain state, failure
-    /// detection, and the broker with its logs under <see cref="DataDirectory"/>.</summary>
+    /// detection, the broker with its logs under <see cref="DataDirectory"/>, and the Kafka listener ("Actors:Kafka").</summary>
     public void Apply(ISiloBuilder silo, IConfiguration configuration)
     {
         var advertised = AdvertisedAddress();
@@ -208,6 +211,8 @@ internal sealed class SiloSettings
         }
 
         silo.AddBroker(o => o.DataDirectory = data);
+        // Kafka clients are told the silo's own advertised host unless Actors:Kafka says otherwise.
+        silo.AddKafkaListener(o => o.AdvertisedHost ??= AdvertisedHost);
     }
 
     private static T ParseEnum<T>(string? value, T fallback, string key)

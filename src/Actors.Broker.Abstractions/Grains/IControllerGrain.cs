@@ -48,6 +48,13 @@ public interface IControllerGrain : IGrainWithStringKey
 
     /// <summary>Makes the controller look at membership now (it also polls on its own).</summary>
     Task ReconcileMembershipAsync();
+
+    /// <summary>
+    /// Gives <paramref name="siloName"/> its Kafka broker id (the next free one from 1 on first registration, the same
+    /// one ever after) and records the address Kafka clients reach its listener at. Idempotent: registering again
+    /// with the same address writes nothing; a new address (a restart on another port) replaces the old one.
+    /// </summary>
+    Task<int> RegisterKafkaBrokerAsync(string siloName, string host, int port);
 }
 
 [GenerateSerializer]
@@ -101,6 +108,24 @@ public sealed class MetadataResponse
     [Id(0)] public TopicMetadata[] Topics { get; set; } = [];
 
     [Id(1)] public SiloInfo[] Silos { get; set; } = [];
+
+    /// <summary>Every silo that ever registered a Kafka listener, live or not (replicas on dead silos keep their ids).</summary>
+    [Id(2)] public KafkaBrokerInfo[] KafkaBrokers { get; set; } = [];
+}
+
+/// <summary>A silo's Kafka broker id and the address its Kafka listener advertises.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("broker.KafkaBrokerInfo")]
+public sealed class KafkaBrokerInfo
+{
+    [Id(0)] public string SiloName { get; set; } = string.Empty;
+
+    [Id(1)] public int NodeId { get; set; }
+
+    [Id(2)] public string Host { get; set; } = string.Empty;
+
+    [Id(3)] public int Port { get; set; }
 }
 
 [GenerateSerializer]

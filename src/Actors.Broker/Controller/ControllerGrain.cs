@@ -54,6 +54,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         state.State.Topics ??= new(StringComparer.Ordinal);
+        state.State.KafkaBrokers ??= new(StringComparer.Ordinal);
         DelayDeactivation(TimeSpan.FromDays(3650));
         lastRebalanceMs = NowMs;
         var period = TimeSpan.FromMilliseconds(options.ControllerMembershipPollMs);
@@ -223,6 +224,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         var etag = state.Etag;
         await state.ReadStateAsync();
         state.State.Topics ??= new(StringComparer.Ordinal);
+        state.State.KafkaBrokers ??= new(StringComparer.Ordinal);
         if (!string.Equals(etag, state.Etag, StringComparison.Ordinal))
         {
             LogStale(logger, etag ?? "none", state.Etag ?? "none");
@@ -275,7 +277,53 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             result.Add(new TopicMetadata { Name = name, Error = ErrorCode.UnknownTopicOrPartition, ErrorMessage = why });
         }
 
-        return new MetadataResponse { Topics = result.ToArray(), Silos = await SilosAsync() };
+        return new MetadataResponse
+        {
+            Topics = result.ToArray(),
+            Silos = await SilosAsync(),
+            KafkaBrokers = state.State.KafkaBrokers.Values.OrderBy(b => b.NodeId).ToArray(),
+        };
+    }
+
+    public async Task<int> RegisterKafkaBrokerAsync(string siloName, string host, int port)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(siloName);
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        var brokers = state.State.KafkaBrokers;
+        if (brokers.TryGetValue(siloName, out var known) && known.Port == port && string.Equals(known.Host, host, StringComparison.Ordinal))
+        {
+            return known.NodeId;
+        }
+
+        // Ids are never reused: the next id is above every id handed out, whatever the stored counter says.
+        var nodeId = known?.NodeId ?? Math.Max(state.State.NextKafkaNodeId, brokers.Values.Select(b => b.NodeId + 1).DefaultIfEmpty(1).Max());
+        var nextBefore = state.State.NextKafkaNodeId;
+        brokers[siloName] = new KafkaBrokerInfo { SiloName = siloName, NodeId = nodeId, Host = host, Port = port };
+        state.State.NextKafkaNodeId = Math.Max(nextBefore, nodeId + 1);
+        try
+        {
+            await WriteAsync();
+        }
+        catch
+        {
+            // Not stored: memory must not claim otherwise (the caller retries).
+            if (known is null)
+            {
+                brokers.Remove(siloName);
+            }
+            else
+            {
+                brokers[siloName] = known;
+            }
+
+            state.State.NextKafkaNodeId = nextBefore;
+            throw;
+        }
+
+        LogKafkaBrokerRegistered(logger, siloName, nodeId, host, port);
+        return nodeId;
     }
 
     /// <summary>
@@ -388,6 +436,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         var etag = state.Etag;
         await state.ReadStateAsync();
         state.State.Topics ??= new(StringComparer.Ordinal);
+        state.State.KafkaBrokers ??= new(StringComparer.Ordinal);
         if (!string.Equals(etag, state.Etag, StringComparison.Ordinal))
         {
             LogStale(logger, etag ?? "none", state.Etag ?? "none");
@@ -634,4 +683,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     [LoggerMessage(EventId = 5307, Level = LogLevel.Warning, Message = "Could not tell the replicas of {Partition} of a change")]
     private static partial void LogNotifyFailed(ILogger logger, string partition, Exception exception);
+
+    [LoggerMessage(EventId = 5320, Level = LogLevel.Information, Message = "Silo {Silo} is Kafka broker {NodeId} at {Host}:{Port}")]
+    private static partial void LogKafkaBrokerRegistered(ILogger logger, string silo, int nodeId, string host, int port);
 }

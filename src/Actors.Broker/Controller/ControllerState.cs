@@ -7,6 +7,13 @@ namespace Actors.Broker.Controller;
 public sealed class ControllerState
 {
     [Id(0)] public Dictionary<string, TopicRecord> Topics { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Kafka's broker ids by silo name, with each silo's advertised Kafka address. An entry is never
+    /// removed and an id never reused, so a silo keeps its id across restarts and replicas on a dead silo keep theirs.</summary>
+    [Id(1)] public Dictionary<string, KafkaBrokerInfo> KafkaBrokers { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The id the next silo to register gets; ids start at 1 and only grow.</summary>
+    [Id(2)] public int NextKafkaNodeId { get; set; } = 1;
 }
 
 /// <summary>One topic as the controller keeps it.</summary>

@@ -1,0 +1,79 @@
+using Actors.Kafka.Listener;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
+
+namespace Actors.Kafka.Hosting;
+
+/// <summary><c>silo.AddKafkaListener(...)</c>: serves Kafka clients on the silo's Kafka port.</summary>
+public static class KafkaSiloBuilderExtensions
+{
+    /// <summary>The configuration section bound to <see cref="KafkaListenerOptions"/>.</summary>
+    public const string ConfigurationSection = "Actors:Kafka";
+
+    /// <summary>
+    /// Adds the Kafka listener (the silo must also be a broker: <c>AddBroker</c>). Options bind from "Actors:Kafka"
+    /// (where Kafka's <c>advertised.listeners</c> is accepted under that name too), then <paramref name="configure"/>;
+    /// they are checked when the silo starts, and an error names the setting.
+    /// </summary>
+    public static ISiloBuilder AddKafkaListener(this ISiloBuilder builder, Action<KafkaListenerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var section = builder.Configuration.GetSection(ConfigurationSection);
+        builder.Services.AddOptions<KafkaListenerOptions>()
+            .Bind(section)
+            .Configure(o =>
+            {
+                BindKafkaNames(section, o);
+                configure?.Invoke(o);
+            })
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<KafkaListenerOptions>, KafkaListenerOptionsValidator>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<KafkaListener>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<KafkaListener>());
+        return builder;
+    }
+
+    /// <summary>Reads "Actors:Kafka" of <paramref name="configuration"/> as <see cref="AddKafkaListener"/> does and
+    /// checks it, so a host can refuse bad settings before it starts.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    public static KafkaListenerOptions ReadOptions(IConfiguration configuration, string defaultAdvertisedHost)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(ConfigurationSection);
+        var options = new KafkaListenerOptions();
+        section.Bind(options);
+        BindKafkaNames(section, options);
+        options.Resolve(defaultAdvertisedHost);
+        return options;
+    }
+
+    /// <summary>Kafka's dotted names, which the binder cannot map (<c>listeners</c> binds by itself).</summary>
+    private static void BindKafkaNames(IConfigurationSection section, KafkaListenerOptions options)
+    {
+        if (section["advertised.listeners"] is { Length: > 0 } advertised)
+        {
+            options.AdvertisedListeners = advertised;
+        }
+    }
+
+    /// <summary>Fails the silo's start with the message naming the setting.</summary>
+    private sealed class KafkaListenerOptionsValidator : IValidateOptions<KafkaListenerOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, KafkaListenerOptions options)
+        {
+            try
+            {
+                options.Resolve("localhost");
+                return ValidateOptionsResult.Success;
+            }
+            catch (ArgumentException e)
+            {
+                return ValidateOptionsResult.Fail(e.Message);
+            }
+        }
+    }
+}

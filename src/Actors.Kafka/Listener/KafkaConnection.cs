@@ -1,0 +1,155 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Actors.Kafka.Listener;
+
+/// <summary>
+/// One client connection: a read loop takes whole frames from the socket and starts handling each at once; a write
+/// loop answers them strictly in the order they came (Kafka clients pipeline and match answers by order).
+/// </summary>
+/// <remarks>
+/// Invariants: 1. at most <c>maxInFlight</c> requests are read and not yet answered; at the bound the socket is not
+/// read until the oldest is answered. 2. A frame larger than the limit, an API we do not serve, or any request the
+/// protocol layer refuses (<see cref="KafkaProtocolException"/>) stops reading: the answers to earlier requests are
+/// still written, then the connection is closed. Nothing that happens here affects other connections.
+/// One read loop and one write loop; <see cref="RunAsync"/> is called once.
+/// </remarks>
+internal sealed partial class KafkaConnection(
+    Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, int maxInFlight, ILogger logger)
+{
+    private readonly string remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
+
+    /// <summary>Serves the connection until the client closes it, it breaks the protocol, or <paramref name="cancellationToken"/> fires.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await using var stream = new NetworkStream(socket, ownsSocket: true);
+        var input = PipeReader.Create(stream);
+        var output = PipeWriter.Create(stream);
+        var pending = Channel.CreateBounded<Task<byte[]>>(new BoundedChannelOptions(maxInFlight)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // One slot per request read and not yet answered: taken before a request starts, given back once its
+        // answer is written.
+        using var slots = new SemaphoreSlim(maxInFlight, maxInFlight);
+        var reading = ReadLoopAsync(input, pending.Writer, slots, stop.Token);
+        await WriteLoopAsync(pending.Reader, output, slots, stop.Token).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        await reading.ConfigureAwait(false);
+        await input.CompleteAsync().ConfigureAwait(false);
+        await output.CompleteAsync().ConfigureAwait(false);
+        LogClosed(logger, remote);
+    }
+
+    private async Task ReadLoopAsync(PipeReader input, ChannelWriter<Task<byte[]>> pending, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                try
+                {
+                    while (frames.TryReadFrame(ref buffer, out var frame))
+                    {
+                        var request = frame.ToArray();
+                        // The header is checked before the request is queued: an API we do not serve ends reading here.
+                        KafkaRequestHandler.ReadHeader(request, out _);
+                        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        // Never waits: the channel holds as many as there are slots.
+                        await pending.WriteAsync(handler.HandleAsync(request), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (result.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (KafkaProtocolException e)
+        {
+            LogBadRequest(logger, remote, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping, or the write loop ended.
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            LogReadFailed(logger, remote, e.Message);
+        }
+        finally
+        {
+            pending.TryComplete();
+        }
+    }
+
+    private async Task WriteLoopAsync(ChannelReader<Task<byte[]>> pending, PipeWriter output, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var answer in pending.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                byte[] response;
+                try
+                {
+                    response = await answer.ConfigureAwait(false);
+                }
+                catch (KafkaProtocolException e)
+                {
+                    LogBadRequest(logger, remote, e.Message);
+                    return;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // No Kafka error fits a request we could not serve at all (the controller unreachable): close, and
+                    // the client reconnects and asks again, possibly another broker.
+                    LogRequestFailed(logger, remote, e);
+                    return;
+                }
+
+                var flush = await output.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+                slots.Release();
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            LogWriteFailed(logger, remote, e.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 7101, Level = LogLevel.Warning, Message = "Closing Kafka connection from {Remote}: {Problem}")]
+    private static partial void LogBadRequest(ILogger logger, string remote, string problem);
+
+    [LoggerMessage(EventId = 7102, Level = LogLevel.Warning, Message = "Closing Kafka connection from {Remote}: a request failed")]
+    private static partial void LogRequestFailed(ILogger logger, string remote, Exception exception);
+
+    [LoggerMessage(EventId = 7103, Level = LogLevel.Debug, Message = "Reading from Kafka connection {Remote} failed: {Problem}")]
+    private static partial void LogReadFailed(ILogger logger, string remote, string problem);
+
+    [LoggerMessage(EventId = 7104, Level = LogLevel.Debug, Message = "Writing to Kafka connection {Remote} failed: {Problem}")]
+    private static partial void LogWriteFailed(ILogger logger, string remote, string problem);
+
+    [LoggerMessage(EventId = 7105, Level = LogLevel.Debug, Message = "Kafka connection from {Remote} closed")]
+    private static partial void LogClosed(ILogger logger, string remote);
+}

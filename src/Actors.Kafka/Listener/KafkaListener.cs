@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Actors.Broker;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace Actors.Kafka.Listener;
+
+/// <summary>
+/// A silo's Kafka port: accepts TCP connections and serves each (<see cref="KafkaConnection"/>). A silo lifecycle
+/// participant at <see cref="Stage"/>: it starts once the silo is Active and the broker runs — it binds, registers
+/// the silo's Kafka broker id and advertised address with the controller, then accepts — and stops before the
+/// broker stops (no new connections; open ones are cancelled and awaited).
+/// </summary>
+/// <remarks>Start and stop come from the lifecycle, one after the other; connections run concurrently and only
+/// touch <see cref="connections"/>, a concurrent dictionary.</remarks>
+public sealed partial class KafkaListener(
+    IOptions<KafkaListenerOptions> options,
+    IGrainFactory grains,
+    ILocalSiloDetails silo,
+    IOptions<ClusterOptions> cluster,
+    TimeProvider time,
+    ILogger<KafkaListener> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+{
+    /// <summary>After the broker's own participant (Active + 1): up after it, down before it.</summary>
+    public const int Stage = ServiceLifecycleStage.Active + 2;
+
+    private const int RegisterAttempts = 5;
+
+    private readonly ConcurrentDictionary<Task, bool> connections = new();
+    private readonly CancellationTokenSource stopping = new();
+    private Socket? listenSocket;
+    private Task? accepting;
+    private int disposed;
+
+    /// <summary>The bound endpoint once started.</summary>
+    public IPEndPoint? LocalEndpoint { get; private set; }
+
+    /// <summary>This silo's Kafka broker id once started.</summary>
+    public int NodeId { get; private set; } = -1;
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        if (options.Value.Enabled)
+        {
+            lifecycle.Subscribe(nameof(KafkaListener), Stage, StartAsync, StopAsync);
+        }
+    }
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var endpoints = settings.Resolve(silo.SiloAddress.Endpoint.Address.ToString());
+        var socket = new Socket(endpoints.Bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(endpoints.Bind);
+            socket.Listen(512);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new InvalidOperationException(
+                $"The Kafka listener cannot bind {endpoints.Bind} ({e.SocketErrorCode}); change Actors:Kafka:Port (--kafka-port) or listeners.", e);
+        }
+
+        listenSocket = socket;
+        LocalEndpoint = (IPEndPoint)socket.LocalEndPoint!;
+        var advertisedPort = endpoints.AdvertisedPort ?? LocalEndpoint.Port;
+        NodeId = await RegisterAsync(endpoints.AdvertisedHost, advertisedPort, cancellationToken).ConfigureAwait(false);
+        var controller = grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
+        var handler = new KafkaRequestHandler(controller.GetMetadataAsync, cluster.Value.ClusterId);
+        var frames = new KafkaFrameReader(settings.MaxRequestBytes);
+        accepting = AcceptLoopAsync(socket, handler, frames, settings.MaxInFlightRequestsPerConnection);
+        LogStarted(logger, LocalEndpoint.ToString(), NodeId, endpoints.AdvertisedHost, advertisedPort);
+    }
+
+    private async Task<int> RegisterAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        var controller = grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
+        var pause = TimeSpan.FromMilliseconds(200);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await controller.RegisterKafkaBrokerAsync(silo.Name, host, port).ConfigureAwait(false);
+            }
+            catch (Exception e) when (attempt < RegisterAttempts && e is not ArgumentException)
+            {
+                LogRegisterRetry(logger, attempt, e.Message);
+                await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
+                pause *= 2;
+            }
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, int maxInFlight)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await socket.AcceptAsync(stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                LogAcceptFailed(logger, e.SocketErrorCode.ToString());
+                continue;
+            }
+
+            client.NoDelay = true;
+            var connection = new KafkaConnection(client, handler, frames, maxInFlight, logger);
+            var run = Task.Run(() => connection.RunAsync(stopping.Token));
+            connections[run] = true;
+            _ = run.ContinueWith(t => connections.TryRemove(t, out _), TaskScheduler.Default);
+        }
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await stopping.CancelAsync().ConfigureAwait(false);
+        listenSocket?.Dispose();
+        if (accepting is not null)
+        {
+            await accepting.ConfigureAwait(false);
+        }
+
+        try
+        {
+            await Task.WhenAll(connections.Keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The silo's stop deadline passed; the sockets are closed by the cancelled loops as they finish.
+        }
+
+        LogStopped(logger);
+    }
+
+    /// <summary>Idempotent: the container disposes this once as itself and once as a lifecycle participant.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        stopping.Cancel();
+        listenSocket?.Dispose();
+        stopping.Dispose();
+    }
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information,
+        Message = "Kafka listener on {Endpoint}: broker id {NodeId}, advertised as {Host}:{Port}")]
+    private static partial void LogStarted(ILogger logger, string endpoint, int nodeId, string host, int port);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Kafka listener stopped")]
+    private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "Registering the Kafka broker with the controller failed (attempt {Attempt}): {Problem}")]
+    private static partial void LogRegisterRetry(ILogger logger, int attempt, string problem);
+
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "Accepting a Kafka connection failed: {Error}")]
+    private static partial void LogAcceptFailed(ILogger logger, string error);
+}
