@@ -53,8 +53,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        state.State.Topics ??= new(StringComparer.Ordinal);
-        state.State.KafkaBrokers ??= new(StringComparer.Ordinal);
+        EnsureCollections();
         DelayDeactivation(TimeSpan.FromDays(3650));
         lastRebalanceMs = NowMs;
         var period = TimeSpan.FromMilliseconds(options.ControllerMembershipPollMs);
@@ -142,7 +141,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         if (totalCount > options.MaxPartitionsPerTopic)
         {
             throw new BrokerException(ErrorCode.InvalidPartitions,
-                $"{totalCount} partitions for topic '{topic}' exceeds the limit of {options.MaxPartitionsPerTopic} (Broker:MaxPartitionsPerTopic).");
+                $"{totalCount} partitions for topic '{topic}' exceeds the limit of {options.MaxPartitionsPerTopic} (Actors:Broker:MaxPartitionsPerTopic).");
         }
 
         var live = LiveSilos();
@@ -221,15 +220,31 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             return;
         }
 
+        await ReadStoredStateAsync();
+    }
+
+    /// <summary>Reads the stored record. If it moved on without this activation, this activation is stale: it adopts
+    /// the stored state, deactivates so calls find the current one, and this returns false.</summary>
+    private async Task<bool> ReadStoredStateAsync()
+    {
         var etag = state.Etag;
         await state.ReadStateAsync();
+        EnsureCollections();
+        if (string.Equals(etag, state.Etag, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        LogStale(logger, etag ?? "none", state.Etag ?? "none");
+        DeactivateOnIdle();
+        return false;
+    }
+
+    /// <summary>A record stored before a collection member existed reads back with it null.</summary>
+    private void EnsureCollections()
+    {
         state.State.Topics ??= new(StringComparer.Ordinal);
         state.State.KafkaBrokers ??= new(StringComparer.Ordinal);
-        if (!string.Equals(etag, state.Etag, StringComparison.Ordinal))
-        {
-            LogStale(logger, etag ?? "none", state.Etag ?? "none");
-            DeactivateOnIdle();
-        }
     }
 
     public Task<string[]> ListTopicsAsync() => Task.FromResult(Topics.Keys.Order(StringComparer.Ordinal).ToArray());
@@ -263,7 +278,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 {
                     // As Kafka: a topic is never auto-created with fewer replicas than default.replication.factor.
                     var message = e.Code == ErrorCode.InvalidReplicationFactor
-                        ? $"Auto-creating topic '{name}' failed: {e.Message} Start more silos, lower default.replication.factor (Broker:DefaultReplicationFactor), or create the topic explicitly."
+                        ? $"Auto-creating topic '{name}' failed: {e.Message} Start more silos, lower default.replication.factor (Actors:Broker:DefaultReplicationFactor), or create the topic explicitly."
                         : e.Message;
                     result.Add(new TopicMetadata { Name = name, Error = e.Code, ErrorMessage = message });
                 }
@@ -272,7 +287,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             }
 
             var why = request.AllowAutoTopicCreation
-                ? $"Topic '{name}' does not exist and auto.create.topics.enable is false on the cluster (Broker:AutoCreateTopicsEnable); create it first."
+                ? $"Topic '{name}' does not exist and auto.create.topics.enable is false on the cluster (Actors:Broker:AutoCreateTopicsEnable); create it first."
                 : $"Topic '{name}' does not exist.";
             result.Add(new TopicMetadata { Name = name, Error = ErrorCode.UnknownTopicOrPartition, ErrorMessage = why });
         }
@@ -433,14 +448,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     {
         // Two activations can coexist briefly after a view change. Whoever finds that the stored record moved on
         // without it is stale: it adopts the stored state and deactivates, so calls find the current one.
-        var etag = state.Etag;
-        await state.ReadStateAsync();
-        state.State.Topics ??= new(StringComparer.Ordinal);
-        state.State.KafkaBrokers ??= new(StringComparer.Ordinal);
-        if (!string.Equals(etag, state.Etag, StringComparison.Ordinal))
+        if (!await ReadStoredStateAsync())
         {
-            LogStale(logger, etag ?? "none", state.Etag ?? "none");
-            DeactivateOnIdle();
             return;
         }
 

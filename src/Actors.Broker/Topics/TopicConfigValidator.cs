@@ -64,7 +64,7 @@ public static class TopicConfigValidator
         if (partitions > defaults.MaxPartitionsPerTopic)
         {
             throw new BrokerException(ErrorCode.InvalidPartitions,
-                $"Number of partitions {partitions} for topic '{request.Name}' exceeds the limit of {defaults.MaxPartitionsPerTopic} (Broker:MaxPartitionsPerTopic).");
+                $"Number of partitions {partitions} for topic '{request.Name}' exceeds the limit of {defaults.MaxPartitionsPerTopic} (Actors:Broker:MaxPartitionsPerTopic).");
         }
 
         var rf = request.ReplicationFactor == -1 ? defaults.DefaultReplicationFactor : request.ReplicationFactor;

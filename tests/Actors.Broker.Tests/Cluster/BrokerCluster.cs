@@ -130,7 +130,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
                     return last;
                 }
             }
-            catch (Exception e) when (IsTransient(e))
+            catch (Exception e) when (Transient.Is(e))
             {
                 lastError = e;
             }
@@ -159,7 +159,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
             {
                 r = await Partition(topic, partition).FetchAsync(new FetchRequest { FetchOffset = offset, MaxWaitMs = 200 });
             }
-            catch (Exception e) when (IsTransient(e))
+            catch (Exception e) when (Transient.Is(e))
             {
                 await Task.Delay(50);
                 continue;
@@ -183,7 +183,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
         return all;
     }
 
-    /// <summary>Calls <paramref name="call"/> until it returns without a transient error (see <see cref="IsTransient"/>).</summary>
+    /// <summary>Calls <paramref name="call"/> until it returns without a transient error (see <see cref="Transient.Is"/>).</summary>
     public static async Task<T> RetryAsync<T>(Func<Task<T>> call, string what, int timeoutMs = 30_000)
     {
         var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
@@ -193,7 +193,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
             {
                 return await call();
             }
-            catch (Exception e) when (IsTransient(e) || e is OrleansException)
+            catch (Exception e) when (Transient.Is(e))
             {
                 if (DateTime.UtcNow > deadline)
                 {
@@ -204,12 +204,6 @@ internal sealed class BrokerCluster : IAsyncDisposable
             }
         }
     }
-
-    /// <summary>Errors a client retries while leadership or activations move: the silo left, the call timed out, the
-    /// runtime rejected the message, or the broker threw (the loop's answer check decides what is retriable).</summary>
-    public static bool IsTransient(Exception e) =>
-        e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException
-        || e is BrokerException;
 
     public async ValueTask DisposeAsync()
     {
