@@ -28,7 +28,7 @@ internal sealed partial class KafkaConnection(
         await using var stream = new NetworkStream(socket, ownsSocket: true);
         var input = PipeReader.Create(stream);
         var output = PipeWriter.Create(stream);
-        var pending = Channel.CreateBounded<Task<byte[]>>(new BoundedChannelOptions(maxInFlight)
+        var pending = Channel.CreateBounded<Task<byte[]?>>(new BoundedChannelOptions(maxInFlight)
         {
             SingleReader = true,
             SingleWriter = true,
@@ -47,7 +47,7 @@ internal sealed partial class KafkaConnection(
         LogClosed(logger, remote);
     }
 
-    private async Task ReadLoopAsync(PipeReader input, ChannelWriter<Task<byte[]>> pending, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private async Task ReadLoopAsync(PipeReader input, ChannelWriter<Task<byte[]?>> pending, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         try
         {
@@ -96,13 +96,13 @@ internal sealed partial class KafkaConnection(
         }
     }
 
-    private async Task WriteLoopAsync(ChannelReader<Task<byte[]>> pending, PipeWriter output, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private async Task WriteLoopAsync(ChannelReader<Task<byte[]?>> pending, PipeWriter output, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         try
         {
             await foreach (var answer in pending.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                byte[] response;
+                byte[]? response;
                 try
                 {
                     response = await answer.ConfigureAwait(false);
@@ -118,6 +118,13 @@ internal sealed partial class KafkaConnection(
                     // the client reconnects and asks again, possibly another broker.
                     LogRequestFailed(logger, remote, e);
                     return;
+                }
+
+                if (response is null)
+                {
+                    // Kafka answers nothing (a Produce with acks=0).
+                    slots.Release();
+                    continue;
                 }
 
                 var flush = await output.WriteAsync(response, cancellationToken).ConfigureAwait(false);

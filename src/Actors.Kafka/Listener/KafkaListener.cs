@@ -72,7 +72,9 @@ public sealed partial class KafkaListener(
         var advertisedPort = endpoints.AdvertisedPort ?? LocalEndpoint.Port;
         NodeId = await RegisterAsync(endpoints.AdvertisedHost, advertisedPort, cancellationToken).ConfigureAwait(false);
         var controller = grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
-        var handler = new KafkaRequestHandler(controller.GetMetadataAsync, cluster.Value.ClusterId);
+        var broker = new KafkaBroker(grains, silo.Name, NodeId, endpoints.AdvertisedHost, advertisedPort, cluster.Value.ClusterId,
+            new ClusterView(controller.GetMetadataAsync, time), settings, time, logger);
+        var handler = new KafkaRequestHandler(broker);
         var frames = new KafkaFrameReader(settings.MaxRequestBytes);
         accepting = AcceptLoopAsync(socket, handler, frames, settings.MaxInFlightRequestsPerConnection);
         LogStarted(logger, LocalEndpoint.ToString(), NodeId, endpoints.AdvertisedHost, advertisedPort);

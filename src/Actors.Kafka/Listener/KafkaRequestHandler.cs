@@ -1,23 +1,35 @@
-using System.Buffers;
-using BrokerMetadataRequest = Actors.Broker.MetadataRequest;
-using BrokerMetadataResponse = Actors.Broker.MetadataResponse;
+using System.Collections.Frozen;
+using Actors.Kafka.Listener.Apis;
 
 namespace Actors.Kafka.Listener;
 
 /// <summary>
-/// Answers one request frame (without its size prefix) with one response frame (with it). ApiVersions is answered
-/// here; Metadata asks the controller through <see cref="MetadataSource"/> and translates silo names to Kafka broker
-/// ids (<see cref="MetadataTranslation"/>).
+/// Answers one request frame (without its size prefix) with one response frame (with it), or with nothing where
+/// Kafka sends nothing (a Produce with acks=0). Each API is served by its handler in <see cref="Apis"/>; the table of
+/// handlers and <see cref="ApiKeys.All"/> name the same APIs (a test checks it).
 /// </summary>
 /// <remarks>
-/// Bad input raises <see cref="KafkaProtocolException"/>: an API we do not serve, a Metadata version we do not
-/// serve, a malformed header or body. The connection is then closed, as Kafka does; only an ApiVersions request of
-/// an unknown version is answered (UNSUPPORTED_VERSION, as version 0). Stateless and thread-safe.
+/// Bad input raises <see cref="KafkaProtocolException"/>: an API we do not serve, a version we do not serve, a
+/// malformed header or body. The connection is then closed, as Kafka does; only an ApiVersions request of an unknown
+/// version is answered (UNSUPPORTED_VERSION, as version 0). Errors of the broker (a partition not led here, a group
+/// rebalancing) are answered with their Kafka error codes. Stateless apart from the broker's caches; thread-safe.
 /// </remarks>
-public sealed class KafkaRequestHandler(Func<BrokerMetadataRequest, Task<BrokerMetadataResponse>> metadataSource, string? clusterId)
+public sealed class KafkaRequestHandler
 {
-    /// <summary>Where Metadata answers come from (the controller grain in a silo).</summary>
-    public Func<BrokerMetadataRequest, Task<BrokerMetadataResponse>> MetadataSource { get; } = metadataSource;
+    private readonly FrozenDictionary<ApiKey, Func<KafkaRequest, Task<byte[]?>>> handlers;
+
+    public KafkaRequestHandler(KafkaBroker broker)
+    {
+        ArgumentNullException.ThrowIfNull(broker);
+        Broker = broker;
+        handlers = KafkaApiHandlers.Create(broker).ToFrozenDictionary();
+    }
+
+    /// <summary>What the handlers share.</summary>
+    public KafkaBroker Broker { get; }
+
+    /// <summary>The APIs that have a handler.</summary>
+    public IEnumerable<ApiKey> Served => handlers.Keys;
 
     /// <summary>Reads the header of <paramref name="frame"/>; an API we do not serve fails here, before any work.</summary>
     public static RequestHeader ReadHeader(ReadOnlySpan<byte> frame, out int headerBytes)
@@ -28,62 +40,16 @@ public sealed class KafkaRequestHandler(Func<BrokerMetadataRequest, Task<BrokerM
         return header;
     }
 
-    /// <summary>The response frame (size prefix included) to <paramref name="frame"/>.</summary>
-    public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> frame)
+    /// <summary>The response frame (size prefix included) to <paramref name="frame"/>, or null when Kafka sends none.</summary>
+    public Task<byte[]?> HandleAsync(ReadOnlyMemory<byte> frame)
     {
         var header = ReadHeader(frame.Span, out var headerBytes);
-        var body = frame[headerBytes..];
-        return (ApiKey)header.ApiKey switch
+        var api = ApiKeys.Get(header.ApiKey);
+        if (!handlers.TryGetValue(api.Key, out var handle))
         {
-            ApiKey.ApiVersions => ApiVersions(header, body.Span, headerBytes),
-            ApiKey.Metadata => await MetadataAsync(header, body, headerBytes).ConfigureAwait(false),
-            _ => throw new KafkaProtocolException($"API key {header.ApiKey} is not served", 0),
-        };
-    }
-
-    private static byte[] ApiVersions(RequestHeader header, ReadOnlySpan<byte> body, int bodyPosition)
-    {
-        if (!ApiKeys.ApiVersions.IsSupported(header.ApiVersion))
-        {
-            // Not decoded: the client learns our range from the answer and retries.
-            return Respond(header, ApiKeys.ApiVersions, 0, (ref KafkaWriter w) =>
-                ApiVersionsCodec.WriteResponse(ref w, ApiVersionsResponse.UnsupportedVersion(), 0));
+            throw new KafkaProtocolException($"API key {header.ApiKey} is not served", 0);
         }
 
-        var reader = new KafkaReader(body, bodyPosition);
-        ApiVersionsCodec.ReadRequest(ref reader, header.ApiVersion);
-        var response = ApiVersionsResponse.Supported();
-        return Respond(header, ApiKeys.ApiVersions, header.ApiVersion, (ref KafkaWriter w) =>
-            ApiVersionsCodec.WriteResponse(ref w, response, header.ApiVersion));
-    }
-
-    private async Task<byte[]> MetadataAsync(RequestHeader header, ReadOnlyMemory<byte> body, int bodyPosition)
-    {
-        ApiKeys.Metadata.EnsureSupported(header.ApiVersion);
-        var request = ReadMetadataRequest(body.Span, bodyPosition, header.ApiVersion);
-        var asked = MetadataTranslation.ToBroker(request);
-        var answer = await MetadataSource(asked).ConfigureAwait(false);
-        var response = MetadataTranslation.ToKafka(request, answer, clusterId);
-        return Respond(header, ApiKeys.Metadata, header.ApiVersion, (ref KafkaWriter w) =>
-            MetadataCodec.WriteResponse(ref w, response, header.ApiVersion));
-    }
-
-    private static MetadataRequest ReadMetadataRequest(ReadOnlySpan<byte> body, int bodyPosition, short version)
-    {
-        var reader = new KafkaReader(body, bodyPosition);
-        return MetadataCodec.ReadRequest(ref reader, version);
-    }
-
-    private delegate void BodyWriter(ref KafkaWriter writer);
-
-    private static byte[] Respond(RequestHeader header, KafkaApi api, short version, BodyWriter body)
-    {
-        var payload = new ArrayBufferWriter<byte>(256);
-        var writer = new KafkaWriter(payload);
-        new ResponseHeader(header.CorrelationId).Write(ref writer, api.ResponseHeaderVersion(version));
-        body(ref writer);
-        var frame = new ArrayBufferWriter<byte>(payload.WrittenCount + KafkaFrameReader.SizePrefixBytes);
-        KafkaFrames.WriteFrame(frame, payload.WrittenSpan);
-        return frame.WrittenSpan.ToArray();
+        return handle(new KafkaRequest(header, api, frame[headerBytes..], headerBytes));
     }
 }

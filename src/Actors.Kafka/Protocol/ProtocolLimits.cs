@@ -24,4 +24,7 @@ public static class ProtocolLimits
 
     /// <summary>Broker ids in one replica, ISR or offline-replica list.</summary>
     public const int ReplicasMax = 65_536;
+
+    /// <summary>Elements in any one array of the generated messages (each is also bounded by the bytes left).</summary>
+    public const int ArrayElementsMax = 1_000_000;
 }

@@ -19,11 +19,11 @@ public sealed class KafkaConnectionTests
     {
         var release = new TaskCompletionSource<BrokerMetadataResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = 0;
-        var handler = new KafkaRequestHandler(_ =>
+        var handler = Handler(_ =>
         {
             Interlocked.Increment(ref started);
             return release.Task;
-        }, "c");
+        });
         var (client, run) = await ConnectAsync(handler, maxInFlight: 2);
         using (client)
         {
@@ -55,6 +55,11 @@ public sealed class KafkaConnectionTests
     }
 
     private delegate void BodyWriter(ref KafkaWriter writer);
+
+    /// <summary>A handler whose Metadata answers come from <paramref name="metadata"/>; no grain is called.</summary>
+    internal static KafkaRequestHandler Handler(Func<BrokerMetadataRequest, Task<BrokerMetadataResponse>> metadata) =>
+        new(new KafkaBroker(null!, "silo-1", 1, "127.0.0.1", 9092, "c", new ClusterView(metadata, TimeProvider.System),
+            new KafkaListenerOptions(), TimeProvider.System, NullLogger.Instance));
 
     private static async Task<(TcpClient Client, Task Run)> ConnectAsync(KafkaRequestHandler handler, int maxInFlight)
     {

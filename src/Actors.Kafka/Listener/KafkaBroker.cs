@@ -1,0 +1,41 @@
+using Actors.Broker;
+using Microsoft.Extensions.Logging;
+
+namespace Actors.Kafka.Listener;
+
+/// <summary>
+/// What the request handlers of one silo's listener share: the grains, this silo's name and Kafka broker id, the
+/// cluster id, the cached cluster view and the listener's settings.
+/// </summary>
+/// <param name="Grains">Where the broker's grains are reached.</param>
+/// <param name="SiloName">This silo's name (the name partition states use for leaders and replicas).</param>
+/// <param name="NodeId">This silo's Kafka broker id.</param>
+/// <param name="Host">The host clients reach this silo's listener at.</param>
+/// <param name="Port">The port clients reach this silo's listener at.</param>
+/// <param name="ClusterId">The cluster id Kafka clients see.</param>
+/// <param name="Cluster">The cached cluster metadata.</param>
+/// <param name="Options">The listener's settings.</param>
+/// <param name="Time">The clock.</param>
+/// <param name="Logger">Where handlers log.</param>
+public sealed record KafkaBroker(
+    IGrainFactory Grains,
+    string SiloName,
+    int NodeId,
+    string Host,
+    int Port,
+    string? ClusterId,
+    ClusterView Cluster,
+    KafkaListenerOptions Options,
+    TimeProvider Time,
+    ILogger Logger)
+{
+    /// <summary>The controller grain.</summary>
+    public IControllerGrain Controller => Grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
+
+    /// <summary>The leader grain of one partition.</summary>
+    public IPartitionGrain Partition(string topic, int partition) =>
+        Grains.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(new TopicPartition(topic, partition)));
+
+    /// <summary>The grain of one consumer group.</summary>
+    public IConsumerGroupGrain Group(string groupId) => Grains.GetGrain<IConsumerGroupGrain>(groupId);
+}

@@ -1,0 +1,50 @@
+using System.Buffers;
+using Actors.Kafka.Protocol.Messages;
+
+namespace Actors.Kafka.Listener;
+
+/// <summary>One request as the listener received it: its header and its body, and how to answer it.</summary>
+/// <param name="Header">The request header.</param>
+/// <param name="Api">The API and the versions we serve of it.</param>
+/// <param name="Body">The bytes after the header.</param>
+/// <param name="BodyPosition">Where the body starts in the frame (for error positions).</param>
+public sealed record KafkaRequest(RequestHeader Header, KafkaApi Api, ReadOnlyMemory<byte> Body, int BodyPosition)
+{
+    /// <summary>The request's API version.</summary>
+    public short Version => Header.ApiVersion;
+
+    /// <summary>The body, read as <typeparamref name="T"/> of this version; a version we do not serve is refused with
+    /// UNSUPPORTED_VERSION, a malformed or overlong body with INVALID_REQUEST (both close the connection).</summary>
+    public T Read<T>()
+        where T : IKafkaMessage<T>
+    {
+        Api.EnsureSupported(Version);
+        var reader = new KafkaReader(Body.Span, BodyPosition);
+        var message = T.Read(ref reader, Version);
+        reader.EnsureEnd($"{Api.Key} request");
+        return message;
+    }
+
+    /// <summary>The response frame (size prefix included) carrying <paramref name="response"/> in this version.</summary>
+    public byte[] Respond<T>(T response)
+        where T : IKafkaMessage<T>
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        return Respond(Version, (ref KafkaWriter w) => response.Write(ref w, Version));
+    }
+
+    /// <summary>The response frame for <paramref name="body"/> written as <paramref name="version"/>.</summary>
+    internal byte[] Respond(short version, BodyWriter body)
+    {
+        var payload = new ArrayBufferWriter<byte>(256);
+        var writer = new KafkaWriter(payload);
+        new ResponseHeader(Header.CorrelationId).Write(ref writer, Api.ResponseHeaderVersion(version));
+        body(ref writer);
+        var frame = new ArrayBufferWriter<byte>(payload.WrittenCount + KafkaFrameReader.SizePrefixBytes);
+        KafkaFrames.WriteFrame(frame, payload.WrittenSpan);
+        return frame.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes a response body.</summary>
+    internal delegate void BodyWriter(ref KafkaWriter writer);
+}
