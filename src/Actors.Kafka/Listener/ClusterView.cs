@@ -111,6 +111,9 @@ public sealed class ClusterSnapshot
     /// <summary>The topic named <paramref name="name"/>, if it exists.</summary>
     public TopicDescription? Topic(string name) => topics.GetValueOrDefault(name);
 
+    /// <summary>The topic with id <paramref name="topicId"/>, if it exists.</summary>
+    public TopicDescription? TopicById(Guid topicId) => topics.Values.FirstOrDefault(t => t.TopicId == topicId);
+
     /// <summary>Every topic.</summary>
     public IEnumerable<TopicDescription> Topics => topics.Values;
 

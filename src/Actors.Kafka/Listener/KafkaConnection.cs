@@ -21,6 +21,9 @@ internal sealed partial class KafkaConnection(
     Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, int maxInFlight, ILogger logger)
 {
     private readonly string remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
+    private readonly string? clientHost = (socket.RemoteEndPoint as System.Net.IPEndPoint)?.Address is { } address
+        ? "/" + (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)
+        : null;
 
     /// <summary>Serves the connection until the client closes it, it breaks the protocol, or <paramref name="cancellationToken"/> fires.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -64,7 +67,7 @@ internal sealed partial class KafkaConnection(
                         KafkaRequestHandler.ReadHeader(request, out _);
                         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
                         // Never waits: the channel holds as many as there are slots.
-                        await pending.WriteAsync(handler.HandleAsync(request), cancellationToken).ConfigureAwait(false);
+                        await pending.WriteAsync(handler.HandleAsync(request, clientHost), cancellationToken).ConfigureAwait(false);
                     }
                 }
                 finally

@@ -10,6 +10,9 @@ namespace Actors.Kafka.Listener;
 /// <param name="BodyPosition">Where the body starts in the frame (for error positions).</param>
 public sealed record KafkaRequest(RequestHeader Header, KafkaApi Api, ReadOnlyMemory<byte> Body, int BodyPosition)
 {
+    /// <summary>The client's address as Kafka shows it ("/127.0.0.1"), or null when unknown.</summary>
+    public string? ClientHost { get; init; }
+
     /// <summary>The request's API version.</summary>
     public short Version => Header.ApiVersion;
 

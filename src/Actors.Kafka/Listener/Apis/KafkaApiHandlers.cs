@@ -13,6 +13,12 @@ internal static class KafkaApiHandlers
             [ApiKey.DescribeCluster] = new ClusterApis(broker).DescribeClusterAsync,
             [ApiKey.FindCoordinator] = new ClusterApis(broker).FindCoordinatorAsync,
         };
+        var groups = new GroupApis(broker);
+        handlers[ApiKey.OffsetCommit] = groups.OffsetCommitAsync;
+        handlers[ApiKey.OffsetFetch] = groups.OffsetFetchAsync;
+        handlers[ApiKey.ConsumerGroupHeartbeat] = groups.ConsumerGroupHeartbeatAsync;
+        handlers[ApiKey.ConsumerGroupDescribe] = groups.ConsumerGroupDescribeAsync;
+        handlers[ApiKey.DeleteGroups] = groups.DeleteGroupsAsync;
         return handlers;
     }
 }

@@ -1,0 +1,291 @@
+using Actors.Broker;
+using Actors.Kafka.Protocol.Messages;
+using BrokerCommit = Actors.Broker.OffsetCommitRequest;
+
+namespace Actors.Kafka.Listener.Apis;
+
+/// <summary>
+/// The group APIs: offsets (OffsetCommit, OffsetFetch), Kafka's consumer protocol of KIP-848
+/// (ConsumerGroupHeartbeat, ConsumerGroupDescribe) and group administration (DeleteGroups). Every group lives in its
+/// consumer-group grain, reached from any silo, so this broker coordinates every group.
+/// </summary>
+internal sealed partial class GroupApis(KafkaBroker broker)
+{
+    public async Task<byte[]?> OffsetCommitAsync(KafkaRequest request)
+    {
+        var asked = request.Read<OffsetCommitRequestData>();
+        var offsets = asked.Topics.SelectMany(t => t.Partitions.Select(p => new TopicPartitionOffset(
+            new TopicPartition(t.Name, p.PartitionIndex), p.CommittedOffset, p.CommittedLeaderEpoch, p.CommittedMetadata))).ToArray();
+        var error = await GroupErrorAsync(async () =>
+        {
+            var answer = await broker.Group(asked.GroupId).CommitOffsetsAsync(new BrokerCommit
+            {
+                MemberId = asked.MemberId,
+                MemberEpoch = asked.GenerationIdOrMemberEpoch,
+                Offsets = offsets,
+            }).ConfigureAwait(false);
+            return answer.Error;
+        }).ConfigureAwait(false);
+        var response = new OffsetCommitResponseData
+        {
+            Topics = asked.Topics.Select(t => new OffsetCommitResponseData.OffsetCommitResponseTopic
+            {
+                Name = t.Name,
+                Partitions = t.Partitions.Select(p => new OffsetCommitResponseData.OffsetCommitResponsePartition
+                {
+                    PartitionIndex = p.PartitionIndex,
+                    ErrorCode = (short)error,
+                }).ToList(),
+            }).ToList(),
+        };
+        return request.Respond(response);
+    }
+
+    public async Task<byte[]?> OffsetFetchAsync(KafkaRequest request)
+    {
+        var asked = request.Read<OffsetFetchRequestData>();
+        var response = new OffsetFetchResponseData();
+        if (request.Version >= 8)
+        {
+            foreach (var group in asked.Groups)
+            {
+                var topics = group.Topics?.Select(t => (t.Name, t.PartitionIndexes)).ToList();
+                var (error, offsets) = await CommittedAsync(group.GroupId, topics).ConfigureAwait(false);
+                response.Groups.Add(new OffsetFetchResponseData.OffsetFetchResponseGroup
+                {
+                    GroupId = group.GroupId,
+                    ErrorCode = (short)error,
+                    Topics = offsets.GroupBy(o => o.TopicPartition.Topic, StringComparer.Ordinal).Select(g =>
+                        new OffsetFetchResponseData.OffsetFetchResponseTopics
+                        {
+                            Name = g.Key,
+                            Partitions = g.Select(o => new OffsetFetchResponseData.OffsetFetchResponsePartitions
+                            {
+                                PartitionIndex = o.TopicPartition.Partition,
+                                CommittedOffset = o.Offset,
+                                CommittedLeaderEpoch = o.LeaderEpoch,
+                                Metadata = o.Metadata ?? string.Empty,
+                            }).ToList(),
+                        }).ToList(),
+                });
+            }
+        }
+        else
+        {
+            var topics = asked.Topics?.Select(t => (t.Name, t.PartitionIndexes)).ToList();
+            var (error, offsets) = await CommittedAsync(asked.GroupId, topics).ConfigureAwait(false);
+            response.ErrorCode = (short)error;
+            response.Topics = offsets.GroupBy(o => o.TopicPartition.Topic, StringComparer.Ordinal).Select(g =>
+                new OffsetFetchResponseData.OffsetFetchResponseTopic
+                {
+                    Name = g.Key,
+                    Partitions = g.Select(o => new OffsetFetchResponseData.OffsetFetchResponsePartition
+                    {
+                        PartitionIndex = o.TopicPartition.Partition,
+                        CommittedOffset = o.Offset,
+                        CommittedLeaderEpoch = o.LeaderEpoch,
+                        Metadata = o.Metadata ?? string.Empty,
+                        // Before v2 the group's error is told per partition.
+                        ErrorCode = request.Version < 2 ? (short)error : (short)0,
+                    }).ToList(),
+                }).ToList();
+        }
+
+        return request.Respond(response);
+    }
+
+    /// <summary>The committed offsets of the asked partitions (every committed one when <paramref name="topics"/> is
+    /// null), -1 where none; a group that does not exist has none.</summary>
+    private async Task<(ErrorCode Error, TopicPartitionOffset[] Offsets)> CommittedAsync(
+        string groupId, List<(string Name, List<int> Partitions)>? topics)
+    {
+        var partitions = topics?.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name, p))).ToArray();
+        TopicPartitionOffset[] offsets = [];
+        var error = await GroupErrorAsync(async () =>
+        {
+            offsets = await broker.Group(groupId).FetchOffsetsAsync(partitions).ConfigureAwait(false);
+            return ErrorCode.None;
+        }).ConfigureAwait(false);
+        if (error != ErrorCode.None && partitions is not null)
+        {
+            offsets = partitions.Select(p => new TopicPartitionOffset(p, -1, -1, null)).ToArray();
+        }
+
+        return (error, offsets);
+    }
+
+    public async Task<byte[]?> ConsumerGroupHeartbeatAsync(KafkaRequest request)
+    {
+        var asked = request.Read<ConsumerGroupHeartbeatRequestData>();
+        var response = new ConsumerGroupHeartbeatResponseData();
+        if (asked.SubscribedTopicRegex is not null)
+        {
+            response.ErrorCode = (short)ErrorCode.InvalidRequest;
+            response.ErrorMessage = "Subscribing by regular expression through the consumer protocol is not served; subscribe by topic names";
+            return request.Respond(response);
+        }
+
+        var cluster = await broker.Cluster.GetAsync().ConfigureAwait(false);
+        if (asked.TopicPartitions is not null && asked.TopicPartitions.Any(t => cluster.TopicById(t.TopicId) is null))
+        {
+            // A topic created since the snapshot: look again before calling it unknown.
+            cluster = await broker.Cluster.GetAsync(fresh: true).ConfigureAwait(false);
+        }
+
+        GroupHeartbeatResponse? answer = null;
+        var error = await GroupErrorAsync(async () =>
+        {
+            answer = await broker.Group(asked.GroupId).HeartbeatAsync(new GroupHeartbeatRequest
+            {
+                MemberId = asked.MemberId,
+                MemberEpoch = asked.MemberEpoch,
+                InstanceId = asked.InstanceId,
+                RebalanceTimeoutMs = Math.Max(0, asked.RebalanceTimeoutMs),
+                SubscribedTopicNames = asked.SubscribedTopicNames?.ToArray(),
+                ServerAssignor = asked.ServerAssignor,
+                OwnedPartitions = asked.TopicPartitions?
+                    .SelectMany(t => cluster.TopicById(t.TopicId) is { } topic
+                        ? t.Partitions.Select(p => new TopicPartition(topic.Name, p))
+                        : [])
+                    .ToArray(),
+                ClientId = request.Header.ClientId,
+                ClientHost = request.ClientHost,
+            }).ConfigureAwait(false);
+            return answer.Error;
+        }).ConfigureAwait(false);
+        response.ErrorCode = (short)error;
+        if (answer is not null)
+        {
+            response.ErrorMessage = answer.ErrorMessage;
+            response.MemberId = answer.MemberId;
+            response.MemberEpoch = answer.MemberEpoch;
+            response.HeartbeatIntervalMs = answer.HeartbeatIntervalMs;
+            if (error == ErrorCode.None)
+            {
+                response.Assignment = new ConsumerGroupHeartbeatResponseData.AssignmentItem
+                {
+                    TopicPartitions = ByTopicId(cluster, answer.Assignment)
+                        .Select(t => new ConsumerGroupHeartbeatResponseData.TopicPartitions { TopicId = t.TopicId, Partitions = t.Partitions })
+                        .ToList(),
+                };
+            }
+        }
+
+        return request.Respond(response);
+    }
+
+    public async Task<byte[]?> ConsumerGroupDescribeAsync(KafkaRequest request)
+    {
+        var asked = request.Read<ConsumerGroupDescribeRequestData>();
+        var cluster = await broker.Cluster.GetAsync().ConfigureAwait(false);
+        var groups = await Task.WhenAll(asked.GroupIds.Select(async id =>
+        {
+            ConsumerGroupDescription? description = null;
+            var error = await GroupErrorAsync(async () =>
+            {
+                description = await broker.Group(id).DescribeAsync().ConfigureAwait(false);
+                return ErrorCode.None;
+            }).ConfigureAwait(false);
+            if (description is null)
+            {
+                return new ConsumerGroupDescribeResponseData.DescribedGroup
+                {
+                    GroupId = id,
+                    ErrorCode = (short)error,
+                    GroupState = "Dead",
+                    AuthorizedOperations = int.MinValue,
+                };
+            }
+
+            return new ConsumerGroupDescribeResponseData.DescribedGroup
+            {
+                GroupId = id,
+                GroupState = GroupStates.KafkaName(description.State),
+                GroupEpoch = description.GroupEpoch,
+                AssignmentEpoch = description.GroupEpoch,
+                AssignorName = description.Assignor,
+                AuthorizedOperations = int.MinValue,
+                Members = description.Members.Select(m => new ConsumerGroupDescribeResponseData.Member
+                {
+                    MemberId = m.MemberId,
+                    InstanceId = m.InstanceId,
+                    MemberEpoch = m.MemberEpoch,
+                    ClientId = m.ClientId ?? string.Empty,
+                    ClientHost = m.ClientHost ?? string.Empty,
+                    SubscribedTopicNames = [.. m.SubscribedTopics],
+                    Assignment = DescribedAssignment(cluster, m.Assigned),
+                    TargetAssignment = DescribedAssignment(cluster, m.Target),
+                }).ToList(),
+            };
+        })).ConfigureAwait(false);
+        return request.Respond(new ConsumerGroupDescribeResponseData { Groups = [.. groups] });
+    }
+
+    public async Task<byte[]?> DeleteGroupsAsync(KafkaRequest request)
+    {
+        var asked = request.Read<DeleteGroupsRequestData>();
+        var results = await Task.WhenAll(asked.GroupsNames.Distinct(StringComparer.Ordinal).Select(async id =>
+        {
+            var error = await GroupErrorAsync(async () =>
+            {
+                await broker.Group(id).DeleteAsync().ConfigureAwait(false);
+                return ErrorCode.None;
+            }).ConfigureAwait(false);
+            return new DeleteGroupsResponseData.DeletableGroupResult { GroupId = id, ErrorCode = (short)error };
+        })).ConfigureAwait(false);
+        return request.Respond(new DeleteGroupsResponseData { Results = [.. results] });
+    }
+
+    private static ConsumerGroupDescribeResponseData.Assignment DescribedAssignment(ClusterSnapshot cluster, IEnumerable<TopicPartition> partitions) =>
+        new()
+        {
+            TopicPartitions = ByTopicId(cluster, partitions).Select(t => new ConsumerGroupDescribeResponseData.TopicPartitions
+            {
+                TopicId = t.TopicId,
+                TopicName = t.Name,
+                Partitions = t.Partitions,
+            }).ToList(),
+        };
+
+    private static IEnumerable<(Guid TopicId, string Name, List<int> Partitions)> ByTopicId(ClusterSnapshot cluster, IEnumerable<TopicPartition> partitions) =>
+        partitions.GroupBy(p => p.Topic, StringComparer.Ordinal)
+            .Select(g => (cluster.Topic(g.Key)?.TopicId ?? Guid.Empty, g.Key, g.Select(p => p.Partition).Order().ToList()))
+            .Where(t => t.Item1 != Guid.Empty);
+
+    /// <summary>Runs a call into a group grain and gives its error code: a <see cref="BrokerException"/> carries one; a
+    /// grain that cannot be reached now is COORDINATOR_NOT_AVAILABLE, which clients retry.</summary>
+    private async Task<ErrorCode> GroupErrorAsync(Func<Task<ErrorCode>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (BrokerException e)
+        {
+            return e.Code;
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException)
+        {
+            LogGroupCallFailed(broker.Logger, e.Message);
+            return ErrorCode.CoordinatorNotAvailable;
+        }
+    }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 7201, Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "A consumer group call failed; the client is told the coordinator is not available: {Problem}")]
+    private static partial void LogGroupCallFailed(Microsoft.Extensions.Logging.ILogger logger, string problem);
+}
+
+/// <summary>Kafka's names of group states, as DescribeGroups, ListGroups and ConsumerGroupDescribe carry them.</summary>
+internal static class GroupStates
+{
+    /// <summary>The name of a consumer-protocol (KIP-848) group's state.</summary>
+    public static string KafkaName(ConsumerGroupState state) => state switch
+    {
+        ConsumerGroupState.Empty => "Empty",
+        ConsumerGroupState.Assigning => "Assigning",
+        ConsumerGroupState.Reconciling => "Reconciling",
+        ConsumerGroupState.Stable => "Stable",
+        _ => "Dead",
+    };
+}
