@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Actors.Kafka.Protocol;
@@ -49,7 +48,7 @@ internal sealed class KafkaFuzzDriver(KafkaRequestFuzzer fuzzer, int port, int p
     /// <summary>Runs <paramref name="cases"/> cases over <paramref name="concurrency"/> connections at a time.</summary>
     public async Task<KafkaFuzzReport> RunAsync(int cases, int concurrency)
     {
-        var baseline = ReadStatus("VmRSS");
+        var baseline = ProcessMemory.Rss(pid);
         peakRss = baseline;
         var clock = Stopwatch.StartNew();
         using var done = new CancellationTokenSource();
@@ -80,7 +79,7 @@ internal sealed class KafkaFuzzDriver(KafkaRequestFuzzer fuzzer, int port, int p
             FailureCount = Volatile.Read(ref failureCount),
             BaselineRssBytes = baseline,
             PeakRssBytes = Interlocked.Read(ref peakRss),
-            PeakHwmBytes = ReadStatus("VmHWM"),
+            PeakHwmBytes = ProcessMemory.HighWaterMark(pid),
             Elapsed = fuzzElapsed,
             Families = Enum.GetValues<FuzzFamily>().ToDictionary(f => f, f => Interlocked.Read(ref families[(int)f])),
             ServedKeys = new Dictionary<short, long>(servedKeys),
@@ -375,33 +374,11 @@ internal sealed class KafkaFuzzDriver(KafkaRequestFuzzer fuzzer, int port, int p
 
     private void Sample()
     {
-        var rss = ReadStatus("VmRSS");
+        var rss = ProcessMemory.Rss(pid);
         if (rss > Interlocked.Read(ref peakRss))
         {
             Interlocked.Exchange(ref peakRss, rss);
         }
-    }
-
-    /// <summary>A size field of /proc/&lt;pid&gt;/status in bytes; 0 once the process is gone.</summary>
-    private long ReadStatus(string field)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            {
-                if (line.StartsWith(field + ":", StringComparison.Ordinal))
-                {
-                    var kib = line[(field.Length + 1)..].Trim().Split(' ')[0];
-                    return long.Parse(kib, CultureInfo.InvariantCulture) * 1024;
-                }
-            }
-        }
-        catch (IOException)
-        {
-            // The process exited.
-        }
-
-        return 0;
     }
 
     private async Task<Socket> ConnectAsync()
