@@ -24,16 +24,6 @@ public sealed class KafkaListenerFuzzTests(SingleSiloKafkaFixture fixture, ITest
         await KafkaFuzzRun.RunAsync(fixture.Silo, DefaultRequests, output);
 }
 
-/// <summary>The same fuzz, longer: a million malformed requests by default (<c>--filter Category=Soak</c>).</summary>
-[Collection(ProcessCollection.Name)]
-[Trait("Category", "Soak")]
-public sealed class KafkaListenerFuzzSoakTests(SingleSiloKafkaFixture fixture, ITestOutputHelper output) : IClassFixture<SingleSiloKafkaFixture>
-{
-    [Fact]
-    public async Task A_million_malformed_requests_close_or_are_answered_without_harming_the_listener_or_other_connections() =>
-        await KafkaFuzzRun.RunAsync(fixture.Silo, 1_000_000, output);
-}
-
 /// <summary>The generator alone, without a silo.</summary>
 public sealed class KafkaRequestFuzzerTests
 {
