@@ -19,6 +19,13 @@ internal static class KafkaApiHandlers
         handlers[ApiKey.ConsumerGroupHeartbeat] = groups.ConsumerGroupHeartbeatAsync;
         handlers[ApiKey.ConsumerGroupDescribe] = groups.ConsumerGroupDescribeAsync;
         handlers[ApiKey.DeleteGroups] = groups.DeleteGroupsAsync;
+        handlers[ApiKey.JoinGroup] = groups.JoinGroupAsync;
+        handlers[ApiKey.SyncGroup] = groups.SyncGroupAsync;
+        handlers[ApiKey.Heartbeat] = groups.HeartbeatAsync;
+        handlers[ApiKey.LeaveGroup] = groups.LeaveGroupAsync;
+        handlers[ApiKey.DescribeGroups] = groups.DescribeGroupsAsync;
+        handlers[ApiKey.ListGroups] = groups.ListGroupsAsync;
+        handlers[ApiKey.OffsetDelete] = groups.OffsetDeleteAsync;
         return handlers;
     }
 }
