@@ -136,8 +136,11 @@ public sealed class ProduceConsumeTests(KafkaClusterFixture fixture, ITestOutput
         var watermarks = consumer.QueryWatermarkOffsets(tp, Deadline);
         Assert.Equal((0L, 10L), (watermarks.Low.Value, watermarks.High.Value));
 
-        var byTime = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(t0 + 5500, TimestampType.CreateTime))], Deadline);
-        Assert.Equal(6, Assert.Single(byTime).Offset.Value);
+        var byTime = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(t0 + 1500, TimestampType.CreateTime))], Deadline);
+        Assert.Equal(2, Assert.Single(byTime).Offset.Value);
+        // The first offset whose timestamp is at least the one asked: record 3 (t0 + 50 s), not record 6.
+        var afterOutOfOrder = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(t0 + 5500, TimestampType.CreateTime))], Deadline);
+        Assert.Equal(3, Assert.Single(afterOutOfOrder).Offset.Value);
         var late = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(t0 + 90_000, TimestampType.CreateTime))], Deadline);
         Assert.Equal(Offset.End, Assert.Single(late).Offset);
 
