@@ -12,6 +12,11 @@ internal static class KafkaApiHandlers
             [ApiKey.Metadata] = new ClusterApis(broker).MetadataAsync,
             [ApiKey.DescribeCluster] = new ClusterApis(broker).DescribeClusterAsync,
             [ApiKey.FindCoordinator] = new ClusterApis(broker).FindCoordinatorAsync,
+            [ApiKey.Produce] = new ProduceApi(broker, new RecordRouting(broker)).ProduceAsync,
+            [ApiKey.Fetch] = new FetchApi(broker, new RecordRouting(broker)).FetchAsync,
+            [ApiKey.ListOffsets] = new RecordApis(broker, new RecordRouting(broker)).ListOffsetsAsync,
+            [ApiKey.OffsetForLeaderEpoch] = new RecordApis(broker, new RecordRouting(broker)).OffsetForLeaderEpochAsync,
+            [ApiKey.InitProducerId] = new RecordApis(broker, new RecordRouting(broker)).InitProducerIdAsync,
         };
         var groups = new GroupApis(broker);
         handlers[ApiKey.OffsetCommit] = groups.OffsetCommitAsync;
