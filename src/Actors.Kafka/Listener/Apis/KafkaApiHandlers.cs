@@ -12,6 +12,11 @@ internal static class KafkaApiHandlers
             [ApiKey.Metadata] = new ClusterApis(broker).MetadataAsync,
             [ApiKey.DescribeCluster] = new ClusterApis(broker).DescribeClusterAsync,
             [ApiKey.FindCoordinator] = new ClusterApis(broker).FindCoordinatorAsync,
+            [ApiKey.CreateTopics] = new AdminApis(broker).CreateTopicsAsync,
+            [ApiKey.DeleteTopics] = new AdminApis(broker).DeleteTopicsAsync,
+            [ApiKey.CreatePartitions] = new AdminApis(broker).CreatePartitionsAsync,
+            [ApiKey.DescribeConfigs] = new ConfigApis(broker).DescribeConfigsAsync,
+            [ApiKey.IncrementalAlterConfigs] = new ConfigApis(broker).IncrementalAlterConfigsAsync,
         };
         return handlers;
     }
