@@ -35,6 +35,25 @@ else
   fi
 fi
 
+# python3-confluent-kafka, Debian's Python Kafka client (an older librdkafka), for the admin tests that run a Python
+# AdminClient against the silos (skipped, saying why, when /usr/bin/python3 cannot import confluent_kafka). Needs root
+# or sudo for apt-get, as kcat does.
+if /usr/bin/python3 -c "import confluent_kafka" >/dev/null 2>&1; then
+  echo "python3-confluent-kafka already installed"
+else
+  apt_get="apt-get"
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then apt_get="sudo -n apt-get"; else apt_get=""; fi
+  fi
+  if [ -z "$apt_get" ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "python3-confluent-kafka is missing and cannot be installed here (no apt-get as root); the Python client tests will be skipped"
+  elif $apt_get install -y --no-install-recommends python3-confluent-kafka || { $apt_get update && $apt_get install -y --no-install-recommends python3-confluent-kafka; }; then
+    echo "python3-confluent-kafka installed"
+  else
+    echo "installing python3-confluent-kafka failed; the Python client tests will be skipped"
+  fi
+fi
+
 # kafkajs, a Kafka client in JavaScript with its own protocol code, for the listener's client tests.
 kafkajs_version="2.2.4"
 kafkajs_dir="$root/tools/kafkajs"

@@ -1,4 +1,5 @@
 using Actors.Broker;
+using Actors.Broker.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Actors.Kafka.Listener;
@@ -29,6 +30,10 @@ public sealed record KafkaBroker(
     TimeProvider Time,
     ILogger Logger)
 {
+    /// <summary>The broker settings this silo runs with: the topic defaults and what DescribeConfigs reports for the
+    /// broker.</summary>
+    public BrokerOptions BrokerSettings { get; init; } = new();
+
     /// <summary>The controller grain.</summary>
     public IControllerGrain Controller => Grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
 

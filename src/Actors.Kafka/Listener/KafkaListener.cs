@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Actors.Broker;
+using Actors.Broker.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -22,7 +23,8 @@ public sealed partial class KafkaListener(
     ILocalSiloDetails silo,
     IOptions<ClusterOptions> cluster,
     TimeProvider time,
-    ILogger<KafkaListener> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+    ILogger<KafkaListener> logger,
+    IOptions<BrokerOptions> brokerOptions) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     /// <summary>After the broker's own participant (Active + 1): up after it, down before it.</summary>
     public const int Stage = ServiceLifecycleStage.Active + 2;
@@ -73,7 +75,10 @@ public sealed partial class KafkaListener(
         NodeId = await RegisterAsync(endpoints.AdvertisedHost, advertisedPort, cancellationToken).ConfigureAwait(false);
         var controller = grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
         var broker = new KafkaBroker(grains, silo.Name, NodeId, endpoints.AdvertisedHost, advertisedPort, cluster.Value.ClusterId,
-            new ClusterView(controller.GetMetadataAsync, time), settings, time, logger);
+            new ClusterView(controller.GetMetadataAsync, time), settings, time, logger)
+        {
+            BrokerSettings = brokerOptions.Value,
+        };
         var handler = new KafkaRequestHandler(broker);
         var frames = new KafkaFrameReader(settings.MaxRequestBytes);
         accepting = AcceptLoopAsync(socket, handler, frames, settings);

@@ -17,6 +17,11 @@ internal static class KafkaApiHandlers
             [ApiKey.ListOffsets] = new RecordApis(broker, new RecordRouting(broker)).ListOffsetsAsync,
             [ApiKey.OffsetForLeaderEpoch] = new RecordApis(broker, new RecordRouting(broker)).OffsetForLeaderEpochAsync,
             [ApiKey.InitProducerId] = new RecordApis(broker, new RecordRouting(broker)).InitProducerIdAsync,
+            [ApiKey.CreateTopics] = new AdminApis(broker).CreateTopicsAsync,
+            [ApiKey.DeleteTopics] = new AdminApis(broker).DeleteTopicsAsync,
+            [ApiKey.CreatePartitions] = new AdminApis(broker).CreatePartitionsAsync,
+            [ApiKey.DescribeConfigs] = new ConfigApis(broker).DescribeConfigsAsync,
+            [ApiKey.IncrementalAlterConfigs] = new ConfigApis(broker).IncrementalAlterConfigsAsync,
         };
         var groups = new GroupApis(broker);
         handlers[ApiKey.OffsetCommit] = groups.OffsetCommitAsync;
