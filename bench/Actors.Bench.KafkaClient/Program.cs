@@ -17,7 +17,7 @@ namespace Actors.Bench.KafkaClient;
 /// Prints one line <c>result key=value ...</c> on standard output; diagnostics go to standard error. Exit code 1 when
 /// records failed or did not arrive.
 /// </summary>
-public static class Program
+internal static class Program
 {
     public static int Main(string[] args)
     {
