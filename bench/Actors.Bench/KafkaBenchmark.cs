@@ -17,7 +17,7 @@ namespace Actors.Bench;
 /// Options: <c>--runs N</c> (1), <c>--records N</c> per Kafka produce (2,000,000), <c>--seconds S</c> cap per Kafka
 /// figure (15), <c>--direct-seconds S</c> per direct figure (5), <c>--inflight N</c> direct requests in flight (8),
 /// <c>--warmup-seconds S</c> (3), <c>--latency-seconds S</c> (10), <c>--peers PATH</c> (or ACTORS_BENCH_PEERS; default
-/// ../shared/bench/peers.sh from the repository root), <c>--no-peers</c>.
+/// ../shared/bench/peers.sh from the repository root), <c>--no-peers</c>, <c>--no-idempotence</c> (the acks=all producer).
 /// </summary>
 public sealed class KafkaBenchmark : IBenchmarkSuite
 {
@@ -43,7 +43,8 @@ public sealed class KafkaBenchmark : IBenchmarkSuite
             DirectSeconds: Double(args, "--direct-seconds", 5),
             Inflight: Int(args, "--inflight", 8),
             WarmUp: TimeSpan.FromSeconds(Double(args, "--warmup-seconds", 3)),
-            LatencySeconds: Double(args, "--latency-seconds", 10));
+            LatencySeconds: Double(args, "--latency-seconds", 10),
+            Idempotence: args.Contains("--no-idempotence") ? "false" : "true");
         Console.WriteLine(Inv($"kafka: {o.Runs} run(s), alternating direct-to-grain and Kafka; Kafka produce {o.Records} records of {RecordSize} bytes (or {o.Seconds} s), linger.ms=5 batch.size=16384, 1 partition; direct {o.DirectSeconds} s with {o.Inflight} requests in flight; latency {o.LatencySeconds} s at half the RF 3 rate"));
         Console.WriteLine(Inv($"targets (2 cores, not asserted): rf1-acks1 >= {ProduceRf1Target:F0} records/s; rf3-acksall >= {ProduceRf3Target:F0} records/s; consume >= {ConsumeTarget:F0} records/s; e2e-p99 < {P99TargetMs:F0} ms at half load"));
 
@@ -70,7 +71,7 @@ public sealed class KafkaBenchmark : IBenchmarkSuite
             var d = await DirectToGrain.ProduceAsync(grain, request, recordsPerBatch, o.DirectSeconds, o.Inflight);
             direct.Add(d.Rate);
             var k = await KafkaClientProcess.RunAsync(
-                ["produce", "--bootstrap", cluster.Bootstrap, "--topic", "kafka", "--acks", acks, "--records", Inv($"{o.Records}"),
+                ["produce", "--bootstrap", cluster.Bootstrap, "--topic", "kafka", "--acks", acks, "--idempotence", acks == "all" ? o.Idempotence : "false", "--records", Inv($"{o.Records}"),
                  "--seconds", Inv($"{o.Seconds}"), "--warmup-seconds", Inv($"{(run == 1 ? o.WarmUp.TotalSeconds : 1)}"), "--size", Inv($"{RecordSize}")],
                 cluster.Processes.Tails, ct);
             kafka.Add(k.Number("records_per_s"));
@@ -126,7 +127,7 @@ public sealed class KafkaBenchmark : IBenchmarkSuite
             var topic = Inv($"latency-{run}");
             await cluster.CreateTopicAsync(topic, rf);
             var k = await KafkaClientProcess.RunAsync(
-                ["latency", "--bootstrap", cluster.Bootstrap, "--topic", topic, "--acks", acks, "--rate", Inv($"{rate:F0}"),
+                ["latency", "--bootstrap", cluster.Bootstrap, "--topic", topic, "--acks", acks, "--idempotence", acks == "all" ? o.Idempotence : "false", "--rate", Inv($"{rate:F0}"),
                  "--seconds", Inv($"{o.LatencySeconds}"), "--size", Inv($"{RecordSize}")],
                 cluster.Processes.Tails, ct);
             kp50.Add(k.Number("p50_ms"));
@@ -214,5 +215,5 @@ public sealed class KafkaBenchmark : IBenchmarkSuite
     private static string Tail(string text, int lines) =>
         string.Join(Environment.NewLine, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(lines));
 
-    private sealed record Settings(int Runs, long Records, double Seconds, double DirectSeconds, int Inflight, TimeSpan WarmUp, double LatencySeconds);
+    private sealed record Settings(int Runs, long Records, double Seconds, double DirectSeconds, int Inflight, TimeSpan WarmUp, double LatencySeconds, string Idempotence);
 }
