@@ -34,3 +34,14 @@ else
     echo "installing kcat failed; the kcat tests will be skipped"
   fi
 fi
+
+# kafkajs, a Kafka client in JavaScript with its own protocol code, for the listener's client tests.
+kafkajs_version="2.2.4"
+kafkajs_dir="$root/tools/kafkajs"
+kafkajs_package="$kafkajs_dir/node_modules/kafkajs/package.json"
+if [ -f "$kafkajs_package" ] && grep -q "\"version\": \"$kafkajs_version\"" "$kafkajs_package"; then
+  echo "kafkajs $kafkajs_version already installed in $kafkajs_dir"
+else
+  mkdir -p "$kafkajs_dir"
+  npm install --prefix "$kafkajs_dir" --no-audit --no-fund --save-exact "kafkajs@$kafkajs_version"
+fi

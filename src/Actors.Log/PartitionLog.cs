@@ -497,6 +497,34 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>The record with the largest timestamp (Kafka's ListOffsets MAX_TIMESTAMP, KIP-734): the segment with
+    /// the largest timestamp (the first on ties), the batch holding it, and in that batch the first record carrying
+    /// it. Null when the log holds no timestamped record.</summary>
+    /// <remarks>For compressed or log-append-time batches, the batch's max timestamp and last offset are returned.</remarks>
+    public TimestampAndOffset? FindMaxTimestamp()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            long start = LogStartOffset;
+            LogSegment? best = null;
+            foreach (LogSegment segment in Volatile.Read(ref _segments))
+            {
+                if (segment.MaxTimestamp >= 0 && segment.OffsetOfMaxTimestamp >= start && segment.MaxTimestamp > (best?.MaxTimestamp ?? -1))
+                {
+                    best = segment;
+                }
+            }
+
+            return best is null ? null : MaxTimestampInSegment(best, start);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <summary>Kafka's OffsetsForLeaderEpoch: the largest known epoch at most <paramref name="epoch"/> and the end
     /// offset of that epoch (the start offset of the next epoch, or <see cref="LogEndOffset"/> for the latest).
     /// (-1, -1) when the epoch is newer than any known.</summary>
@@ -756,6 +784,43 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     {
         long ts = segment.MaxTimestamp;
         return ts >= 0 ? ts : new DateTimeOffset(File.GetLastWriteTimeUtc(segment.LogPath)).ToUnixTimeMilliseconds();
+    }
+
+    private static TimestampAndOffset? MaxTimestampInSegment(LogSegment segment, long logStart)
+    {
+        long maxTs = segment.MaxTimestamp;
+        long offset = segment.OffsetOfMaxTimestamp;
+        int size = segment.Size;
+        Span<byte> header = stackalloc byte[HeaderSize];
+        int pos = segment.FindPosition(offset, size, out _);
+        if (pos < 0 || !segment.TryReadHeader(pos, size, header))
+        {
+            return new TimestampAndOffset(maxTs, offset);
+        }
+
+        int batchSize = BinaryPrimitives.ReadInt32BigEndian(header.Slice(BatchLengthOffset)) + LogOverhead;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(batchSize);
+        try
+        {
+            int read = segment.Read(pos, buffer.AsSpan(0, batchSize));
+            var batch = new RecordBatch(buffer.AsSpan(0, read));
+            if (read == batchSize && batch.Compression == CompressionType.None && batch.TimestampType == TimestampType.CreateTime)
+            {
+                foreach (Record record in batch)
+                {
+                    if (record.Timestamp == maxTs && record.Offset >= logStart)
+                    {
+                        return new TimestampAndOffset(record.Timestamp, record.Offset);
+                    }
+                }
+            }
+
+            return new TimestampAndOffset(maxTs, read >= HeaderSize ? batch.LastOffset : offset);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static TimestampAndOffset? FindInSegment(LogSegment segment, long timestamp, long logStart)

@@ -182,7 +182,10 @@ public sealed class ListOffsetsRequest
     /// <summary>Kafka's special timestamp asking for the log end offset (the high watermark for consumers).</summary>
     public const long Latest = -1;
 
-    /// <summary><see cref="Earliest"/>, <see cref="Latest"/> or a timestamp in ms since the Unix epoch.</summary>
+    /// <summary>Kafka's special timestamp asking for the record with the largest timestamp (KIP-734).</summary>
+    public const long MaxTimestamp = -3;
+
+    /// <summary><see cref="Earliest"/>, <see cref="Latest"/>, <see cref="MaxTimestamp"/> or a timestamp in ms since the Unix epoch.</summary>
     [Id(0)] public long Timestamp { get; set; } = Latest;
 
     [Id(1)] public int CurrentLeaderEpoch { get; set; } = -1;

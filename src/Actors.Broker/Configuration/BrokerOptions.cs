@@ -84,6 +84,19 @@ public sealed class BrokerOptions
     /// <summary>group.consumer.max.size: most members in one group.</summary>
     public int GroupMaxSize { get; set; } = 1000;
 
+    /// <summary>group.min.session.timeout.ms: the shortest session timeout a classic-protocol member may ask for (6 s).</summary>
+    public int GroupMinSessionTimeoutMs { get; set; } = 6_000;
+
+    /// <summary>group.max.session.timeout.ms: the longest session timeout a classic-protocol member may ask for (30 minutes).</summary>
+    public int GroupMaxSessionTimeoutMs { get; set; } = 1_800_000;
+
+    /// <summary>group.initial.rebalance.delay.ms: how long the first rebalance of an empty classic group waits for more
+    /// members (3 s; each new member extends it by this much, up to the rebalance timeout).</summary>
+    public int GroupInitialRebalanceDelayMs { get; set; } = 3_000;
+
+    /// <summary>group.max.size: most members in one classic group (Kafka's default is unbounded).</summary>
+    public int ClassicGroupMaxSize { get; set; } = int.MaxValue;
+
     /// <summary>Upper bound on partitions per topic (bounds memory and controller work).</summary>
     public int MaxPartitionsPerTopic { get; set; } = 10_000;
 
@@ -124,6 +137,9 @@ public sealed class BrokerOptions
         Require(GroupHeartbeatIntervalMs >= 1 && GroupHeartbeatIntervalMs < GroupSessionTimeoutMs, $"Actors:Broker:GroupHeartbeatIntervalMs (group.consumer.heartbeat.interval.ms) must be at least 1 and below GroupSessionTimeoutMs; got {GroupHeartbeatIntervalMs}.");
         Require(GroupRebalanceTimeoutMs >= 1, $"Actors:Broker:GroupRebalanceTimeoutMs (max.poll.interval.ms) must be at least 1; got {GroupRebalanceTimeoutMs}.");
         Require(GroupMaxSize >= 1, $"Actors:Broker:GroupMaxSize (group.consumer.max.size) must be at least 1; got {GroupMaxSize}.");
+        Require(GroupMinSessionTimeoutMs >= 1 && GroupMinSessionTimeoutMs <= GroupMaxSessionTimeoutMs, $"Actors:Broker:GroupMinSessionTimeoutMs (group.min.session.timeout.ms) must be at least 1 and at most GroupMaxSessionTimeoutMs; got {GroupMinSessionTimeoutMs}.");
+        Require(GroupInitialRebalanceDelayMs >= 0, $"Actors:Broker:GroupInitialRebalanceDelayMs (group.initial.rebalance.delay.ms) must be 0 or more; got {GroupInitialRebalanceDelayMs}.");
+        Require(ClassicGroupMaxSize >= 1, $"Actors:Broker:ClassicGroupMaxSize (group.max.size) must be at least 1; got {ClassicGroupMaxSize}.");
         Require(MaxPartitionsPerTopic >= 1, $"Actors:Broker:MaxPartitionsPerTopic must be at least 1; got {MaxPartitionsPerTopic}.");
         Require(ProducerIdExpirationMs >= 1, $"Actors:Broker:ProducerIdExpirationMs (producer.id.expiration.ms) must be at least 1; got {ProducerIdExpirationMs}.");
         Require(ProducerIdBlockSize >= 1, $"Actors:Broker:ProducerIdBlockSize must be at least 1; got {ProducerIdBlockSize}.");

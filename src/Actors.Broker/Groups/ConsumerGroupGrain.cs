@@ -36,6 +36,10 @@ public sealed class ConsumerGroupRecord
     /// <summary>The members and their assignments, so a new activation of the group keeps them.</summary>
     [Id(2)] public ConsumerGroupSnapshot? Membership { get; set; }
 
+    /// <summary>A classic group's generation, protocol and (while Stable) members with their metadata and
+    /// assignments, so a new activation goes on from the same generation.</summary>
+    [Id(3)] public ClassicGroupSnapshot? Classic { get; set; }
+
     /// <summary>True when the group has been empty for longer than <paramref name="retentionMs"/>
     /// (offsets.retention.minutes) and still holds offsets: they are due to be dropped.</summary>
     public bool OffsetsExpired(bool groupIsEmpty, long nowMs, long retentionMs) =>
@@ -43,18 +47,57 @@ public sealed class ConsumerGroupRecord
 }
 
 /// <summary>
-/// A consumer group (see <see cref="IConsumerGroupGrain"/>): membership and assignment through a
-/// <see cref="ConsumerGroupCoordinator"/>, offsets persisted through grain storage, lag from the partition leaders,
-/// offset resets planned by <see cref="OffsetResetPlanner"/>, expiry of an empty group's offsets after
-/// offsets.retention.minutes.
+/// The group grain's own entry points for the state changes of the classic protocol's long calls
+/// (see <see cref="ConsumerGroupGrain"/>); nothing else calls them.
 /// </summary>
+[Alias("broker.IClassicGroupTurns")]
+public interface IClassicGroupTurns : IGrainWithStringKey
+{
+    /// <summary>Applies a JoinGroup and leaves its (possibly pending) answer under <paramref name="ticket"/>.</summary>
+    Task BeginJoinAsync(long ticket, JoinGroupRequest request);
+
+    /// <summary>Applies a SyncGroup and leaves its (possibly pending) answer under <paramref name="ticket"/>.</summary>
+    Task BeginSyncAsync(long ticket, SyncGroupRequest request);
+}
+
+/// <summary>
+/// A consumer group (see <see cref="IConsumerGroupGrain"/>): membership and assignment through a
+/// <see cref="ConsumerGroupCoordinator"/> (KIP-848) or a <see cref="ClassicGroupCoordinator"/> (classic protocol),
+/// offsets persisted through grain storage, lag from the partition leaders, offset resets planned by
+/// <see cref="OffsetResetPlanner"/>, expiry of an empty group's offsets after offsets.retention.minutes.
+/// </summary>
+/// <remarks>
+/// Threading. The grain is not reentrant: every state change runs in a non-interleaved turn, one at a time, so the
+/// coordinators and the persisted record need no locks. The two classic calls that wait for a rebalance,
+/// <see cref="JoinGroupAsync"/> and <see cref="SyncGroupAsync"/>, are [AlwaysInterleave] and change nothing
+/// themselves: each calls the grain's own non-interleaved <see cref="IClassicGroupTurns"/> method, which applies
+/// the request to the coordinator (and persists) in an ordinary turn and leaves behind, under a ticket, the task
+/// that answers it; the interleaved call then awaits that task. The task is a
+/// <see cref="TaskCompletionSource{TResult}"/> of the coordinator, completed by whichever later turn finishes the
+/// rebalance: another member's join or sync, a leave, or the timer. Meanwhile the activation serves every other
+/// call (heartbeats, commits, describe) as usual, since an interleaved request never blocks the queue.
+/// Timers: deadlines are kept in group-clock time (the keyed <see cref="BrokerSiloBuilderExtensions.GroupClockKey"/>
+/// TimeProvider, which tests replace with a manual clock) and run by <see cref="ClassicGroupCoordinator.Tick"/> at the
+/// start of every classic call, from a one-shot timer set for the next deadline, and from the periodic expiry timer.
+/// Timeouts: the long calls carry [ResponseTimeout] of <see cref="ConsumerGroupTimeouts.LongCall"/> and the
+/// coordinator never waits longer than <see cref="ConsumerGroupTimeouts.MaxRebalanceWaitMs"/>; waiters still
+/// pending when the activation goes away are answered NOT_COORDINATOR, which sends clients to find the group again.
+/// </remarks>
 [GrainType("broker-group")]
-public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
+public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGroupTurns
 {
     private readonly IPersistentState<ConsumerGroupRecord> state;
     private readonly BrokerOptions options;
     private readonly TimeProvider time;
     private readonly ConsumerGroupCoordinator coordinator;
+    private readonly ClassicGroupCoordinator classic;
+    private readonly Dictionary<long, Task<JoinGroupResponse>> startedJoins = [];
+    private readonly Dictionary<long, Task<SyncGroupResponse>> startedSyncs = [];
+    private long nextTicket;
+    private long persistedClassicVersion;
+    private IGrainTimer? wakeUp;
+    private long wakeUpAtMs = long.MaxValue;
+    private bool lastKindClassic;
     private Dictionary<string, int> partitionCounts = new(StringComparer.Ordinal);
     private long countsFetchedMs = long.MinValue;
     private bool registered;
@@ -67,9 +110,19 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
         this.options = options.Value;
         this.time = time;
         coordinator = new ConsumerGroupCoordinator(this.GetPrimaryKeyString(), this.options);
+        classic = new ClassicGroupCoordinator(this.GetPrimaryKeyString(), this.options);
     }
 
     private long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>True while members of either kind are in the group.</summary>
+    private bool HasMembers => !coordinator.IsEmpty || classic.HasMembers;
+
+    /// <summary>True when the group exists: it has members, or it has stored state (offsets, a past generation).</summary>
+    private bool GroupExists => HasMembers || state.RecordExists;
+
+    /// <summary>Which kind the group is: the kind of its members, else the kind it last had.</summary>
+    private bool IsClassic => classic.HasMembers || (coordinator.IsEmpty && (lastKindClassic || coordinator.GroupEpoch == 0));
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -79,6 +132,15 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
             // The members of the previous activation carry on; any that are gone expire after their session timeout.
             coordinator.Restore(membership, NowMs);
             persistedMembership = coordinator.SnapshotKey();
+        }
+
+        if (state.State.Classic is { } classicSnapshot)
+        {
+            // Kafka's rule: a classic group is loaded Stable with the members of its last generation (they carry on
+            // if they heartbeat in time) or Empty; either way the generation goes on from the persisted one.
+            classic.Restore(classicSnapshot, NowMs);
+            persistedClassicVersion = classic.Version;
+            lastKindClassic = classicSnapshot.ProtocolType is not null && state.State.Membership is null;
         }
 
         if (coordinator.IsEmpty && state.State.EmptySinceMs == 0 && state.State.Offsets.Count > 0)
@@ -95,12 +157,30 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
         this.RegisterGrainTimer(_ => ExpireAsync(), period, period);
     }
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        classic.FailAllWaiters(ErrorCode.NotCoordinator);
+        return Task.CompletedTask;
+    }
+
     public async Task<GroupHeartbeatResponse> HeartbeatAsync(GroupHeartbeatRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var wasEmpty = coordinator.IsEmpty;
         var topics = coordinator.SubscribedTopics.Concat(request.SubscribedTopicNames ?? []).Distinct(StringComparer.Ordinal).ToArray();
         var counts = await PartitionCountsAsync(topics);
+        if (classic.HasMembers)
+        {
+            // Kafka (online migration disabled): a classic group with members is not a consumer group.
+            return new GroupHeartbeatResponse
+            {
+                Error = ErrorCode.GroupIdNotFound,
+                ErrorMessage = $"Group '{this.GetPrimaryKeyString()}' is a classic group with members; it is not a consumer group.",
+                MemberId = request.MemberId,
+                MemberEpoch = -1,
+            };
+        }
+
         GroupHeartbeatResponse response;
         try
         {
@@ -120,6 +200,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
 
         if (!coordinator.IsEmpty)
         {
+            lastKindClassic = false;
             await RegisterAsync();
         }
 
@@ -129,19 +210,15 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
     public async Task<OffsetCommitResponse> CommitOffsetsAsync(OffsetCommitRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (code, message) = coordinator.ValidateCommit(request.MemberId, request.MemberEpoch);
+        var now = NowMs;
+        classic.Tick(now);
+        var (code, message) = ValidateCommit(request, now);
         if (code != ErrorCode.None)
         {
             return new OffsetCommitResponse { Error = code, ErrorMessage = message };
         }
 
-        var bad = request.Offsets.FirstOrDefault(o => o.Offset < 0);
-        if (request.Offsets.Any(o => o.Offset < 0))
-        {
-            return new OffsetCommitResponse { Error = ErrorCode.InvalidCommitOffsetSize, ErrorMessage = $"Offset {bad.Offset} for {bad.TopicPartition} is negative." };
-        }
-
-        var now = NowMs;
+        // Offsets are stored as given, negative ones included (Kafka does not check them either).
         foreach (var o in request.Offsets)
         {
             var existing = state.State.Offsets.FirstOrDefault(c => c.Topic == o.TopicPartition.Topic && c.Partition == o.TopicPartition.Partition);
@@ -157,7 +234,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
             existing.CommitTimestampMs = now;
         }
 
-        if (coordinator.IsEmpty && state.State.EmptySinceMs == 0)
+        if (!HasMembers && state.State.EmptySinceMs == 0)
         {
             state.State.EmptySinceMs = now;
         }
@@ -180,12 +257,12 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
     public async Task<ConsumerGroupDescription> DescribeAsync()
     {
         await ExpireAsync();
-        if (coordinator.IsEmpty && !state.RecordExists)
+        if (!GroupExists)
         {
             throw new BrokerException(ErrorCode.GroupIdNotFound, $"Group '{this.GetPrimaryKeyString()}' does not exist.");
         }
 
-        var owners = coordinator.Owners();
+        var owners = IsClassic ? new Dictionary<TopicPartition, string>() : coordinator.Owners();
         var committed = Committed();
         var partitions = committed.Keys.Concat(owners.Keys).Distinct().Order().ToArray();
         var lags = await Task.WhenAll(partitions.Select(async tp =>
@@ -201,10 +278,39 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
                 MemberId = owners.TryGetValue(tp, out var m) ? m : null,
             };
         }));
+        if (IsClassic)
+        {
+            var stable = classic.State == ClassicGroupState.Stable;
+            return new ConsumerGroupDescription
+            {
+                GroupId = this.GetPrimaryKeyString(),
+                State = classic.State switch
+                {
+                    ClassicGroupState.Empty => ConsumerGroupState.Empty,
+                    ClassicGroupState.Stable => ConsumerGroupState.Stable,
+                    ClassicGroupState.Dead => ConsumerGroupState.Dead,
+                    _ => ConsumerGroupState.Reconciling,
+                },
+                ClassicState = classic.State,
+                KafkaState = classic.State.ToKafkaString(),
+                GroupType = KafkaGroupStates.ClassicType,
+                ProtocolType = classic.ProtocolType ?? string.Empty,
+                Protocol = stable ? classic.ProtocolName ?? string.Empty : string.Empty,
+                GroupEpoch = classic.GenerationId,
+                Assignor = classic.ProtocolName ?? string.Empty,
+                Members = classic.DescribeMembers(),
+                Offsets = lags,
+            };
+        }
+
         return new ConsumerGroupDescription
         {
             GroupId = this.GetPrimaryKeyString(),
             State = coordinator.State,
+            KafkaState = coordinator.State.ToKafkaString(),
+            GroupType = KafkaGroupStates.ConsumerType,
+            ProtocolType = ClassicGroupCoordinator.ConsumerProtocolType,
+            Protocol = coordinator.Assignor,
             GroupEpoch = coordinator.GroupEpoch,
             Assignor = coordinator.Assignor,
             Members = coordinator.DescribeMembers(),
@@ -215,10 +321,11 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
     public async Task<OffsetResetPlanEntry[]> ResetOffsetsAsync(ResetOffsetsRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!coordinator.IsEmpty)
+        if (HasMembers)
         {
+            var (kafkaState, count) = classic.HasMembers ? (classic.State.ToKafkaString(), classic.MemberCount) : (coordinator.State.ToKafkaString(), coordinator.DescribeMembers().Length);
             throw new BrokerException(ErrorCode.NonEmptyGroup,
-                $"Offsets of group '{this.GetPrimaryKeyString()}' can be reset only while it has no active members; it is {coordinator.State} with {coordinator.DescribeMembers().Length} members. Stop the consumers first.");
+                $"Offsets of group '{this.GetPrimaryKeyString()}' can be reset only while it has no active members; it is {kafkaState} with {count} members. Stop the consumers first.");
         }
 
         var committed = Committed();
@@ -254,10 +361,12 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
 
     public async Task DeleteAsync()
     {
-        if (!coordinator.IsEmpty)
+        classic.Tick(NowMs);
+        if (HasMembers)
         {
+            var kafkaState = classic.HasMembers ? classic.State.ToKafkaString() : coordinator.State.ToKafkaString();
             throw new BrokerException(ErrorCode.NonEmptyGroup,
-                $"Group '{this.GetPrimaryKeyString()}' has active members ({coordinator.State}); it can be deleted only when empty.");
+                $"Group '{this.GetPrimaryKeyString()}' has active members ({kafkaState}); it can be deleted only when empty.");
         }
 
         if (!state.RecordExists)
@@ -267,14 +376,263 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
 
         await state.ClearStateAsync();
         state.State = new ConsumerGroupRecord();
+        classic.Reset();
+        persistedClassicVersion = classic.Version;
         await GrainFactory.GetGrain<IGroupDirectoryGrain>(BrokerGrainKeys.GroupDirectory).UnregisterAsync(this.GetPrimaryKeyString());
         registered = false;
         DeactivateOnIdle();
     }
 
+    public async Task<JoinGroupResponse> JoinGroupAsync(JoinGroupRequest request)
+    {
+        // Interleaved: the change runs in the grain's own non-interleaved turn; this call only waits for the answer.
+        var ticket = ++nextTicket;
+        try
+        {
+            await this.AsReference<IClassicGroupTurns>().BeginJoinAsync(ticket, request);
+            return await startedJoins[ticket];
+        }
+        finally
+        {
+            startedJoins.Remove(ticket);
+        }
+    }
+
+    public async Task<SyncGroupResponse> SyncGroupAsync(SyncGroupRequest request)
+    {
+        var ticket = ++nextTicket;
+        try
+        {
+            await this.AsReference<IClassicGroupTurns>().BeginSyncAsync(ticket, request);
+            return await startedSyncs[ticket];
+        }
+        finally
+        {
+            startedSyncs.Remove(ticket);
+        }
+    }
+
+    public async Task BeginJoinAsync(long ticket, JoinGroupRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var now = NowMs;
+        var wasEmpty = !HasMembers;
+        classic.Tick(now);
+        startedJoins[ticket] = coordinator.IsEmpty
+            ? classic.Join(request, now)
+            : Task.FromResult(new JoinGroupResponse
+            {
+                Error = ErrorCode.InconsistentGroupProtocol,
+                ErrorMessage = $"Group '{this.GetPrimaryKeyString()}' has members of the new consumer protocol (KIP-848); a classic member cannot join it.",
+                MemberId = request.MemberId,
+            });
+        if (classic.HasMembers)
+        {
+            lastKindClassic = true;
+        }
+
+        await AfterClassicChangeAsync(wasEmpty);
+    }
+
+    public async Task BeginSyncAsync(long ticket, SyncGroupRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var now = NowMs;
+        var wasEmpty = !HasMembers;
+        classic.Tick(now);
+        startedSyncs[ticket] = classic.Sync(request, now);
+        await AfterClassicChangeAsync(wasEmpty);
+    }
+
+    public async Task<ClassicHeartbeatResponse> ClassicHeartbeatAsync(ClassicHeartbeatRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var now = NowMs;
+        var wasEmpty = !HasMembers;
+        var changed = classic.Tick(now);
+        var response = classic.Heartbeat(request, now);
+        if (changed)
+        {
+            await AfterClassicChangeAsync(wasEmpty);
+        }
+
+        return response;
+    }
+
+    public async Task<LeaveGroupResponse> LeaveGroupAsync(LeaveGroupRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var now = NowMs;
+        var wasEmpty = !HasMembers;
+        classic.Tick(now);
+        var response = classic.Leave(request, now);
+        await AfterClassicChangeAsync(wasEmpty);
+        return response;
+    }
+
+    public async Task<ErrorCode[]> DeleteOffsetsAsync(TopicPartition[] partitions)
+    {
+        ArgumentNullException.ThrowIfNull(partitions);
+        var now = NowMs;
+        var wasEmpty = !HasMembers;
+        if (classic.Tick(now))
+        {
+            await AfterClassicChangeAsync(wasEmpty);
+        }
+
+        if (!GroupExists)
+        {
+            throw new BrokerException(ErrorCode.GroupIdNotFound, $"Group '{this.GetPrimaryKeyString()}' does not exist.");
+        }
+
+        var classicActive = classic.State is not (ClassicGroupState.Empty or ClassicGroupState.Dead);
+        if (classicActive && classic.ProtocolType != ClassicGroupCoordinator.ConsumerProtocolType)
+        {
+            throw new BrokerException(ErrorCode.NonEmptyGroup,
+                $"Group '{this.GetPrimaryKeyString()}' has members of protocol type '{classic.ProtocolType}'; its offsets can be deleted only when it is empty.");
+        }
+
+        var subscribed = coordinator.SubscribedTopics.ToHashSet(StringComparer.Ordinal);
+        var errors = new ErrorCode[partitions.Length];
+        var removed = 0;
+        for (var i = 0; i < partitions.Length; i++)
+        {
+            var tp = partitions[i];
+            if (classicActive ? classic.IsSubscribedTo(tp.Topic) : subscribed.Contains(tp.Topic))
+            {
+                errors[i] = ErrorCode.GroupSubscribedToTopic;
+                continue;
+            }
+
+            removed += state.State.Offsets.RemoveAll(c => c.Topic == tp.Topic && c.Partition == tp.Partition);
+        }
+
+        if (removed > 0)
+        {
+            await state.WriteStateAsync();
+        }
+
+        return errors;
+    }
+
+    public Task<GroupListing> GetListingAsync()
+    {
+        var id = this.GetPrimaryKeyString();
+        return Task.FromResult(IsClassic
+            ? new GroupListing
+            {
+                GroupId = id,
+                ProtocolType = classic.ProtocolType ?? string.Empty,
+                State = classic.State.ToKafkaString(),
+                GroupType = KafkaGroupStates.ClassicType,
+                Exists = GroupExists,
+            }
+            : new GroupListing
+            {
+                GroupId = id,
+                ProtocolType = ClassicGroupCoordinator.ConsumerProtocolType,
+                State = coordinator.State.ToKafkaString(),
+                GroupType = KafkaGroupStates.ConsumerType,
+                Exists = GroupExists,
+            });
+    }
+
+    /// <summary>Which rules check a commit: those of the kind of members the group has; with no members, Kafka's
+    /// rules for a classic group (a commit from outside, generation -1, is accepted; one naming a member or a
+    /// generation is refused, with GROUP_ID_NOT_FOUND if the group does not exist at all).</summary>
+    private (ErrorCode Code, string? Message) ValidateCommit(OffsetCommitRequest request, long now)
+    {
+        if (!coordinator.IsEmpty)
+        {
+            return coordinator.ValidateCommit(request.MemberId, request.MemberEpoch);
+        }
+
+        if (!classic.HasMembers && request.MemberEpoch >= 0 && !GroupExists)
+        {
+            return (ErrorCode.GroupIdNotFound, $"Group '{this.GetPrimaryKeyString()}' does not exist; a member commit needs the group.");
+        }
+
+        return classic.ValidateCommit(request.MemberId, request.GroupInstanceId, request.MemberEpoch, now);
+    }
+
+    /// <summary>After a classic change: the empty-since time, the record (when the generation, protocol or members
+    /// changed, or the group has just been created), the directory entry, and the timer for the next deadline.</summary>
+    private async Task AfterClassicChangeAsync(bool wasEmpty)
+    {
+        var now = NowMs;
+        var empty = !HasMembers;
+        var write = false;
+        if (wasEmpty != empty)
+        {
+            state.State.EmptySinceMs = empty ? now : 0;
+            write = true;
+        }
+
+        var version = classic.Version;
+        if (version != persistedClassicVersion)
+        {
+            state.State.Classic = classic.Snapshot();
+            write = true;
+        }
+
+        if (!empty && !state.RecordExists)
+        {
+            state.State.Classic ??= classic.Snapshot();
+            write = true;
+        }
+
+        ScheduleWakeUp(now);
+        if (write)
+        {
+            await state.WriteStateAsync();
+            persistedClassicVersion = version;
+        }
+
+        if (!empty)
+        {
+            await RegisterAsync();
+        }
+    }
+
+    /// <summary>Sets the one-shot timer for the classic group's next deadline (the periodic expiry timer runs them too).</summary>
+    private void ScheduleWakeUp(long now)
+    {
+        var next = classic.NextDeadline();
+        if (next == long.MaxValue || next >= wakeUpAtMs && wakeUpAtMs > now)
+        {
+            return;
+        }
+
+        wakeUpAtMs = next;
+        var due = TimeSpan.FromMilliseconds(Math.Clamp(next - now, 0, int.MaxValue));
+        if (wakeUp is null)
+        {
+            wakeUp = this.RegisterGrainTimer(WakeUpAsync, due, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            wakeUp.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private async Task WakeUpAsync()
+    {
+        wakeUpAtMs = long.MaxValue;
+        var now = NowMs;
+        var wasEmpty = !HasMembers;
+        classic.Tick(now);
+        await AfterClassicChangeAsync(wasEmpty);
+    }
+
     private async Task ExpireAsync()
     {
         var now = NowMs;
+        var wasEmpty = !HasMembers;
+        if (classic.Tick(now))
+        {
+            await AfterClassicChangeAsync(wasEmpty);
+        }
+
         if (coordinator.ExpireMembers(now).Count > 0)
         {
             if (coordinator.IsEmpty)
@@ -294,7 +652,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain
 
     /// <summary>True when the group has been empty for <c>offsets.retention.minutes</c> and still holds offsets.</summary>
     private bool OffsetsExpired(long nowMs) =>
-        state.State.OffsetsExpired(coordinator.IsEmpty, nowMs, options.OffsetsRetentionMinutes * 60_000L);
+        state.State.OffsetsExpired(!HasMembers, nowMs, options.OffsetsRetentionMinutes * 60_000L);
 
     /// <summary>Writes the record when the membership changed since the last write (or when <paramref name="force"/>):
     /// joins, leaves, epochs and assignments, never a plain heartbeat.</summary>

@@ -363,7 +363,7 @@ public sealed partial class PartitionLeader
         return new OffsetForLeaderEpochResponse { EndOffset = new EpochEndOffset(epoch, end) };
     }
 
-    /// <summary>ListOffsets: earliest, latest (the high watermark) or by timestamp (below the high watermark).</summary>
+    /// <summary>ListOffsets: earliest, latest (the high watermark), the largest timestamp or by timestamp (below the high watermark).</summary>
     public ListOffsetsResponse ListOffsets(ListOffsetsRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -380,6 +380,10 @@ public sealed partial class PartitionLeader
                 return new ListOffsetsResponse { Offset = local.LogStartOffset, LeaderEpoch = State.LeaderEpoch };
             case ListOffsetsRequest.Latest:
                 return new ListOffsetsResponse { Offset = hw, LeaderEpoch = State.LeaderEpoch };
+            case ListOffsetsRequest.MaxTimestamp:
+                return local.Log.FindMaxTimestamp() is { } max && max.Offset < hw
+                    ? new ListOffsetsResponse { Offset = max.Offset, Timestamp = max.Timestamp, LeaderEpoch = State.LeaderEpoch }
+                    : new ListOffsetsResponse { Offset = -1, Timestamp = -1, LeaderEpoch = State.LeaderEpoch };
             case < 0:
                 return new ListOffsetsResponse { Error = ErrorCode.InvalidRequest };
         }

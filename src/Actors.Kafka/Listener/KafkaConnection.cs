@@ -18,8 +18,12 @@ namespace Actors.Kafka.Listener;
 /// One read loop and one write loop; <see cref="RunAsync"/> is called once.
 /// </remarks>
 internal sealed partial class KafkaConnection(
-    Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, int maxInFlight, ILogger logger)
+    Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, int maxInFlight, ILogger logger,
+    RequestBudget? budget = null, TimeSpan? idleTimeout = null)
 {
+    private readonly RequestBudget budget = budget ?? new RequestBudget(long.MaxValue);
+    private readonly TimeSpan idleTimeout = idleTimeout ?? Timeout.InfiniteTimeSpan;
+
     private readonly string remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
     private readonly string? clientHost = (socket.RemoteEndPoint as System.Net.IPEndPoint)?.Address is { } address
         ? "/" + (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)
@@ -52,22 +56,57 @@ internal sealed partial class KafkaConnection(
 
     private async Task ReadLoopAsync(PipeReader input, ChannelWriter<Task<byte[]?>> pending, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
+        // The frame being read: its bytes are copied out of the pipe as they arrive, into an array taken from the pool
+        // once its size is known and the budget for it taken, so a frame is held once, and only within the budget.
+        byte[]? body = null;
+        var size = 0;
+        var filled = 0;
+        long reserved = 0;
         try
         {
             while (true)
             {
-                var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-                var buffer = result.Buffer;
+                var result = await ReadAsync(input, slots, cancellationToken).ConfigureAwait(false);
+                if (result is null)
+                {
+                    LogIdle(logger, remote, (long)idleTimeout.TotalMilliseconds);
+                    return;
+                }
+
+                var buffer = result.Value.Buffer;
                 try
                 {
-                    while (frames.TryReadFrame(ref buffer, out var frame))
+                    while (true)
                     {
-                        var request = frame.ToArray();
-                        // The header is checked before the request is queued: an API we do not serve ends reading here.
-                        KafkaRequestHandler.ReadHeader(request, out _);
-                        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                        // Never waits: the channel holds as many as there are slots.
-                        await pending.WriteAsync(handler.HandleAsync(request, clientHost), cancellationToken).ConfigureAwait(false);
+                        if (body is null)
+                        {
+                            if (!frames.TryPeekSize(buffer, out size))
+                            {
+                                break;
+                            }
+
+                            // Taken before the body is read: at the bound this connection is not read further.
+                            reserved = size + KafkaFrameReader.SizePrefixBytes;
+                            await budget.AcquireAsync(reserved, cancellationToken).ConfigureAwait(false);
+                            buffer = buffer.Slice(KafkaFrameReader.SizePrefixBytes);
+                            body = RequestArrays.Rent(size);
+                            filled = 0;
+                        }
+
+                        var take = (int)Math.Min(buffer.Length, size - filled);
+                        buffer.Slice(0, take).CopyTo(body.AsSpan(filled));
+                        buffer = buffer.Slice(take);
+                        filled += take;
+                        if (filled < size)
+                        {
+                            break;
+                        }
+
+                        var request = body;
+                        var held = reserved;
+                        body = null;
+                        reserved = 0;
+                        await DispatchAsync(request, size, held, pending, slots, cancellationToken).ConfigureAwait(false);
                     }
                 }
                 finally
@@ -75,7 +114,7 @@ internal sealed partial class KafkaConnection(
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
 
-                if (result.IsCompleted)
+                if (result.Value.IsCompleted)
                 {
                     return;
                 }
@@ -95,7 +134,84 @@ internal sealed partial class KafkaConnection(
         }
         finally
         {
+            if (body is not null)
+            {
+                RequestArrays.Return(body);
+            }
+
+            budget.Release(reserved);
             pending.TryComplete();
+        }
+    }
+
+    /// <summary>Starts handling one whole request: its header is checked first (an API we do not serve ends reading
+    /// here), then it takes a slot and its answer is queued. The array and the budget go back once it is handled (the
+    /// handlers copy what they keep).</summary>
+    private Task DispatchAsync(byte[] request, int size, long held, ChannelWriter<Task<byte[]?>> pending, SemaphoreSlim slots,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            KafkaRequestHandler.ReadHeader(request.AsSpan(0, size), out _);
+        }
+        catch
+        {
+            RequestArrays.Return(request);
+            budget.Release(held);
+            throw;
+        }
+
+        return QueueAsync(request, size, held, pending, slots, cancellationToken);
+    }
+
+    private async Task QueueAsync(byte[] request, int size, long held, ChannelWriter<Task<byte[]?>> pending, SemaphoreSlim slots,
+        CancellationToken cancellationToken)
+    {
+        Task<byte[]?> answer;
+        try
+        {
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            answer = handler.HandleAsync(request.AsMemory(0, size), clientHost);
+        }
+        catch
+        {
+            RequestArrays.Return(request);
+            budget.Release(held);
+            throw;
+        }
+
+        _ = answer.ContinueWith(
+            _ =>
+            {
+                RequestArrays.Return(request);
+                budget.Release(held);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        // Never waits: the channel holds as many as there are slots.
+        await pending.WriteAsync(answer, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The next read; null when the connection stayed idle (nothing sent, nothing in flight) for the idle
+    /// timeout. A request in flight (a long poll, a join waiting for its rebalance) keeps the connection open.</summary>
+    private async Task<ReadResult?> ReadAsync(PipeReader input, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            idle.CancelAfter(idleTimeout);
+            try
+            {
+                return await input.ReadAsync(idle.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                if (slots.CurrentCount == maxInFlight)
+                {
+                    return null;
+                }
+            }
         }
     }
 
@@ -159,6 +275,9 @@ internal sealed partial class KafkaConnection(
 
     [LoggerMessage(EventId = 7104, Level = LogLevel.Debug, Message = "Writing to Kafka connection {Remote} failed: {Problem}")]
     private static partial void LogWriteFailed(ILogger logger, string remote, string problem);
+
+    [LoggerMessage(EventId = 7106, Level = LogLevel.Debug, Message = "Closing Kafka connection from {Remote}: idle for {IdleMs} ms (connections.max.idle.ms)")]
+    private static partial void LogIdle(ILogger logger, string remote, long idleMs);
 
     [LoggerMessage(EventId = 7105, Level = LogLevel.Debug, Message = "Kafka connection from {Remote} closed")]
     private static partial void LogClosed(ILogger logger, string remote);

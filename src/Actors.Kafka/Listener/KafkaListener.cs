@@ -76,7 +76,7 @@ public sealed partial class KafkaListener(
             new ClusterView(controller.GetMetadataAsync, time), settings, time, logger);
         var handler = new KafkaRequestHandler(broker);
         var frames = new KafkaFrameReader(settings.MaxRequestBytes);
-        accepting = AcceptLoopAsync(socket, handler, frames, settings.MaxInFlightRequestsPerConnection);
+        accepting = AcceptLoopAsync(socket, handler, frames, settings);
         LogStarted(logger, LocalEndpoint.ToString(), NodeId, endpoints.AdvertisedHost, advertisedPort);
     }
 
@@ -99,8 +99,10 @@ public sealed partial class KafkaListener(
         }
     }
 
-    private async Task AcceptLoopAsync(Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, int maxInFlight)
+    private async Task AcceptLoopAsync(Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, KafkaListenerOptions settings)
     {
+        var budget = new RequestBudget(settings.MaxQueuedRequestBytes);
+        var idle = TimeSpan.FromMilliseconds(settings.ConnectionsMaxIdleMs);
         while (!stopping.IsCancellationRequested)
         {
             Socket client;
@@ -118,8 +120,15 @@ public sealed partial class KafkaListener(
                 continue;
             }
 
+            if (connections.Count >= settings.MaxConnections)
+            {
+                LogTooManyConnections(logger, settings.MaxConnections);
+                client.Dispose();
+                continue;
+            }
+
             client.NoDelay = true;
-            var connection = new KafkaConnection(client, handler, frames, maxInFlight, logger);
+            var connection = new KafkaConnection(client, handler, frames, settings.MaxInFlightRequestsPerConnection, logger, budget, idle);
             var run = Task.Run(() => connection.RunAsync(stopping.Token));
             connections[run] = true;
             _ = run.ContinueWith(t => connections.TryRemove(t, out _), TaskScheduler.Default);
@@ -169,6 +178,10 @@ public sealed partial class KafkaListener(
 
     [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "Registering the Kafka broker with the controller failed (attempt {Attempt}): {Problem}")]
     private static partial void LogRegisterRetry(ILogger logger, int attempt, string problem);
+
+    [LoggerMessage(EventId = 7005, Level = LogLevel.Warning,
+        Message = "Refused a Kafka connection: {MaxConnections} are open (Actors:Kafka:MaxConnections, max.connections)")]
+    private static partial void LogTooManyConnections(ILogger logger, int maxConnections);
 
     [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "Accepting a Kafka connection failed: {Error}")]
     private static partial void LogAcceptFailed(ILogger logger, string error);

@@ -45,6 +45,19 @@ public sealed class KafkaListenerOptions
     /// until the oldest is answered. Default 32.</summary>
     public int MaxInFlightRequestsPerConnection { get; set; } = DefaultMaxInFlightRequestsPerConnection;
 
+    /// <summary>Bytes of requests read and not yet handled, across every connection (Kafka's
+    /// <c>queued.max.request.bytes</c>); at the bound no connection is read further until requests finish. Default
+    /// 128 MiB; at least <see cref="MaxRequestBytes"/> plus its size prefix.</summary>
+    public long MaxQueuedRequestBytes { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>A connection with no request in flight that sends nothing for this long is closed (Kafka's
+    /// <c>connections.max.idle.ms</c>, default 10 minutes).</summary>
+    public int ConnectionsMaxIdleMs { get; set; } = 600_000;
+
+    /// <summary>Open connections the listener serves at once (Kafka's <c>max.connections</c>); a connection over the
+    /// bound is closed at once. Default 4096.</summary>
+    public int MaxConnections { get; set; } = 4096;
+
     /// <summary>Checks the options and works out where to bind and what to advertise.</summary>
     /// <param name="defaultAdvertisedHost">The silo's own advertised host, used when none is set here.</param>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
@@ -53,6 +66,10 @@ public sealed class KafkaListenerOptions
         Require(MaxRequestBytes > 0, $"Actors:Kafka:MaxRequestBytes (socket.request.max.bytes) must be positive; got {MaxRequestBytes}.");
         Require(MaxInFlightRequestsPerConnection > 0,
             $"Actors:Kafka:MaxInFlightRequestsPerConnection must be positive; got {MaxInFlightRequestsPerConnection}.");
+        Require(MaxQueuedRequestBytes >= (long)MaxRequestBytes + KafkaFrameReader.SizePrefixBytes,
+            $"Actors:Kafka:MaxQueuedRequestBytes (queued.max.request.bytes) must be at least MaxRequestBytes (socket.request.max.bytes) + 4 = {(long)MaxRequestBytes + KafkaFrameReader.SizePrefixBytes}; got {MaxQueuedRequestBytes}.");
+        Require(ConnectionsMaxIdleMs > 0, $"Actors:Kafka:ConnectionsMaxIdleMs (connections.max.idle.ms) must be positive; got {ConnectionsMaxIdleMs}.");
+        Require(MaxConnections > 0, $"Actors:Kafka:MaxConnections (max.connections) must be positive; got {MaxConnections}.");
         string bindHost = BindAddress;
         var port = Port;
         if (!string.IsNullOrWhiteSpace(Listeners))

@@ -22,6 +22,7 @@ internal sealed partial class GroupApis(KafkaBroker broker)
             {
                 MemberId = asked.MemberId,
                 MemberEpoch = asked.GenerationIdOrMemberEpoch,
+                GroupInstanceId = asked.GroupInstanceId,
                 Offsets = offsets,
             }).ConfigureAwait(false);
             return answer.Error;
@@ -200,7 +201,7 @@ internal sealed partial class GroupApis(KafkaBroker broker)
             return new ConsumerGroupDescribeResponseData.DescribedGroup
             {
                 GroupId = id,
-                GroupState = GroupStates.KafkaName(description.State),
+                GroupState = description.State.ToKafkaString(),
                 GroupEpoch = description.GroupEpoch,
                 AssignmentEpoch = description.GroupEpoch,
                 AssignorName = description.Assignor,
@@ -274,18 +275,4 @@ internal sealed partial class GroupApis(KafkaBroker broker)
     [Microsoft.Extensions.Logging.LoggerMessage(EventId = 7201, Level = Microsoft.Extensions.Logging.LogLevel.Warning,
         Message = "A consumer group call failed; the client is told the coordinator is not available: {Problem}")]
     private static partial void LogGroupCallFailed(Microsoft.Extensions.Logging.ILogger logger, string problem);
-}
-
-/// <summary>Kafka's names of group states, as DescribeGroups, ListGroups and ConsumerGroupDescribe carry them.</summary>
-internal static class GroupStates
-{
-    /// <summary>The name of a consumer-protocol (KIP-848) group's state.</summary>
-    public static string KafkaName(ConsumerGroupState state) => state switch
-    {
-        ConsumerGroupState.Empty => "Empty",
-        ConsumerGroupState.Assigning => "Assigning",
-        ConsumerGroupState.Reconciling => "Reconciling",
-        ConsumerGroupState.Stable => "Stable",
-        _ => "Dead",
-    };
 }

@@ -12,6 +12,11 @@ internal static class KafkaApiHandlers
             [ApiKey.Metadata] = new ClusterApis(broker).MetadataAsync,
             [ApiKey.DescribeCluster] = new ClusterApis(broker).DescribeClusterAsync,
             [ApiKey.FindCoordinator] = new ClusterApis(broker).FindCoordinatorAsync,
+            [ApiKey.Produce] = new ProduceApi(broker, new RecordRouting(broker)).ProduceAsync,
+            [ApiKey.Fetch] = new FetchApi(broker, new RecordRouting(broker)).FetchAsync,
+            [ApiKey.ListOffsets] = new RecordApis(broker, new RecordRouting(broker)).ListOffsetsAsync,
+            [ApiKey.OffsetForLeaderEpoch] = new RecordApis(broker, new RecordRouting(broker)).OffsetForLeaderEpochAsync,
+            [ApiKey.InitProducerId] = new RecordApis(broker, new RecordRouting(broker)).InitProducerIdAsync,
         };
         var groups = new GroupApis(broker);
         handlers[ApiKey.OffsetCommit] = groups.OffsetCommitAsync;
@@ -19,6 +24,13 @@ internal static class KafkaApiHandlers
         handlers[ApiKey.ConsumerGroupHeartbeat] = groups.ConsumerGroupHeartbeatAsync;
         handlers[ApiKey.ConsumerGroupDescribe] = groups.ConsumerGroupDescribeAsync;
         handlers[ApiKey.DeleteGroups] = groups.DeleteGroupsAsync;
+        handlers[ApiKey.JoinGroup] = groups.JoinGroupAsync;
+        handlers[ApiKey.SyncGroup] = groups.SyncGroupAsync;
+        handlers[ApiKey.Heartbeat] = groups.HeartbeatAsync;
+        handlers[ApiKey.LeaveGroup] = groups.LeaveGroupAsync;
+        handlers[ApiKey.DescribeGroups] = groups.DescribeGroupsAsync;
+        handlers[ApiKey.ListGroups] = groups.ListGroupsAsync;
+        handlers[ApiKey.OffsetDelete] = groups.OffsetDeleteAsync;
         return handlers;
     }
 }

@@ -39,6 +39,26 @@ public sealed class KafkaFrameReader
     public bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame)
     {
         frame = default;
+        if (!TryPeekSize(buffer, out var size))
+        {
+            return false;
+        }
+
+        if (buffer.Length - SizePrefixBytes < size)
+        {
+            return false;
+        }
+
+        frame = buffer.Slice(SizePrefixBytes, size);
+        buffer = buffer.Slice(frame.End);
+        return true;
+    }
+
+    /// <summary>The size the next frame declares, once its prefix has arrived (false before).</summary>
+    /// <exception cref="KafkaProtocolException">The size is negative or above <see cref="MaxFrameBytes"/>.</exception>
+    public bool TryPeekSize(ReadOnlySequence<byte> buffer, out int size)
+    {
+        size = 0;
         if (buffer.Length < SizePrefixBytes)
         {
             return false;
@@ -46,7 +66,7 @@ public sealed class KafkaFrameReader
 
         Span<byte> prefix = stackalloc byte[SizePrefixBytes];
         buffer.Slice(0, SizePrefixBytes).CopyTo(prefix);
-        var size = BinaryPrimitives.ReadInt32BigEndian(prefix);
+        size = BinaryPrimitives.ReadInt32BigEndian(prefix);
         if (size < 0)
         {
             throw new KafkaProtocolException($"A frame declares a negative size ({size})", 0);
@@ -58,13 +78,6 @@ public sealed class KafkaFrameReader
                 $"A frame of {size} bytes is larger than the {MaxFrameBytes} allowed (socket.request.max.bytes)", 0);
         }
 
-        if (buffer.Length - SizePrefixBytes < size)
-        {
-            return false;
-        }
-
-        frame = buffer.Slice(SizePrefixBytes, size);
-        buffer = buffer.Slice(frame.End);
         return true;
     }
 }
