@@ -1,11 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using Actors.Broker;
 using Actors.Log;
-using Actors.Log.Records;
-using Actors.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans;
 
 namespace Actors.Bench;
 
@@ -20,8 +15,7 @@ namespace Actors.Bench;
 /// </summary>
 public sealed class BrokerBenchmark : IBenchmarkSuite
 {
-    private const int RecordSize = 100;
-    private const int BatchBytes = 16 * 1024;
+    private const int RecordSize = DirectToGrain.RecordSize;
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
 
     public string Name => "broker";
@@ -32,7 +26,7 @@ public sealed class BrokerBenchmark : IBenchmarkSuite
     {
         var seconds = Arg(args, "--seconds", 15);
         var inflight = Arg(args, "--inflight", 8);
-        var batch = BuildBatch(out var recordsPerBatch);
+        var batch = DirectToGrain.BuildBatch(out var recordsPerBatch);
         Console.WriteLine($"batch: {batch.Length} bytes, {recordsPerBatch} records of {RecordSize} bytes; {seconds} s per figure; {inflight} requests in flight");
 
         var raw = RawAppend(batch, recordsPerBatch, seconds);
@@ -73,103 +67,17 @@ public sealed class BrokerBenchmark : IBenchmarkSuite
     private static async Task<(double Produce, double Fetch)> ProduceAsync(
         string name, int silos, short rf, short acks, byte[] batch, int recordsPerBatch, int seconds, int inflight, bool fetchBack, CancellationToken ct)
     {
-        await using var cluster = await ProcessCluster.StartAsync(silos, _ => { });
-        var controller = cluster.Controller;
-        await controller.CreateTopicAsync(new CreateTopicRequest
-        {
-            Name = "bench",
-            NumPartitions = 1,
-            ReplicationFactor = rf,
-            Configs = new() { ["min.insync.replicas"] = rf > 1 ? "2" : "1" },
-        });
-        var tp = new TopicPartition("bench", 0);
-        await Wait.UntilAsync(async () => (await controller.GetPartitionStateAsync(tp)).Isr.Length == rf,
-            TimeSpan.FromSeconds(60), $"{name}: all {rf} replicas in sync");
-
-        // The producer talks to the leader's silo, as a Kafka producer talks to the leader's broker.
-        var leader = cluster.Silo((await controller.GetPartitionStateAsync(tp)).Leader!);
-        using var direct = await cluster.ConnectDirectAsync(leader);
-        var grain = direct.Services.GetRequiredService<IClusterClient>().GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(tp));
+        await using var cluster = await BenchCluster.StartAsync(name, silos);
+        await cluster.CreateTopicAsync("bench", rf);
+        var grain = await cluster.LeaderGrainAsync("bench");
         var request = new ProduceRequest { Records = batch, Acks = acks, TimeoutMs = 30_000 };
-
-        // Warm up (connections, activations, JIT): the silo processes are new, so their code starts unoptimized and
-        // tiered compilation needs a few seconds of traffic to finish.
-        var warmUp = Stopwatch.StartNew();
-        while (warmUp.Elapsed < WarmUp)
-        {
-            Check(await grain.ProduceAsync(request));
-        }
-
-        long produced = 0;
-        var sw = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, inflight).Select(async _ =>
-        {
-            while (sw.Elapsed.TotalSeconds < seconds)
-            {
-                Check(await grain.ProduceAsync(request));
-                Interlocked.Add(ref produced, recordsPerBatch);
-            }
-        }).ToArray();
-        await Task.WhenAll(workers);
-        var produceRate = produced / sw.Elapsed.TotalSeconds;
-
-        double fetchRate = 0;
-        if (fetchBack)
-        {
-            var end = (await grain.ListOffsetsAsync(new ListOffsetsRequest { Timestamp = ListOffsetsRequest.Latest })).Offset;
-            long offset = 0;
-            long fetched = 0;
-            sw.Restart();
-            while (offset < end)
-            {
-                var r = await grain.FetchAsync(new FetchRequest { FetchOffset = offset, MaxBytes = 1 << 20, MaxWaitMs = 0 });
-                if (r.Error != ErrorCode.None)
-                {
-                    throw new InvalidOperationException($"fetch failed: {r.Error} {r.ErrorMessage}");
-                }
-
-                var reader = new RecordBatchReader(r.Records.Span);
-                while (reader.TryReadNext(out var b))
-                {
-                    fetched += b.LastOffset + 1 - Math.Max(offset, b.BaseOffset);
-                    offset = b.LastOffset + 1;
-                }
-            }
-
-            fetchRate = fetched / sw.Elapsed.TotalSeconds;
-        }
-
+        await DirectToGrain.WarmUpAsync(grain, request, WarmUp);
+        var (produceRate, _) = await DirectToGrain.ProduceAsync(grain, request, recordsPerBatch, seconds, inflight);
+        var fetchRate = fetchBack ? (await DirectToGrain.FetchAllAsync(grain)).Rate : 0;
         return (produceRate, fetchRate);
     }
 
-    private static void Check(ProduceResponse r)
-    {
-        if (r.Error != ErrorCode.None)
-        {
-            throw new InvalidOperationException($"produce failed: {r.Error} {r.ErrorMessage}");
-        }
-    }
+    private static int Arg(string[] args, string name, int fallback) => BenchArgs.Int(args, name, fallback);
 
-    private static byte[] BuildBatch(out int records)
-    {
-        var value = new byte[RecordSize];
-        new Random(1).NextBytes(value);
-        var builder = new RecordBatchBuilder();
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        while (builder.SizeInBytes + RecordSize + 16 <= BatchBytes)
-        {
-            builder.Add(now, null, value);
-        }
-
-        records = builder.Count;
-        return builder.Build();
-    }
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
-    }
-
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Inv(FormattableString s) => BenchArgs.Inv(s);
 }

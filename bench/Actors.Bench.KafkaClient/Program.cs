@@ -1,0 +1,323 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using Confluent.Kafka;
+
+namespace Actors.Bench.KafkaClient;
+
+/// <summary>
+/// The Kafka client process of the <c>kafka</c> benchmark suite, after Kafka's producer-perf-test and consumer-perf-test:
+/// <list type="bullet">
+/// <item><c>produce</c>: N records of <c>--size</c> bytes (or <c>--seconds</c>, whichever ends first) through the async
+/// <c>Produce(topic, message, handler)</c> API, then Flush; records/s counts delivered records over the time to the end of the flush.</item>
+/// <item><c>consume</c>: assigns partitions 0..P-1 from the beginning and reads <c>--records</c> records.</item>
+/// <item><c>latency</c>: a producer at a fixed <c>--rate</c> and a consumer in this process (one clock), each record carrying
+/// its send time; p50/p99/max from the producer's Produce call to the consumer's Consume return.</item>
+/// </list>
+/// Prints one line <c>result key=value ...</c> on standard output; diagnostics go to standard error. Exit code 1 when
+/// records failed or did not arrive.
+/// </summary>
+internal static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine("usage: Actors.Bench.KafkaClient produce|consume|latency --bootstrap host:port --topic t [options]");
+            return 2;
+        }
+
+        var o = new Options(args[1..]);
+        return args[0] switch
+        {
+            "produce" => Produce(o),
+            "consume" => Consume(o),
+            "latency" => Latency(o),
+            _ => 2,
+        };
+    }
+
+    private static ProducerConfig ProducerConfig(Options o)
+    {
+        var acks = o.Text("--acks", "1");
+        return new ProducerConfig
+        {
+            BootstrapServers = o.Text("--bootstrap", "127.0.0.1:9092"),
+            LingerMs = o.Int("--linger", 5),
+            BatchSize = o.Int("--batch", 16384),
+            Acks = acks is "all" or "-1" ? Acks.All : acks == "0" ? Acks.None : Acks.Leader,
+            EnableIdempotence = o.Text("--idempotence", acks is "all" or "-1" ? "true" : "false") == "true",
+            CompressionType = CompressionType.None,
+            // Only the status is marshalled back to .NET for each delivery report: the handler only counts.
+            DeliveryReportFields = "status",
+            MessageTimeoutMs = 60_000,
+        };
+    }
+
+    private static int Produce(Options o)
+    {
+        var topic = o.Text("--topic", "bench");
+        var records = o.Long("--records", 2_000_000);
+        var seconds = o.Double("--seconds", 15);
+        var warmUp = o.Double("--warmup-seconds", 2);
+        var value = new byte[o.Int("--size", 100)];
+        new Random(1).NextBytes(value);
+        var message = new Message<Null, byte[]> { Value = value };
+        long delivered = 0;
+        long errors = 0;
+        string? firstError = null;
+        void Handler(DeliveryReport<Null, byte[]> r)
+        {
+            if (r.Error.IsError)
+            {
+                firstError ??= $"{r.Error.Code}: {r.Error.Reason}";
+                Interlocked.Increment(ref errors);
+            }
+            else
+            {
+                Interlocked.Increment(ref delivered);
+            }
+        }
+
+        using var producer = new ProducerBuilder<Null, byte[]>(ProducerConfig(o)).Build();
+
+        // Warm-up: connections, metadata, the producer id, and the silo's code paths; delivered, not counted.
+        var clock = Stopwatch.StartNew();
+        long warmed = 0;
+        while (clock.Elapsed.TotalSeconds < warmUp)
+        {
+            warmed += Send(producer, topic, message, Handler, 10_000, TimeSpan.MaxValue, clock);
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(60));
+        var warmDelivered = Interlocked.Exchange(ref delivered, 0);
+        var warmErrors = Interlocked.Exchange(ref errors, 0);
+        if (warmErrors > 0)
+        {
+            Console.Error.WriteLine($"produce: {warmErrors} of {warmed} warm-up records failed; first error: {firstError}");
+            return 1;
+        }
+
+        clock.Restart();
+        var sent = Send(producer, topic, message, Handler, records, TimeSpan.FromSeconds(seconds), clock);
+        var left = producer.Flush(TimeSpan.FromSeconds(60));
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var rate = delivered / elapsed;
+        Result(
+            $"mode=produce records_per_s={rate:F0} mb_per_s={rate * value.Length / 1e6:F1} delivered={delivered} errors={errors} sent={sent} seconds={elapsed:F3} unflushed={left}",
+            $"warmup_delivered={warmDelivered} warmup_errors={warmErrors} warmup_sent={warmed} total_delivered={warmDelivered + delivered}");
+        if (errors > 0 || left > 0)
+        {
+            Console.Error.WriteLine($"produce: {errors} records failed, {left} not flushed; first error: {firstError}");
+            return 1;
+        }
+
+        return 0;
+    }
+
+    /// <summary>Produces up to <paramref name="count"/> records while <paramref name="clock"/> is under <paramref name="limit"/>
+    /// (checked every 1024 records); waits briefly when librdkafka's queue is full. Returns the number sent.</summary>
+    private static long Send(IProducer<Null, byte[]> producer, string topic, Message<Null, byte[]> message, Action<DeliveryReport<Null, byte[]>> handler, long count, TimeSpan limit, Stopwatch clock)
+    {
+        long sent = 0;
+        while (sent < count && ((sent & 1023) != 0 || clock.Elapsed < limit))
+        {
+            try
+            {
+                producer.Produce(topic, message, handler);
+                sent++;
+            }
+            catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                // Back-pressure (as buffer.memory blocks send in the Java producer): let deliveries drain the queue.
+                Thread.Sleep(1);
+            }
+        }
+
+        return sent;
+    }
+
+    private static IConsumer<Ignore, byte[]> BuildConsumer(Options o) =>
+        new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = o.Text("--bootstrap", "127.0.0.1:9092"),
+            GroupId = $"bench-{Guid.NewGuid():N}",
+            EnableAutoCommit = false,
+            EnablePartitionEof = false,
+            // Only the value is marshalled to .NET.
+            ConsumeResultFields = "none",
+        }).Build();
+
+    private static List<TopicPartitionOffset> Partitions(Options o) =>
+        Enumerable.Range(0, o.Int("--partitions", 1))
+            .Select(p => new TopicPartitionOffset(o.Text("--topic", "bench"), p, Offset.Beginning))
+            .ToList();
+
+    private static int Consume(Options o)
+    {
+        var records = o.Long("--records", 2_000_000);
+        var timeout = TimeSpan.FromSeconds(o.Double("--timeout-seconds", 60));
+        using var consumer = BuildConsumer(o);
+        long read = 0;
+        long bytes = 0;
+        var clock = Stopwatch.StartNew();
+        var lastProgress = clock.Elapsed;
+        consumer.Assign(Partitions(o));
+        while (read < records && clock.Elapsed - lastProgress < timeout)
+        {
+            var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (r?.Message is { } m)
+            {
+                read++;
+                bytes += m.Value?.Length ?? 0;
+                lastProgress = clock.Elapsed;
+            }
+        }
+
+        var elapsed = clock.Elapsed.TotalSeconds;
+        consumer.Close();
+        Result($"mode=consume records_per_s={read / elapsed:F0} mb_per_s={bytes / elapsed / 1e6:F1} read={read} expected={records} seconds={elapsed:F3}");
+        if (read < records)
+        {
+            Console.Error.WriteLine($"consume: {read} of {records} records read; nothing new for {timeout.TotalSeconds:F0} s");
+            return 1;
+        }
+
+        return 0;
+    }
+
+    private static int Latency(Options o)
+    {
+        var topic = o.Text("--topic", "latency");
+        var rate = o.Double("--rate", 100_000);
+        var seconds = o.Double("--seconds", 10);
+        var size = Math.Max(o.Int("--size", 100), sizeof(long));
+        var expected = (long)(rate * seconds);
+        var latencies = new long[expected + 1];
+        long received = 0;
+        var probeSeen = new ManualResetEventSlim();
+        using var stop = new CancellationTokenSource();
+
+        using var consumer = BuildConsumer(o);
+        consumer.Assign(Partitions(o));
+        var reader = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                if (r?.Message?.Value is not { } v)
+                {
+                    continue;
+                }
+
+                var now = Stopwatch.GetTimestamp();
+                var sentAt = BinaryPrimitives.ReadInt64LittleEndian(v);
+                if (sentAt == 0)
+                {
+                    probeSeen.Set();
+                }
+                else if (received < latencies.Length)
+                {
+                    latencies[received++] = now - sentAt;
+                }
+            }
+        }) { IsBackground = true, Name = "consumer" };
+        reader.Start();
+
+        long errors = 0;
+        string? firstError = null;
+        void Handler(DeliveryReport<Null, byte[]> r)
+        {
+            if (r.Error.IsError)
+            {
+                firstError ??= $"{r.Error.Code}: {r.Error.Reason}";
+                Interlocked.Increment(ref errors);
+            }
+        }
+
+        using var producer = new ProducerBuilder<Null, byte[]>(ProducerConfig(o)).Build();
+        var value = new byte[size];
+        var message = new Message<Null, byte[]> { Value = value };
+
+        // A probe (send time 0) until the consumer sees one: both ends are connected and the consumer is at the end.
+        var probing = Stopwatch.StartNew();
+        while (!probeSeen.IsSet)
+        {
+            if (probing.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                Console.Error.WriteLine($"latency: the consumer saw no probe record within 60 s; first error: {firstError}");
+                return 1;
+            }
+
+            producer.Produce(topic, message, Handler);
+            probeSeen.Wait(TimeSpan.FromMilliseconds(200));
+        }
+
+        // Fixed rate: every pass sends the records due by now, each stamped as it is handed to Produce.
+        long sent = 0;
+        var clock = Stopwatch.StartNew();
+        while (sent < expected)
+        {
+            var due = Math.Min(expected, (long)(clock.Elapsed.TotalSeconds * rate));
+            if (sent >= due)
+            {
+                Thread.Sleep(1);
+                continue;
+            }
+
+            while (sent < due)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(value, Stopwatch.GetTimestamp());
+                try
+                {
+                    producer.Produce(topic, message, Handler);
+                    sent++;
+                }
+                catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    Thread.Sleep(1);
+                }
+            }
+        }
+
+        var sendSeconds = clock.Elapsed.TotalSeconds;
+        producer.Flush(TimeSpan.FromSeconds(60));
+        var deadline = Stopwatch.StartNew();
+        while (Volatile.Read(ref received) < sent && deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Thread.Sleep(20);
+        }
+
+        stop.Cancel();
+        reader.Join();
+        consumer.Close();
+        var n = (int)Math.Min(received, latencies.Length);
+        Array.Sort(latencies, 0, n);
+        double Ms(double q) => n == 0 ? double.NaN : latencies[Math.Min(n - 1, (int)(q * n))] * 1000.0 / Stopwatch.Frequency;
+        Result($"mode=latency p50_ms={Ms(0.50):F2} p99_ms={Ms(0.99):F2} p999_ms={Ms(0.999):F2} max_ms={Ms(1.0):F2} rate={rate:F0} achieved_rate={sent / sendSeconds:F0} sent={sent} received={n} errors={errors}");
+        if (errors > 0 || n < sent)
+        {
+            Console.Error.WriteLine($"latency: {errors} records failed, {n} of {sent} received; first error: {firstError}");
+            return 1;
+        }
+
+        return 0;
+    }
+
+    private static void Result(params string[] parts) => Console.Out.WriteLine($"result {string.Join(' ', parts)}");
+
+    private sealed class Options(string[] args)
+    {
+        public string Text(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+
+        public int Int(string name, int fallback) => int.Parse(Text(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+        public long Long(string name, long fallback) => long.Parse(Text(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+        public double Double(string name, double fallback) => double.Parse(Text(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+    }
+}

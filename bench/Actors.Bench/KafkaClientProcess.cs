@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Actors.Bench;
+
+/// <summary>Runs bench/Actors.Bench.KafkaClient (built next to the benchmark) as its own process and reads its
+/// <c>result key=value ...</c> line.</summary>
+internal static class KafkaClientProcess
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+
+    public static async Task<Result> RunAsync(string[] args, Func<string> silos, CancellationToken ct)
+    {
+        var client = Path.Combine(AppContext.BaseDirectory, "Actors.Bench.KafkaClient.dll");
+        if (!File.Exists(client))
+        {
+            throw new FileNotFoundException($"The Kafka client {client} was not built next to the benchmark.");
+        }
+
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var info = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(client);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {client}.");
+        var errors = new ConcurrentQueue<string>();
+        process.ErrorDataReceived += (sender, e) =>
+        {
+            if (e.Data is not null)
+            {
+                errors.Enqueue(e.Data);
+                while (errors.Count > 30)
+                {
+                    errors.TryDequeue(out _);
+                }
+            }
+        };
+        process.BeginErrorReadLine();
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(Timeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The Kafka client ({string.Join(' ', args)}) did not finish within {Timeout.TotalMinutes:F0} min:{Environment.NewLine}{string.Join(Environment.NewLine, errors)}{Environment.NewLine}{silos()}");
+        }
+
+        var line = (await stdout).Split('\n').LastOrDefault(l => l.StartsWith("result ", StringComparison.Ordinal))?.Trim();
+        if (process.ExitCode != 0 || line is null)
+        {
+            throw new InvalidOperationException($"The Kafka client ({string.Join(' ', args)}) exited with {process.ExitCode}: {line}{Environment.NewLine}{string.Join(Environment.NewLine, errors)}{Environment.NewLine}{silos()}");
+        }
+
+        return new Result(line["result ".Length..]);
+    }
+
+    public sealed class Result(string line)
+    {
+        private readonly Dictionary<string, string> values = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1], StringComparer.Ordinal);
+
+        public string Line { get; } = line;
+
+        public double Number(string key) =>
+            values.TryGetValue(key, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+                ? d
+                : throw new InvalidOperationException($"The Kafka client printed no number {key}: {Line}");
+    }
+}
