@@ -113,7 +113,15 @@ public sealed class ApiVersionsCodecTests
             new ResponseHeader(header.CorrelationId).Write(ref w, ApiKeys.ApiVersions.ResponseHeaderVersion(responseVersion));
             ApiVersionsCodec.WriteResponse(ref w, ApiVersionsResponse.UnsupportedVersion(), responseVersion);
         });
-        Assert.Equal(Bytes.Hex("0000002A 0023 00000002 0003 0000 000C 0012 0000 0003"), payload);
+        // Correlation id, UNSUPPORTED_VERSION (35), then the table: its count and each (key, min, max).
+        var expected = new List<byte>(Bytes.Hex("0000002A 0023"));
+        expected.AddRange(Bytes.Hex($"{ApiKeys.All.Count:X8}"));
+        foreach (var api in ApiKeys.All)
+        {
+            expected.AddRange(Bytes.Hex($"{(short)api.Key:X4} {api.MinVersion:X4} {api.MaxVersion:X4}"));
+        }
+
+        Assert.Equal(expected.ToArray(), payload);
     }
 
     [Fact]
@@ -121,7 +129,11 @@ public sealed class ApiVersionsCodecTests
     {
         var response = ApiVersionsResponse.Supported();
         Assert.Equal(ErrorCode.None, response.ErrorCode);
-        Assert.Equal([new ApiVersionRange(3, 0, 12), new ApiVersionRange(18, 0, 3)], response.ApiKeys);
+        Assert.Equal(ApiKeys.All.Select(a => new ApiVersionRange((short)a.Key, a.MinVersion, a.MaxVersion)), response.ApiKeys);
+        Assert.Contains(new ApiVersionRange(3, 0, 12), response.ApiKeys);
+        Assert.Contains(new ApiVersionRange(18, 0, 3), response.ApiKeys);
+        Assert.Contains(new ApiVersionRange(0, 3, 9), response.ApiKeys);
+        Assert.Contains(new ApiVersionRange(1, 4, 12), response.ApiKeys);
         Assert.Equal(3, ApiVersionsCodec.ResponseVersion(3));
     }
 

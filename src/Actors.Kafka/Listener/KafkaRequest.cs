@@ -17,15 +17,14 @@ public sealed record KafkaRequest(RequestHeader Header, KafkaApi Api, ReadOnlyMe
     public short Version => Header.ApiVersion;
 
     /// <summary>The body, read as <typeparamref name="T"/> of this version; a version we do not serve is refused with
-    /// UNSUPPORTED_VERSION, a malformed or overlong body with INVALID_REQUEST (both close the connection).</summary>
+    /// UNSUPPORTED_VERSION, a malformed or truncated body with INVALID_REQUEST (both close the connection). Bytes after
+    /// the body are ignored, as Kafka's brokers ignore them (some clients send a few).</summary>
     public T Read<T>()
         where T : IKafkaMessage<T>
     {
         Api.EnsureSupported(Version);
         var reader = new KafkaReader(Body.Span, BodyPosition);
-        var message = T.Read(ref reader, Version);
-        reader.EnsureEnd($"{Api.Key} request");
-        return message;
+        return T.Read(ref reader, Version);
     }
 
     /// <summary>The response frame (size prefix included) carrying <paramref name="response"/> in this version.</summary>

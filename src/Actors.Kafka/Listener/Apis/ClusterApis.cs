@@ -100,6 +100,6 @@ internal sealed class ClusterApis(KafkaBroker broker)
     private static KafkaMetadataRequest ReadMetadataRequest(KafkaRequest request)
     {
         var reader = new KafkaReader(request.Body.Span, request.BodyPosition);
-        return MetadataCodec.ReadRequest(ref reader, request.Version);
+        return MetadataCodec.ReadRequest(ref reader, request.Version, allowTrailingBytes: true);
     }
 }

@@ -24,7 +24,11 @@ public static class MetadataCodec
 {
     private static KafkaApi Api => ApiKeys.Metadata;
 
-    public static MetadataRequest ReadRequest(ref KafkaReader reader, short version)
+    /// <param name="reader">Positioned at the body.</param>
+    /// <param name="version">The request's version.</param>
+    /// <param name="allowTrailingBytes">Ignore bytes after the body, as Kafka's brokers do (librdkafka 2.12 sends three
+    /// after a v12 request for every topic); false refuses them.</param>
+    public static MetadataRequest ReadRequest(ref KafkaReader reader, short version, bool allowTrailingBytes = false)
     {
         Api.EnsureSupported(version);
         var flexible = Api.IsFlexible(version);
@@ -52,7 +56,11 @@ public static class MetadataCodec
             IncludeTopicAuthorizedOperations = version >= 8 && reader.ReadBoolean(),
         };
         SkipTagsIf(ref reader, flexible);
-        reader.EnsureEnd("Metadata request");
+        if (!allowTrailingBytes)
+        {
+            reader.EnsureEnd("Metadata request");
+        }
+
         return request;
     }
 
