@@ -119,18 +119,26 @@ internal sealed partial class GroupApis(KafkaBroker broker)
     {
         var asked = request.Read<ConsumerGroupHeartbeatRequestData>();
         var response = new ConsumerGroupHeartbeatResponseData();
-        if (asked.SubscribedTopicRegex is not null)
-        {
-            response.ErrorCode = (short)ErrorCode.InvalidRequest;
-            response.ErrorMessage = "Subscribing by regular expression through the consumer protocol is not served; subscribe by topic names";
-            return request.Respond(response);
-        }
-
         var cluster = await broker.Cluster.GetAsync().ConfigureAwait(false);
         if (asked.TopicPartitions is not null && asked.TopicPartitions.Any(t => cluster.TopicById(t.TopicId) is null))
         {
             // A topic created since the snapshot: look again before calling it unknown.
             cluster = await broker.Cluster.GetAsync(fresh: true).ConfigureAwait(false);
+        }
+
+        var subscribed = asked.SubscribedTopicNames?.ToArray();
+        if (!string.IsNullOrEmpty(asked.SubscribedTopicRegex))
+        {
+            // A regular-expression subscription (v1) is resolved here against today's topics, on every heartbeat, so a
+            // new matching topic joins the subscription at the member's next heartbeat.
+            if (!TryMatchTopics(asked.SubscribedTopicRegex, cluster, out var matched))
+            {
+                response.ErrorCode = (short)ErrorCode.InvalidRegularExpression;
+                response.ErrorMessage = $"'{asked.SubscribedTopicRegex}' is not a regular expression this broker can use";
+                return request.Respond(response);
+            }
+
+            subscribed = [.. subscribed ?? [], .. matched];
         }
 
         GroupHeartbeatResponse? answer = null;
@@ -142,7 +150,7 @@ internal sealed partial class GroupApis(KafkaBroker broker)
                 MemberEpoch = asked.MemberEpoch,
                 InstanceId = asked.InstanceId,
                 RebalanceTimeoutMs = Math.Max(0, asked.RebalanceTimeoutMs),
-                SubscribedTopicNames = asked.SubscribedTopicNames?.ToArray(),
+                SubscribedTopicNames = subscribed,
                 ServerAssignor = asked.ServerAssignor,
                 OwnedPartitions = asked.TopicPartitions?
                     .SelectMany(t => cluster.TopicById(t.TopicId) is { } topic
@@ -235,6 +243,23 @@ internal sealed partial class GroupApis(KafkaBroker broker)
             return new DeleteGroupsResponseData.DeletableGroupResult { GroupId = id, ErrorCode = (short)error };
         })).ConfigureAwait(false);
         return request.Respond(new DeleteGroupsResponseData { Results = [.. results] });
+    }
+
+    /// <summary>The topics whose whole name matches <paramref name="pattern"/> (as Kafka matches subscriptions); false
+    /// when the pattern is not a valid expression.</summary>
+    private static bool TryMatchTopics(string pattern, ClusterSnapshot cluster, out string[] topics)
+    {
+        try
+        {
+            var regex = new System.Text.RegularExpressions.Regex($"^(?:{pattern})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+            topics = cluster.Topics.Select(t => t.Name).Where(name => regex.IsMatch(name)).Order(StringComparer.Ordinal).ToArray();
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            topics = [];
+            return false;
+        }
     }
 
     private static ConsumerGroupDescribeResponseData.Assignment DescribedAssignment(ClusterSnapshot cluster, IEnumerable<TopicPartition> partitions) =>

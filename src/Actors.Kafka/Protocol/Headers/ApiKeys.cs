@@ -82,8 +82,8 @@ public static class ApiKeys
     /// <summary>DescribeCluster: versions 0 to 1, flexible from 0.</summary>
     public static KafkaApi DescribeCluster { get; } = new(ApiKey.DescribeCluster, 0, 1, 0);
 
-    /// <summary>ConsumerGroupHeartbeat: versions 0 to 0, flexible from 0.</summary>
-    public static KafkaApi ConsumerGroupHeartbeat { get; } = new(ApiKey.ConsumerGroupHeartbeat, 0, 0, 0);
+    /// <summary>ConsumerGroupHeartbeat: versions 0 to 1 (from 1 the client makes its member id), flexible from 0.</summary>
+    public static KafkaApi ConsumerGroupHeartbeat { get; } = new(ApiKey.ConsumerGroupHeartbeat, 0, 1, 0);
 
     /// <summary>ConsumerGroupDescribe: versions 0 to 0, flexible from 0.</summary>
     public static KafkaApi ConsumerGroupDescribe { get; } = new(ApiKey.ConsumerGroupDescribe, 0, 0, 0);
