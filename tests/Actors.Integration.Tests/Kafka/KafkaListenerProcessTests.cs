@@ -129,7 +129,7 @@ public sealed class KafkaListenerProcessTests(KafkaClusterFixture fixture, ITest
     [KcatFact]
     public async Task Kcat_lists_three_brokers_and_the_topic_with_three_partitions()
     {
-        var (exit, stdout, stderr) = await RunAsync(KcatFactAttribute.Path!, ["-L", "-b", $"127.0.0.1:{FirstKafkaPort}", "-J", "-m", "15"]);
+        var (exit, stdout, stderr) = await Clients.ClientProcess.RunAsync(KcatFactAttribute.Path!, ["-L", "-b", $"127.0.0.1:{FirstKafkaPort}", "-J", "-m", "15"], TimeSpan.FromSeconds(60));
         output.WriteLine(stdout);
         output.WriteLine(stderr);
 
@@ -146,31 +146,6 @@ public sealed class KafkaListenerProcessTests(KafkaClusterFixture fixture, ITest
         var ids = brokers.Select(b => b.Item1).ToHashSet();
         Assert.All(partitions, p => Assert.Contains(p.GetProperty("leader").GetInt32(), ids));
         Assert.All(partitions, p => Assert.Equal(3, p.GetProperty("isrs").GetArrayLength()));
-    }
-
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"kcat (pid {process.Id}) did not finish within 60 s; output so far: {await stderr}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
     }
 }
 

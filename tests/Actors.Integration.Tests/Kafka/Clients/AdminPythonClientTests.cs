@@ -20,7 +20,7 @@ public sealed class AdminPythonClientTests(KafkaClusterFixture fixture) : IClass
         var script = Path.Combine(RepositoryRoot.Path, "tests", "Actors.Integration.Tests", "Kafka", "Clients", "python", "admin_roundtrip.py");
         var bootstrap = string.Join(',', fixture.Cluster.Silos.Select(s => $"127.0.0.1:{s.KafkaPort}"));
 
-        var (exit, stdout, stderr) = await RunAsync(PythonConfluentKafkaFactAttribute.Python, [script, bootstrap, topic]);
+        var (exit, stdout, stderr) = await Clients.ClientProcess.RunAsync(PythonConfluentKafkaFactAttribute.Python, [script, bootstrap, topic], TimeSpan.FromSeconds(90));
 
         Assert.True(exit == 0, $"admin_roundtrip.py exited with {exit}: {stdout} {stderr}{Environment.NewLine}{fixture.Cluster.Tails()}");
         using var json = JsonDocument.Parse(stdout);
@@ -39,31 +39,6 @@ public sealed class AdminPythonClientTests(KafkaClusterFixture fixture) : IClass
         Assert.True(root.GetProperty("deleted").GetBoolean());
         Assert.True(root.GetProperty("gone").GetBoolean());
         Assert.DoesNotContain(await fixture.Cluster.Controller.ListTopicsAsync(), t => t == topic);
-    }
-
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} (pid {process.Id}) did not finish within 90 s; output so far: {await stderr}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
     }
 }
 
