@@ -63,6 +63,31 @@ public sealed class AdminProtocolTests(KafkaClusterFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task CreateTopics_with_a_manual_replica_assignment_is_refused_INVALID_REQUEST_saying_so()
+    {
+        using var connection = await RawKafkaConnection.OpenAsync(Port);
+        var topic = $"admin-assigned-{Guid.NewGuid():N}"[..24];
+
+        var created = await AskAsync<CreateTopicsRequestData, CreateTopicsResponseData>(connection, ApiKeys.CreateTopics, 5, new CreateTopicsRequestData
+        {
+            TimeoutMs = 30_000,
+            Topics =
+            [
+                new CreateTopicsRequestData.CreatableTopic
+                {
+                    Name = topic, NumPartitions = -1, ReplicationFactor = -1,
+                    Assignments = [new CreateTopicsRequestData.CreatableReplicaAssignment { PartitionIndex = 0, BrokerIds = [1] }],
+                },
+            ],
+        });
+
+        var result = Assert.Single(created.Topics);
+        Assert.Equal((short)ErrorCode.InvalidRequest, result.ErrorCode);
+        Assert.Contains("Manual replica assignment is not supported", result.ErrorMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain(await fixture.Cluster.Controller.ListTopicsAsync(), t => t == topic);
+    }
+
+    [Fact]
     public async Task DescribeConfigs_v4_gives_types_documentation_and_only_the_keys_asked()
     {
         using var connection = await RawKafkaConnection.OpenAsync(Port);
