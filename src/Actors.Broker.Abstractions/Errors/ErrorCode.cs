@@ -123,5 +123,4 @@ public enum ErrorCode : short
     UnreleasedInstanceId = 111,
     UnsupportedAssignor = 112,
     StaleMemberEpoch = 113,
-    InvalidRegularExpression = 128,
 }

@@ -222,7 +222,6 @@ public static class ErrorCodes
             [ErrorCode.UnreleasedInstanceId] = "The group.instance.id is still used by another member.",
             [ErrorCode.UnsupportedAssignor] = "The assignor is not supported by the group.",
             [ErrorCode.StaleMemberEpoch] = "The member epoch is stale: the member must retry with its current epoch.",
-            [ErrorCode.InvalidRegularExpression] = "The regular expression of a subscription is not valid.",
         };
 
         var table = new Dictionary<ErrorCode, ErrorCodeInfo>();

@@ -133,7 +133,7 @@ internal sealed partial class GroupApis(KafkaBroker broker)
             // new matching topic joins the subscription at the member's next heartbeat.
             if (!TryMatchTopics(asked.SubscribedTopicRegex, cluster, out var matched))
             {
-                response.ErrorCode = (short)ErrorCode.InvalidRegularExpression;
+                response.ErrorCode = (short)ErrorCode.InvalidRequest;
                 response.ErrorMessage = $"'{asked.SubscribedTopicRegex}' is not a regular expression this broker can use";
                 return request.Respond(response);
             }
