@@ -56,7 +56,9 @@ internal static class ConsoleConsumerCommand
 
             var config = cluster.Configure(new ConsumerConfig
             {
-                GroupId = groupId,
+                // Confluent's consumer needs a group id even for assigned partitions; without --group it only
+                // names this process (no subscription, no commits, so the broker keeps no such group).
+                GroupId = groupId ?? $"actors-console-consumer-{Environment.ProcessId}",
                 AutoOffsetReset = parse.GetValue(fromBeginning) ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest,
                 EnableAutoCommit = groupId is not null,
                 EnablePartitionEof = false,

@@ -58,6 +58,12 @@ public static class Program
             await stderr.WriteLineAsync($"Error: {Errors.Describe(e)}");
             return ExitCodes.Failed;
         }
+        catch (ArgumentException e)
+        {
+            // A client setting the Kafka client rejects (from --producer-property, --consumer-property, a config file).
+            await stderr.WriteLineAsync($"Error: {e.Message.Split('\n')[0]} Check the client settings passed with --*-property or a config file.");
+            return ExitCodes.Usage;
+        }
     }
 }
 
