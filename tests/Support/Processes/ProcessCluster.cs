@@ -79,7 +79,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
                 silo.Start();
             }
 
-            await Wait.UntilAsync(() => cluster.Silos.All(s => s.Started), TimeSpan.FromSeconds(90),
+            await Wait.UntilAsync(() => cluster.Silos.All(s => s.Started), TimeSpan.FromSeconds(180),
                 $"{silos} silo processes to log that they are Active", cluster.Tails);
             await cluster.ConnectAsync();
             return cluster;
