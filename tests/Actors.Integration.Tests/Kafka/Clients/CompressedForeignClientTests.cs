@@ -78,17 +78,44 @@ public sealed class CompressedForeignClientTests(KafkaClusterFixture fixture, IT
         var listed = Assert.Single(await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, null)]));
         Assert.Equal(ends, listed.Partitions.ToDictionary(p => p.Partition.Value.ToString(CultureInfo.InvariantCulture), p => p.Offset.Value));
 
-        // gzip is what the partitions store: the batches were kept as the client compressed them.
-        Assert.Equal(new[] { 1 }, await StoredCompressionCodecsAsync(topic, 0));
+        // librdkafka 2.0.2 sends these batches uncompressed: see Kcat_gzip_batches_are_stored_gzip_compressed.
+        output.WriteLine($"stored batches' codecs of partition 0: [{string.Join(',', await StoredCompressionCodecsAsync(topic, 0))}]");
     }
 
     [KcatFact]
-    public Task Kcat_gzip_batches_are_read_back_by_Confluent_with_identical_keys_and_values() => KcatCompressedAsync("gzip", 1);
+    public Task Kcat_gzip_batches_are_read_back_by_Confluent_with_identical_keys_and_values() => KcatCompressedAsync("gzip", storedCodec: null);
 
     [KcatFact]
-    public Task Kcat_snappy_batches_are_read_back_by_Confluent_with_identical_keys_and_values() => KcatCompressedAsync("snappy", 2);
+    public Task Kcat_snappy_batches_are_read_back_by_Confluent_with_identical_keys_and_values() => KcatCompressedAsync("snappy", storedCodec: null);
 
-    private async Task KcatCompressedAsync(string codec, int attributeCodec)
+    [KcatFact(Skip = "bug: librdkafka 2.0.2 (kcat, python3-confluent-kafka) logs 'Broker does not support compression type gzip: not compressing batch' "
+        + "and sends gzip, snappy and lz4 batches uncompressed: it takes those codecs as supported only when the broker serves Produce version 0, "
+        + "and the listener advertises Produce 3-9 (as Kafka 4.0 does); librdkafka 2.16 compresses")]
+    public Task Kcat_gzip_batches_are_stored_gzip_compressed() => KcatCompressedAsync("gzip", storedCodec: 1);
+
+    [Theory]
+    [InlineData(CompressionType.Gzip, 1)]
+    [InlineData(CompressionType.Snappy, 2)]
+    public async Task Confluent_compressed_batches_are_stored_with_their_codec(CompressionType compression, int storedCodec)
+    {
+        var topic = await CreateTopicAsync($"stored-{compression}".ToLowerInvariant(), 1);
+        var config = new ProducerConfig { BootstrapServers = Bootstrap, Acks = Acks.All, CompressionType = compression, LingerMs = 20 };
+        using (var producer = new ProducerBuilder<string, string>(config).Build())
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                producer.Produce(new TopicPartition(topic, 0), new Message<string, string> { Key = $"k{i % 7}", Value = $"{compression} {i} {new string('x', 100)}" });
+            }
+
+            Assert.Equal(0, producer.Flush(Deadline));
+        }
+
+        Assert.Equal(new[] { storedCodec }, await StoredCompressionCodecsAsync(topic, 0));
+    }
+
+    /// <summary>kcat writes <paramref name="codec"/> batches; Confluent reads them back; when <paramref name="storedCodec"/>
+    /// is given, every stored batch must carry it.</summary>
+    private async Task KcatCompressedAsync(string codec, int? storedCodec)
     {
         const int Records = 400;
         var topic = await CreateTopicAsync($"kcat-{codec}", 1);
@@ -107,7 +134,10 @@ public sealed class CompressedForeignClientTests(KafkaClusterFixture fixture, IT
         Assert.Equal(Enumerable.Range(0, Records).Select(i => (long)i), read.Select(r => r.Offset.Value).Order());
         var codecs = await StoredCompressionCodecsAsync(topic, 0);
         output.WriteLine($"{read.Count} records read back; stored batches' codecs [{string.Join(',', codecs)}]");
-        Assert.Equal(new[] { attributeCodec }, codecs);
+        if (storedCodec is { } expected)
+        {
+            Assert.Equal(new[] { expected }, codecs);
+        }
     }
 
     private static int Number(string value) => int.Parse(value.AsSpan("value-".Length), CultureInfo.InvariantCulture);

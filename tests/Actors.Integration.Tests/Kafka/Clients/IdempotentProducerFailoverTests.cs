@@ -32,6 +32,9 @@ public sealed class IdempotentProducerFailoverTests(ITestOutputHelper output)
     private const int InFlight = 500;
     private static readonly TimeSpan ProduceDeadline = TimeSpan.FromSeconds(60);
 
+    /// <summary>How soon after the kill each partition must acknowledge a record produced after it.</summary>
+    private static readonly TimeSpan FirstAckBound = TimeSpan.FromSeconds(15);
+
     /// <summary>Errors a producer retries (librdkafka's own retriable set for produce, plus the local transport errors
     /// of a dead broker); anything else in a delivery report is a failure of the test.</summary>
     private static readonly HashSet<KafkaErrorCode> Retriable =
@@ -61,6 +64,7 @@ public sealed class IdempotentProducerFailoverTests(ITestOutputHelper output)
         var firstAfterKill = int.MaxValue;
         Stopwatch? sinceKill = null;
         long firstPartition0AckAfterKillMs = -1;
+        var firstAckAfterKillMs = new ConcurrentDictionary<int, long>();
         using var slots = new SemaphoreSlim(InFlight);
         using var enough = new CancellationTokenSource();
 
@@ -90,6 +94,7 @@ public sealed class IdempotentProducerFailoverTests(ITestOutputHelper output)
             if (number >= Volatile.Read(ref firstAfterKill))
             {
                 // Produced after the SIGKILL: only a live leader can have acknowledged it.
+                firstAckAfterKillMs.TryAdd(report.Partition.Value, sinceKill!.ElapsedMilliseconds);
                 Interlocked.Increment(ref ackedAfterKill);
                 if (report.Partition.Value == 0 && Interlocked.Increment(ref ackedOnPartition0AfterKill) == 1)
                 {
@@ -148,11 +153,13 @@ public sealed class IdempotentProducerFailoverTests(ITestOutputHelper output)
             return (state.Leader is not null && state.Leader != victim.Name, state, state.ToString()!);
         });
         var leadershipMovedMs = sinceKill.ElapsedMilliseconds;
+        string FirstAcks() => "first acknowledgement of a record produced after the kill, by partition: "
+            + string.Join(", ", Enumerable.Range(0, Partitions).Select(p => $"{p}: {(firstAckAfterKillMs.TryGetValue(p, out var ms) ? $"{ms} ms" : "none")}"));
 
         await ClusterPolling.UntilAsync($"{AckedAfterKill} records acknowledged after the kill, {AckedOnPartition0AfterKill} of them on partition 0", ProduceDeadline, cluster.Tails, () =>
             Task.FromResult((
                 (Volatile.Read(ref ackedAfterKill) >= AckedAfterKill && Volatile.Read(ref ackedOnPartition0AfterKill) >= AckedOnPartition0AfterKill) || producing.IsCompleted,
-                $"{ackedAfterKill} acknowledged after the kill ({ackedOnPartition0AfterKill} on partition 0), {failed.Count} failed, {produced} produced")));
+                $"{ackedAfterKill} acknowledged after the kill ({ackedOnPartition0AfterKill} on partition 0), {failed.Count} failed, {produced} produced; {FirstAcks()}")));
         var enoughMs = sinceKill.ElapsedMilliseconds;
         enough.Cancel();
         await producing;
@@ -173,6 +180,16 @@ public sealed class IdempotentProducerFailoverTests(ITestOutputHelper output)
         {
             output.WriteLine($"delivery error {group.Key} x{group.Count()}: {group.First().Error.Reason}");
         }
+
+        foreach (var silo in cluster.Silos.Where(s => s != victim))
+        {
+            foreach (var line in silo.Logged("Closing Kafka connection"))
+            {
+                output.WriteLine($"{silo.Name}: {line}");
+            }
+        }
+
+        output.WriteLine(FirstAcks());
 
         Assert.Equal(0, remaining);
         Assert.All(clientErrors, e => Assert.False(e.IsFatal, $"fatal client error {e.Code}: {e.Reason}"));
@@ -199,6 +216,13 @@ public sealed class IdempotentProducerFailoverTests(ITestOutputHelper output)
             var numbers = key.OrderBy(r => r.Offset).Select(r => int.Parse(r.Value, CultureInfo.InvariantCulture)).ToList();
             Assert.True(numbers.SequenceEqual(numbers.Order()), $"{key.Key} out of order: {string.Join(',', numbers.Take(50))}");
         }
+
+        // Availability: every partition takes new records soon after the kill (failure detection, the ISR shrink after
+        // replica.lag.time.max.ms = 2 s, the new leader of partition 0), not after a request timeout (30 s).
+        Assert.All(Enumerable.Range(0, Partitions), p => Assert.True(
+            firstAckAfterKillMs.TryGetValue(p, out var ms) && ms < FirstAckBound.TotalMilliseconds,
+            $"partition {p} acknowledged no record produced after the kill within {FirstAckBound.TotalSeconds} s of it; {FirstAcks()}; "
+            + $"surviving brokers closed the producer's connection: [{string.Join(" | ", cluster.Silos.Where(s => s != victim).SelectMany(s => s.Logged("Closing Kafka connection")).Select(l => l.Trim()))}]"));
     }
 
     private static string Key(int number) => $"key-{number % Keys}";
