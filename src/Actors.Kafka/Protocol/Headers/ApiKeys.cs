@@ -46,8 +46,8 @@ public static class ApiKeys
     /// <summary>DescribeGroups: versions 0 to 5, flexible from 5.</summary>
     public static KafkaApi DescribeGroups { get; } = new(ApiKey.DescribeGroups, 0, 5, 5);
 
-    /// <summary>ListGroups: versions 0 to 4, flexible from 3.</summary>
-    public static KafkaApi ListGroups { get; } = new(ApiKey.ListGroups, 0, 4, 3);
+    /// <summary>ListGroups: versions 0 to 5, flexible from 3.</summary>
+    public static KafkaApi ListGroups { get; } = new(ApiKey.ListGroups, 0, 5, 3);
 
     /// <summary>ApiVersions: versions 0 to 3, flexible from 3.</summary>
     public static KafkaApi ApiVersions { get; } = new(ApiKey.ApiVersions, 0, 3, 3);

@@ -167,8 +167,7 @@ public sealed class GroupAdminTests(KafkaClusterFixture fixture, ITestOutputHelp
         member.Close();
     }
 
-    [Fact(Skip = "bug: ListGroups is served at versions 0-4 only, so its GroupType field (version 5, KIP-848) never reaches clients: "
-        + "Confluent ListConsumerGroups reports Type Unknown for classic and consumer groups alike")]
+    [Fact]
     public async Task ListConsumerGroups_reports_the_type_of_a_classic_and_of_a_consumer_group()
     {
         var topic = await CreateTopicWithRecordsAsync("typed");
