@@ -99,7 +99,7 @@ public sealed class CompressedForeignClientTests(KafkaClusterFixture fixture, IT
     public async Task Confluent_compressed_batches_are_stored_with_their_codec(CompressionType compression, int storedCodec)
     {
         var topic = await CreateTopicAsync($"stored-{compression}".ToLowerInvariant(), 1);
-        var config = new ProducerConfig { BootstrapServers = Bootstrap, Acks = Acks.All, CompressionType = compression, LingerMs = 20 };
+        var config = new ProducerConfig { BootstrapServers = Bootstrap, Acks = Acks.Leader, CompressionType = compression, LingerMs = 20 };
         using (var producer = new ProducerBuilder<string, string>(config).Build())
         {
             for (var i = 0; i < 200; i++)

@@ -48,7 +48,7 @@ public sealed class ConsumerGroupTests(KafkaClusterFixture fixture, ITestOutputH
     {
         var topic = $"commits-{protocol}".ToLowerInvariant();
         ClusterPolling.CreateTopicAsync(fixture.Cluster, topic, 1, replicationFactor: 3, minInsyncReplicas: 2).GetAwaiter().GetResult();
-        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = Brokers, Acks = Acks.All }).Build())
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = Brokers, Acks = Acks.Leader }).Build())
         {
             for (var i = 0; i < 10; i++)
             {

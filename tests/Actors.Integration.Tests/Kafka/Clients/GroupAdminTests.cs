@@ -207,7 +207,7 @@ public sealed class GroupAdminTests(KafkaClusterFixture fixture, ITestOutputHelp
     {
         var topic = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
         await ClusterPolling.CreateTopicAsync(fixture.Cluster, topic, Partitions, replicationFactor: 3, minInsyncReplicas: 2);
-        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = Bootstrap, Acks = Acks.All, EnableIdempotence = true }).Build();
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = Bootstrap, Acks = Acks.Leader }).Build();
         for (var p = 0; p < Partitions; p++)
         {
             for (var i = 0; i < PerPartition; i++)
