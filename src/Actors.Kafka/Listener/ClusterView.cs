@@ -40,47 +40,6 @@ public sealed class ClusterView(Func<BrokerMetadataRequest, Task<BrokerMetadataR
         return await task.ConfigureAwait(false);
     }
 
-    /// <summary>How old a snapshot <see cref="GetRecentAsync"/> still answers with (while a newer one is fetched).</summary>
-    public TimeSpan MaxStale { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>For routing records: the current snapshot, even when older than <see cref="MaxAge"/> (up to
-    /// <see cref="MaxStale"/>), in which case a fresh one is fetched in the background for the next caller. Produce and
-    /// fetch requests then never wait for the controller once a second, and a connection's requests are not held back
-    /// behind a fetch while later ones pass them (which would reorder a producer's pipelined batches). A stale route
-    /// costs at most one NOT_LEADER_OR_FOLLOWER answer: the partition grain checks leadership itself.</summary>
-    public ValueTask<ClusterSnapshot> GetRecentAsync()
-    {
-        var snapshot = current;
-        if (snapshot is null)
-        {
-            return GetAsync();
-        }
-
-        var age = time.GetElapsedTime(snapshot.FetchedAt);
-        if (age < MaxAge)
-        {
-            return ValueTask.FromResult(snapshot);
-        }
-
-        if (age >= MaxStale)
-        {
-            return GetAsync();
-        }
-
-        Task<ClusterSnapshot>? started = null;
-        lock (gate)
-        {
-            if (fetching is null)
-            {
-                started = fetching = FetchAsync();
-            }
-        }
-
-        // Nobody may wait for it: its failure is observed here (the next caller tries again).
-        started?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return ValueTask.FromResult(snapshot);
-    }
-
     /// <summary>Asks the controller for <paramref name="request"/>; an answer for every topic also becomes the new
     /// snapshot.</summary>
     public async Task<BrokerMetadataResponse> AskAsync(BrokerMetadataRequest request)

@@ -21,15 +21,6 @@ internal sealed partial class KafkaConnection(
     Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, int maxInFlight, ILogger logger,
     RequestBudget? budget = null, TimeSpan? idleTimeout = null)
 {
-    /// <summary>The socket read buffer.</summary>
-    private const int ReadBufferBytes = 64 * 1024;
-
-    /// <summary>The least room a read is given.</summary>
-    private const int MinimumReadBytes = 16 * 1024;
-
-    /// <summary>Answers gathered into one send stop here (an answer is never split).</summary>
-    private const long MaxSendBytes = 4 * 1024 * 1024;
-
     private readonly RequestBudget budget = budget ?? new RequestBudget(long.MaxValue);
     private readonly TimeSpan idleTimeout = idleTimeout ?? Timeout.InfiniteTimeSpan;
 
@@ -42,8 +33,8 @@ internal sealed partial class KafkaConnection(
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await using var stream = new NetworkStream(socket, ownsSocket: true);
-        // Reads of up to 64 KiB: a 16 KiB produce request arrives in one or two reads instead of four or more.
-        var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReadBufferBytes, minimumReadSize: MinimumReadBytes));
+        var input = PipeReader.Create(stream);
+        var output = PipeWriter.Create(stream);
         var pending = Channel.CreateBounded<Task<byte[]?>>(new BoundedChannelOptions(maxInFlight)
         {
             SingleReader = true,
@@ -55,10 +46,11 @@ internal sealed partial class KafkaConnection(
         // answer is written.
         using var slots = new SemaphoreSlim(maxInFlight, maxInFlight);
         var reading = ReadLoopAsync(input, pending.Writer, slots, stop.Token);
-        await WriteLoopAsync(pending.Reader, slots, stop.Token).ConfigureAwait(false);
+        await WriteLoopAsync(pending.Reader, output, slots, stop.Token).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         await reading.ConfigureAwait(false);
         await input.CompleteAsync().ConfigureAwait(false);
+        await output.CompleteAsync().ConfigureAwait(false);
         LogClosed(logger, remote);
     }
 
@@ -223,61 +215,40 @@ internal sealed partial class KafkaConnection(
         }
     }
 
-    /// <summary>Answers in request order. The frames are sent straight from the handlers' arrays (no copy into a
-    /// pipe), and every answer already complete behind the first is sent with it in one gathered send, so a burst of
-    /// answers costs one system call rather than one each.</summary>
-    private async Task WriteLoopAsync(ChannelReader<Task<byte[]?>> pending, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private async Task WriteLoopAsync(ChannelReader<Task<byte[]?>> pending, PipeWriter output, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
-        var batch = new List<ArraySegment<byte>>();
         try
         {
-            while (await pending.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var answer in pending.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                var taken = 0;
-                var bytes = 0L;
-                var stopAfter = false;
-                while (bytes < MaxSendBytes && pending.TryPeek(out var answer) && (taken == 0 || answer.IsCompleted))
+                byte[]? response;
+                try
                 {
-                    pending.TryRead(out _);
-                    taken++;
-                    byte[]? response;
-                    try
-                    {
-                        response = await answer.ConfigureAwait(false);
-                    }
-                    catch (KafkaProtocolException e)
-                    {
-                        LogBadRequest(logger, remote, e.Message);
-                        stopAfter = true;
-                        break;
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        // No Kafka error fits a request we could not serve at all (the controller unreachable): close,
-                        // and the client reconnects and asks again, possibly another broker.
-                        LogRequestFailed(logger, remote, e);
-                        stopAfter = true;
-                        break;
-                    }
-
-                    // Null: Kafka answers nothing (a Produce with acks=0).
-                    if (response is not null)
-                    {
-                        batch.Add(response);
-                        bytes += response.Length;
-                    }
+                    response = await answer.ConfigureAwait(false);
+                }
+                catch (KafkaProtocolException e)
+                {
+                    LogBadRequest(logger, remote, e.Message);
+                    return;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // No Kafka error fits a request we could not serve at all (the controller unreachable): close, and
+                    // the client reconnects and asks again, possibly another broker.
+                    LogRequestFailed(logger, remote, e);
+                    return;
                 }
 
-                if (batch.Count > 0)
+                if (response is null)
                 {
-                    await SendAllAsync(batch, bytes, cancellationToken).ConfigureAwait(false);
-                    batch.Clear();
+                    // Kafka answers nothing (a Produce with acks=0).
+                    slots.Release();
+                    continue;
                 }
 
-                // The answers written (and those stopping the connection) give their slots back; a failed one is the
-                // last taken.
-                slots.Release(stopAfter ? taken - 1 : taken);
-                if (stopAfter)
+                var flush = await output.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+                slots.Release();
+                if (flush.IsCompleted || flush.IsCanceled)
                 {
                     return;
                 }
@@ -290,48 +261,6 @@ internal sealed partial class KafkaConnection(
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             LogWriteFailed(logger, remote, e.Message);
-        }
-    }
-
-    /// <summary>Sends every byte of <paramref name="frames"/>, continuing after a partial send.</summary>
-    private async Task SendAllAsync(List<ArraySegment<byte>> frames, long bytes, CancellationToken cancellationToken)
-    {
-        if (frames.Count == 1)
-        {
-            var frame = frames[0].AsMemory();
-            while (!frame.IsEmpty)
-            {
-                var sent = await socket.SendAsync(frame, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                frame = frame[sent..];
-            }
-
-            return;
-        }
-
-        while (bytes > 0)
-        {
-            var sent = await socket.SendAsync(frames, SocketFlags.None).WaitAsync(cancellationToken).ConfigureAwait(false);
-            bytes -= sent;
-            if (bytes <= 0)
-            {
-                return;
-            }
-
-            // A partial send: drop what went out and send the rest.
-            while (sent > 0)
-            {
-                var first = frames[0];
-                if (sent >= first.Count)
-                {
-                    sent -= first.Count;
-                    frames.RemoveAt(0);
-                }
-                else
-                {
-                    frames[0] = first[sent..];
-                    sent = 0;
-                }
-            }
         }
     }
 

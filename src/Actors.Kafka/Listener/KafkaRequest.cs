@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using System.Buffers;
 using Actors.Kafka.Protocol.Messages;
 
 namespace Actors.Kafka.Listener;
@@ -35,37 +35,17 @@ public sealed record KafkaRequest(RequestHeader Header, KafkaApi Api, ReadOnlyMe
         return Respond(Version, (ref KafkaWriter w) => response.Write(ref w, Version));
     }
 
-    /// <summary>The response frame for <paramref name="body"/> written as <paramref name="version"/>: a sizing pass
-    /// (which copies no byte fields) and then one pass into an array of exactly the frame's size, so the records of a
-    /// fetch response are copied once, with the size prefix written in place.</summary>
+    /// <summary>The response frame for <paramref name="body"/> written as <paramref name="version"/>.</summary>
     internal byte[] Respond(short version, BodyWriter body)
     {
-        var headerVersion = Api.ResponseHeaderVersion(version);
-        var header = new ResponseHeader(Header.CorrelationId);
-        var counter = Counter ??= new SizeCounter();
-        counter.Reset();
-        var sizing = new KafkaWriter(counter);
-        header.Write(ref sizing, headerVersion);
-        body(ref sizing);
-        var size = counter.Count;
-
-        var frame = GC.AllocateUninitializedArray<byte>(checked(size + KafkaFrameReader.SizePrefixBytes));
-        BinaryPrimitives.WriteInt32BigEndian(frame, size);
-        var output = new FixedBufferWriter(frame, KafkaFrameReader.SizePrefixBytes);
-        var writer = new KafkaWriter(output);
-        header.Write(ref writer, headerVersion);
+        var payload = new ArrayBufferWriter<byte>(256);
+        var writer = new KafkaWriter(payload);
+        new ResponseHeader(Header.CorrelationId).Write(ref writer, Api.ResponseHeaderVersion(version));
         body(ref writer);
-        if (output.Position != frame.Length)
-        {
-            throw new InvalidOperationException($"The {Api.Key} response measured {size} bytes but wrote {output.Position - KafkaFrameReader.SizePrefixBytes}.");
-        }
-
-        return frame;
+        var frame = new ArrayBufferWriter<byte>(payload.WrittenCount + KafkaFrameReader.SizePrefixBytes);
+        KafkaFrames.WriteFrame(frame, payload.WrittenSpan);
+        return frame.WrittenSpan.ToArray();
     }
-
-    /// <summary>This thread's sizing writer (a response is sized and written without awaiting in between).</summary>
-    [ThreadStatic]
-    private static SizeCounter? Counter;
 
     /// <summary>Writes a response body.</summary>
     internal delegate void BodyWriter(ref KafkaWriter writer);

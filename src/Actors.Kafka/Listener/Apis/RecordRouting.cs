@@ -23,7 +23,7 @@ internal sealed partial class RecordRouting(KafkaBroker broker)
     /// <paramref name="topics"/> and is older than <see cref="MinRefreshInterval"/>.</summary>
     public async ValueTask<ClusterSnapshot> SnapshotAsync(IEnumerable<string> topics)
     {
-        var snapshot = await broker.Cluster.GetRecentAsync().ConfigureAwait(false);
+        var snapshot = await broker.Cluster.GetAsync().ConfigureAwait(false);
         if (topics.Any(t => snapshot.Topic(t) is null) && broker.Time.GetElapsedTime(snapshot.FetchedAt) >= MinRefreshInterval)
         {
             snapshot = await broker.Cluster.GetAsync(fresh: true).ConfigureAwait(false);

@@ -311,13 +311,6 @@ public ref struct KafkaWriter
             return;
         }
 
-        if (_output is SizeCounter)
-        {
-            // A sizing pass: only the count matters, so large byte fields (record batches) are not copied.
-            Advance(value.Length);
-            return;
-        }
-
         value.CopyTo(_output.GetSpan(value.Length));
         Advance(value.Length);
     }
