@@ -269,19 +269,6 @@ public sealed class GroupAdminTests(KafkaClusterFixture fixture, ITestOutputHelp
         }
     }
 
-    private async Task<T> UntilAsync<T>(string what, Func<Task<(bool Done, T Value, string Seen)>> attempt)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var (done, value, seen) = await attempt();
-            if (done)
-            {
-                return value;
-            }
-
-            Assert.True(clock.Elapsed < Deadline, $"Timed out after {Deadline.TotalSeconds} s waiting for {what}; last seen: {seen}{Environment.NewLine}{fixture.Cluster.Tails()}");
-            await Task.Delay(100);
-        }
-    }
+    private Task<T> UntilAsync<T>(string what, Func<Task<(bool Done, T Value, string Seen)>> attempt) =>
+        ClusterPolling.UntilAsync(what, Deadline, fixture.Cluster.Tails, attempt);
 }
