@@ -104,7 +104,7 @@ public sealed class GroupHeartbeatRequest
     /// <summary>The topics subscribed; null = unchanged since the last heartbeat.</summary>
     [Id(5)] public string[]? SubscribedTopicNames { get; set; }
 
-    /// <summary>"range", "roundrobin" or "sticky"; null = the group's current one (default "range").</summary>
+    /// <summary>"uniform" (Kafka's sticky, balanced default; "sticky" is accepted for it), "range" or "roundrobin"; null = the group's current one (default "uniform").</summary>
     [Id(6)] public string? ServerAssignor { get; set; }
 
     /// <summary>The partitions the member owns now (after its revocations); null = unchanged.</summary>

@@ -9,7 +9,7 @@ public sealed record AssignmentMember(string MemberId, IReadOnlyCollection<strin
 /// <summary>Computes a group's target assignment on the server (KIP-848).</summary>
 public interface IPartitionAssignor
 {
-    /// <summary>The name a member asks for ("range", "roundrobin", "sticky").</summary>
+    /// <summary>The name a member asks for ("range", "roundrobin", "uniform").</summary>
     string Name { get; }
 
     /// <summary>Assigns every partition of every subscribed topic to exactly one member subscribing to it.</summary>
@@ -24,19 +24,24 @@ public static class PartitionAssignors
 {
     public const string Range = "range";
     public const string RoundRobin = "roundrobin";
+    /// <summary>Kafka's name for its default server-side assignor (KIP-848), which is sticky and balanced; it is
+    /// the name ConsumerGroupDescribe reports, so tools show what they show for a Kafka cluster.</summary>
+    public const string Uniform = "uniform";
+
+    /// <summary>Accepted for <see cref="Uniform"/>: the name this project's design used for it.</summary>
     public const string Sticky = "sticky";
 
-    /// <summary>The default, as Kafka's server-side default ("uniform") is sticky.</summary>
-    public const string Default = Sticky;
+    /// <summary>The default, as in Kafka.</summary>
+    public const string Default = Uniform;
 
-    public static IReadOnlyList<string> Names { get; } = [Range, RoundRobin, Sticky];
+    public static IReadOnlyList<string> Names { get; } = [Uniform, Range, RoundRobin];
 
     /// <summary>The assignor named <paramref name="name"/>; UNSUPPORTED_ASSIGNOR naming the known ones otherwise.</summary>
     public static IPartitionAssignor Get(string? name) => (name ?? Default) switch
     {
         Range => new RangeAssignor(),
         RoundRobin => new RoundRobinAssignor(),
-        Sticky or "uniform" => new StickyAssignor(),
+        Uniform or Sticky => new StickyAssignor(),
         _ => throw new BrokerException(ErrorCode.UnsupportedAssignor,
             $"Assignor '{name}' is not supported; group.remote.assignor must be one of: {string.Join(", ", Names)}."),
     };
@@ -138,7 +143,7 @@ public sealed class RoundRobinAssignor : IPartitionAssignor
 /// </summary>
 public sealed class StickyAssignor : IPartitionAssignor
 {
-    public string Name => PartitionAssignors.Sticky;
+    public string Name => PartitionAssignors.Uniform;
 
     public IReadOnlyDictionary<string, TopicPartition[]> Assign(IReadOnlyList<AssignmentMember> members, IReadOnlyDictionary<string, int> partitionCounts)
     {

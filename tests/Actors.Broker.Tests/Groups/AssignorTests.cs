@@ -34,6 +34,7 @@ public class AssignorTests
     [InlineData("range")]
     [InlineData("roundrobin")]
     [InlineData("sticky")]
+    [InlineData("uniform")]
     public void Three_members_six_partitions_get_two_each(string assignor)
     {
         var a = PartitionAssignors.Get(assignor).Assign(
@@ -118,7 +119,7 @@ public class AssignorTests
     {
         var ex = Assert.Throws<BrokerException>(() => PartitionAssignors.Get("cooperative-magic"));
         Assert.Equal(ErrorCode.UnsupportedAssignor, ex.Code);
-        Assert.Contains("range, roundrobin, sticky", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("uniform, range, roundrobin", ex.Message, StringComparison.Ordinal);
         Assert.Equal("sticky", PartitionAssignors.Get(null).Name);
     }
 }

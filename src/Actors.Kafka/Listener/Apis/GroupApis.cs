@@ -195,12 +195,15 @@ internal sealed partial class GroupApis(KafkaBroker broker)
                 description = await broker.Group(id).DescribeAsync().ConfigureAwait(false);
                 return ErrorCode.None;
             }).ConfigureAwait(false);
-            if (description is null)
+            if (description is null || description.GroupType == KafkaGroupStates.ClassicType)
             {
+                // Kafka's coordinator describes only groups of the consumer protocol here: a classic group is
+                // GROUP_ID_NOT_FOUND, and the admin client then falls back to DescribeGroups for it.
                 return new ConsumerGroupDescribeResponseData.DescribedGroup
                 {
                     GroupId = id,
-                    ErrorCode = (short)error,
+                    ErrorCode = (short)(description is null ? error : ErrorCode.GroupIdNotFound),
+                    ErrorMessage = description is null ? null : $"Group {id} is not a consumer group.",
                     GroupState = "Dead",
                     AuthorizedOperations = int.MinValue,
                 };

@@ -107,8 +107,13 @@ public sealed class GroupAdminTests(KafkaClusterFixture fixture, ITestOutputHelp
         Assert.Equal("/127.0.0.1", described.Host);
         if (protocol == GroupProtocol.Consumer)
         {
-            // A classic group's type and assignment: see DescribeConsumerGroups_of_a_classic_group_shows_type_Classic_and_the_assignment.
             Assert.Equal(ConsumerGroupType.Consumer, description.GroupType);
+            Assert.Equal("uniform", description.PartitionAssignor);
+            Assert.Equal(tps, described.Assignment.TopicPartitions.OrderBy(p => p.Partition.Value));
+        }
+        else
+        {
+            Assert.Equal(ConsumerGroupType.Classic, description.GroupType);
             Assert.Equal(tps, described.Assignment.TopicPartitions.OrderBy(p => p.Partition.Value));
         }
 
@@ -142,8 +147,7 @@ public sealed class GroupAdminTests(KafkaClusterFixture fixture, ITestOutputHelp
         Assert.Equal(ConsumerGroupState.Dead, gone.State);
     }
 
-    [Fact(Skip = "bug: ConsumerGroupDescribe (API 69) describes classic groups too, as groups of type Consumer whose members have no assignment; "
-        + "Kafka answers GROUP_ID_NOT_FOUND for a classic group, so librdkafka 2.16 falls back to DescribeGroups and shows type Classic and each member's assignment")]
+    [Fact]
     public async Task DescribeConsumerGroups_of_a_classic_group_shows_type_Classic_and_the_assignment()
     {
         var topic = await CreateTopicWithRecordsAsync("classic-described");
