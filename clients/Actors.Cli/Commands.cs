@@ -9,7 +9,7 @@ internal static class Commands
 
     public static RootCommand Build(CliIo io)
     {
-        var root = new RootCommand("actors: Kafka's command-line tools (kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups) for Actors or any Kafka-compatible cluster.")
+        var root = new RootCommand("actors: Kafka's command-line tools (kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups, the perf tests) for Actors or any Kafka-compatible cluster.")
         {
             TopicsCommand.Build(io),
             ConsoleProducerCommand.Build(io),
@@ -17,6 +17,8 @@ internal static class Commands
             ConsumerGroupsCommand.Build(io),
             ApiVersionsCommand.Build(io),
             ClusterCommand.Build(io),
+            PerfTestCommands.ProducerPerfTest(io),
+            PerfTestCommands.ConsumerPerfTest(io),
         };
         return root;
     }
