@@ -13,7 +13,7 @@ internal static class ClusterCommand
     {
         var bootstrap = Commands.BootstrapServer();
         var commandConfig = Commands.CommandConfig();
-        var command = new Command("cluster", "The cluster id and its brokers: id, address, controller, partitions led and replicas held.") { bootstrap, commandConfig };
+        var command = new Command("cluster", "The cluster id and its brokers: id, status, address, controller, partitions led and replicas held.") { bootstrap, commandConfig };
         command.SetAction(async (parse, _) =>
         {
             var cluster = new Cluster(parse.GetValue(bootstrap)!, Properties.File(parse.GetValue(commandConfig), "--command-config"), io);
@@ -22,14 +22,23 @@ internal static class ClusterCommand
             var described = await admin.DescribeClusterAsync(new DescribeClusterOptions { RequestTimeout = Cluster.RequestTimeout });
             var partitions = metadata.Topics.Where(t => !t.Error.IsError).SelectMany(t => t.Partitions).ToList();
             var table = new Table().Border(TableBorder.Rounded)
-                .AddColumns("ID", "HOST", "PORT", "CONTROLLER", "LEADER OF", "REPLICAS", "IN SYNC");
+                .AddColumns("ID", "STATUS", "HOST", "PORT", "CONTROLLER", "LEADER OF", "REPLICAS", "IN SYNC");
+            void Row(int id, string status, string host, string port, bool controller) => table.AddRow(
+                Text(id), status, Markup.Escape(host), port, controller ? "yes" : "",
+                Text(partitions.Count(p => p.Leader == id)),
+                Text(partitions.Count(p => p.Replicas.Contains(id))),
+                Text(partitions.Count(p => p.InSyncReplicas.Contains(id))));
             foreach (var node in described.Nodes.OrderBy(n => n.Id))
             {
-                table.AddRow(
-                    Text(node.Id), Markup.Escape(node.Host), Text(node.Port), described.Controller?.Id == node.Id ? "yes" : "",
-                    Text(partitions.Count(p => p.Leader == node.Id)),
-                    Text(partitions.Count(p => p.Replicas.Contains(node.Id))),
-                    Text(partitions.Count(p => p.InSyncReplicas.Contains(node.Id))));
+                Row(node.Id, "Active", node.Host, Text(node.Port), described.Controller?.Id == node.Id);
+            }
+
+            // A silo that holds replicas but is not among the brokers is not Active in the cluster's membership
+            // (stopped, dead, or still joining): the Kafka protocol names only live brokers.
+            var live = described.Nodes.Select(n => n.Id).ToHashSet();
+            foreach (var id in partitions.SelectMany(p => p.Replicas).Distinct().Where(id => !live.Contains(id)).Order())
+            {
+                Row(id, "not Active", "-", "-", controller: false);
             }
 
             await io.Out.WriteLineAsync($"Cluster id: {described.ClusterId}");
