@@ -84,6 +84,27 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
         }
     }
 
+    /// <summary>SIGTERM, as systemd stops a service (the silo shuts down in order: leadership moves first); returns
+    /// once the process has exited, or throws naming the silo if it has not within <paramref name="timeout"/>.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        if (process is not { HasExited: false } running)
+        {
+            return;
+        }
+
+        Signal("TERM");
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await running.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name} (pid {running.Id}) did not exit within {timeout.TotalSeconds:0} s of SIGTERM.{Environment.NewLine}{Tail()}");
+        }
+    }
+
     /// <summary>SIGSTOP: the process stays, its sockets stay open, and it answers nothing.</summary>
     public void Freeze() => Signal("STOP");
 
