@@ -27,7 +27,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
     private readonly Action<string> log;
     private IHost? client;
 
-    private ProcessCluster(int silos, string? azureConnectionString, Action<string> log)
+    private ProcessCluster(int silos, string? azureConnectionString, Action<string> log, IReadOnlyDictionary<string, string>? extraEnvironment)
     {
         this.azureConnectionString = azureConnectionString;
         this.log = log;
@@ -36,6 +36,11 @@ internal sealed class ProcessCluster : IAsyncDisposable
             ["ACTORS_BROKER__CONTROLLERMEMBERSHIPPOLLMS"] = "100",
             ["Actors__Silo__ClusterId"] = ClusterId,
         };
+        foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
         if (azureConnectionString is null)
         {
             environment["Actors__Clustering__Sqlite__DatabasePath"] = folder.File("cluster.db");
@@ -68,10 +73,11 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     public BrokerProcess Silo(string name) => Silos.Single(s => s.Name == name);
 
-    /// <summary>Starts <paramref name="silos"/> silo processes, waits until each says it is Active, then connects a client.</summary>
-    public static async Task<ProcessCluster> StartAsync(int silos, Action<string> log, string? azureConnectionString = null)
+    /// <summary>Starts <paramref name="silos"/> silo processes, waits until each says it is Active, then connects a client.
+    /// <paramref name="environment"/> adds variables to every silo's environment (e.g. DOTNET_GCHeapHardLimit).</summary>
+    public static async Task<ProcessCluster> StartAsync(int silos, Action<string> log, string? azureConnectionString = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var cluster = new ProcessCluster(silos, azureConnectionString, log);
+        var cluster = new ProcessCluster(silos, azureConnectionString, log, environment);
         try
         {
             foreach (var silo in cluster.Silos)
