@@ -120,7 +120,8 @@ public class AssignorTests
         var ex = Assert.Throws<BrokerException>(() => PartitionAssignors.Get("cooperative-magic"));
         Assert.Equal(ErrorCode.UnsupportedAssignor, ex.Code);
         Assert.Contains("uniform, range, roundrobin", ex.Message, StringComparison.Ordinal);
-        Assert.Equal("sticky", PartitionAssignors.Get(null).Name);
+        Assert.Equal(PartitionAssignors.Uniform, PartitionAssignors.Get(null).Name);
+        Assert.Equal(PartitionAssignors.Uniform, PartitionAssignors.Get(PartitionAssignors.Sticky).Name);
     }
 }
 
