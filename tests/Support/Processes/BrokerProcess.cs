@@ -117,7 +117,10 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
     /// <summary>How many lines of output there are so far.</summary>
     public int LineCount => everything.Count;
 
-    public string Tail() => $"--- {Name} (pid {Pid}) ---{Environment.NewLine}{string.Join(Environment.NewLine, lines.TakeLast(20))}";
+    /// <summary>The last 20 lines of output without stack frames ("at ..."), so a long trace does not hide the log
+    /// lines and exception messages before it.</summary>
+    public string Tail() =>
+        $"--- {Name} (pid {Pid}) ---{Environment.NewLine}{string.Join(Environment.NewLine, lines.Where(l => !l.TrimStart().StartsWith("at ", StringComparison.Ordinal)).TakeLast(20))}";
 
     public void Dispose()
     {
