@@ -184,6 +184,13 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
         await WriteAsync();
         await NotifyAsync(record.Partitions);
+
+        // Every replica's log takes the new settings now, leader and followers alike, not at the next leader epoch
+        // or restart. A silo that is down gets them when its replica next opens the log with the topic's config.
+        var live = LiveSilos();
+        var configs = new Dictionary<string, string>(record.Configs, StringComparer.Ordinal);
+        await Task.WhenAll(record.Partitions.SelectMany(p => p.Replicas.Where(live.Contains).Select(r =>
+            Safe(() => GrainFactory.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(p.TopicPartition, r)).ApplyTopicConfigAsync(configs), p.TopicPartition))));
         return record.Describe();
     }
 

@@ -50,7 +50,7 @@ public sealed class LocalPartition : IDisposable
     public TopicPartition TopicPartition { get; }
 
     /// <summary>The log. Write to it only through this class.</summary>
-    public PartitionLog Log { get; private set; }
+    public PartitionLog Log { get; }
 
     /// <summary>Idempotence state; touch only under <c>writeLock</c>.</summary>
     public ProducerStateTable Producers { get; } = new();
@@ -255,16 +255,17 @@ public sealed class LocalPartition : IDisposable
         File.Move(tmp, path, overwrite: true);
     }
 
-    /// <summary>Closes the log and opens it again through <paramref name="open"/> (given the log's directory), under
-    /// the write lock so no append or truncation runs between the two (the manager does this when the topic's
-    /// config changed).</summary>
-    internal void ReopenLog(Func<string, PartitionLog> open)
+    /// <summary>Gives the log new settings in place (a topic config change): under the write lock, so an append
+    /// validates and writes against one set of settings; reads and fetches in flight keep the same log.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range; the old settings stay.</exception>
+    internal void UpdateConfig(LogConfig config)
     {
         lock (writeLock)
         {
-            var dir = Log.Directory;
-            Log.Dispose();
-            Log = open(dir);
+            if (!disposed)
+            {
+                Log.UpdateConfig(config);
+            }
         }
     }
 

@@ -77,6 +77,13 @@ public sealed class ReplicaGrain : Grain, IReplicaGrain, IDisposable
         loop = Task.Run(() => fetcher.RunAsync(token), CancellationToken.None);
     }
 
+    public Task ApplyTopicConfigAsync(Dictionary<string, string> configs)
+    {
+        ArgumentNullException.ThrowIfNull(configs);
+        logs.ApplyConfig(tp, EffectiveTopicConfig.Resolve(configs, options));
+        return Task.CompletedTask;
+    }
+
     public async Task StopReplicaAsync(bool deleteLog)
     {
         await StopLoopAsync();
