@@ -110,8 +110,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         var tasks = new List<Task>();
         foreach (var p in record.Partitions)
         {
-            var deleted = p.With(null, p.LeaderEpoch + 1, [], p.PartitionEpoch + 1);
-            deleted.Replicas = [];
+            var deleted = p.With(null, p.LeaderEpoch + 1, [], p.PartitionEpoch + 1, replicas: []);
             tasks.Add(Safe(() => GrainFactory.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(p.TopicPartition)).BecomeLeaderAsync(deleted), p.TopicPartition));
         }
 

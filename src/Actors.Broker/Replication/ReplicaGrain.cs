@@ -50,7 +50,7 @@ public sealed class ReplicaGrain : Grain, IReplicaGrain, IDisposable
     public async Task BecomeFollowerAsync(PartitionState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (current is not null && state.LeaderEpoch < current.LeaderEpoch)
+        if (current is not null && current.IsNewerThan(state))
         {
             return;
         }
