@@ -4,8 +4,8 @@ namespace Actors.Log;
 
 /// <summary>Settings of one partition log. Defaults are Kafka's; each property names its Kafka topic
 /// config (and broker default) in its summary.</summary>
-/// <remarks>Immutable once handed to <see cref="PartitionLog.Open"/>; call <see cref="Validate"/> to get a
-/// message naming the bad setting.</remarks>
+/// <remarks>Immutable; a running log takes new settings as a whole new instance through
+/// <see cref="PartitionLog.UpdateConfig"/>. Call <see cref="Validate"/> to get a message naming the bad setting.</remarks>
 public sealed record LogConfig
 {
     /// <summary>Smallest <see cref="SegmentBytes"/> allowed unless <see cref="AllowTinySegments"/> is set.</summary>

@@ -21,6 +21,28 @@ public readonly record struct LogAppendInfo(
     int BatchCount,
     int SizeInBytes);
 
+/// <summary>Producer batches <see cref="PartitionLog.ValidateAsLeader"/> found whole and intact (size, magic, lengths,
+/// record count, CRC), ready for <see cref="PartitionLog.AppendAsLeader(ValidatedBatches, int)"/>.</summary>
+/// <remarks>Only the log makes one, so holding one means the bytes passed every check once.</remarks>
+public readonly ref struct ValidatedBatches
+{
+    internal ValidatedBatches(ReadOnlySpan<byte> bytes, int batchCount, int maxMessageBytes)
+    {
+        Bytes = bytes;
+        BatchCount = batchCount;
+        MaxMessageBytes = maxMessageBytes;
+    }
+
+    /// <summary>The batches, as the producer sent them.</summary>
+    public ReadOnlySpan<byte> Bytes { get; }
+
+    /// <summary>How many batches.</summary>
+    public int BatchCount { get; }
+
+    /// <summary>The max.message.bytes they were checked against.</summary>
+    public int MaxMessageBytes { get; }
+}
+
 /// <summary>Outcome of <see cref="PartitionLog.Read"/>.</summary>
 public enum LogReadStatus
 {

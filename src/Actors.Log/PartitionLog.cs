@@ -14,7 +14,7 @@ namespace Actors.Log;
 /// <c>.timeindex</c>, plus <c>leader-epoch-checkpoint</c>, <c>log-start-offset-checkpoint</c> and
 /// <c>recovery-point-offset-checkpoint</c>. See docs/formats/log.md.</summary>
 /// <remarks>
-/// <para><b>Threading.</b> Appends (<see cref="AppendAsLeader"/>, <see cref="AppendAsFollower"/>),
+/// <para><b>Threading.</b> Appends (<see cref="AppendAsLeader(ReadOnlySpan{byte}, int)"/>, <see cref="AppendAsFollower"/>),
 /// <see cref="TruncateTo"/> and <see cref="AssignLeaderEpoch"/> must be called by one writer at a time; the
 /// caller serializes them. <see cref="Read"/>, <see cref="FindOffsetByTimestamp"/>,
 /// <see cref="EndOffsetForEpoch"/>, the offset properties, <see cref="FlushAsync"/> and
@@ -65,7 +65,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     /// <summary>Name of the leader-epoch cache file.</summary>
     public const string LeaderEpochCheckpointFileName = LeaderEpochCache.FileName;
 
-    private readonly LogConfig _config;
+    private LogConfig _config;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
@@ -99,8 +99,20 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     /// <summary>The partition directory, e.g. <c>/var/lib/actors/orders-0</c>.</summary>
     public string Directory { get; }
 
-    /// <summary>The settings this log runs with.</summary>
-    public LogConfig Config => _config;
+    /// <summary>The settings this log runs with (replaced in place by <see cref="UpdateConfig"/>).</summary>
+    public LogConfig Config => Volatile.Read(ref _config);
+
+    /// <summary>Replaces the settings in place, as Kafka does on a topic config change: retention, segment size and
+    /// age, max.message.bytes, flush and index settings apply from the next append, roll or retention pass; the
+    /// active segment keeps the index size it was created with. Open readers and writers are not disturbed.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range (the message names it); the old settings stay.</exception>
+    public void UpdateConfig(LogConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Volatile.Write(ref _config, config);
+    }
 
     /// <summary>First offset still stored; moves forward when retention deletes segments.</summary>
     public long LogStartOffset => Volatile.Read(ref _logStartOffset);
@@ -219,7 +231,33 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     public LogAppendInfo AppendAsLeader(ReadOnlySpan<byte> batches, int leaderEpoch)
     {
         ThrowIfUnwritable();
-        int batchCount = ValidateBatches(batches, leader: true);
+        return AppendAsLeader(ValidateAsLeader(batches), leaderEpoch);
+    }
+
+    /// <summary>Checks producer batches as <see cref="AppendAsLeader(ReadOnlySpan{byte}, int)"/> does (size, magic,
+    /// lengths, record count, CRC) without writing, so a caller can refuse a corrupt request before it interprets
+    /// any header field, then append the result without a second pass.</summary>
+    /// <exception cref="CorruptRecordBatchException">A batch is malformed.</exception>
+    /// <exception cref="RecordBatchTooLargeException">A batch exceeds max.message.bytes.</exception>
+    public ValidatedBatches ValidateAsLeader(ReadOnlySpan<byte> batches)
+    {
+        int limit = Config.MaxMessageBytes;
+        return new ValidatedBatches(batches, ValidateBatches(batches, leader: true, limit), limit);
+    }
+
+    /// <summary>Appends batches <see cref="ValidateAsLeader"/> checked (see
+    /// <see cref="AppendAsLeader(ReadOnlySpan{byte}, int)"/>). They are checked again only when max.message.bytes was
+    /// lowered in between.</summary>
+    /// <exception cref="RecordBatchTooLargeException">A batch exceeds a max.message.bytes lowered since validation.</exception>
+    /// <exception cref="LogWriteFailedException">The log has failed a write.</exception>
+    public LogAppendInfo AppendAsLeader(ValidatedBatches validated, int leaderEpoch)
+    {
+        ThrowIfUnwritable();
+        ReadOnlySpan<byte> batches = validated.Bytes;
+        LogConfig config = Config;
+        int batchCount = config.MaxMessageBytes < validated.MaxMessageBytes
+            ? ValidateBatches(batches, leader: true, config.MaxMessageBytes)
+            : validated.BatchCount;
         if (_staging.Length < batches.Length)
         {
             _staging = new byte[Math.Max(batches.Length, (int)Math.Min(int.MaxValue, (long)_staging.Length * 2))];
@@ -230,7 +268,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         long first = LogEndOffset;
         long next = first;
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        bool stampAppendTime = _config.MessageTimestampType == TimestampType.LogAppendTime;
+        bool stampAppendTime = config.MessageTimestampType == TimestampType.LogAppendTime;
         long maxTimestamp = -1;
         long offsetOfMax = first;
         int pos = 0;
@@ -279,7 +317,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     public LogAppendInfo AppendAsFollower(ReadOnlySpan<byte> batches)
     {
         ThrowIfUnwritable();
-        int batchCount = ValidateBatches(batches, leader: false);
+        int batchCount = ValidateBatches(batches, leader: false, Config.MaxMessageBytes);
         long expected = LogEndOffset;
         long first = BinaryPrimitives.ReadInt64BigEndian(batches);
         long last = first;
@@ -635,7 +673,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             s.Delete();
         }
 
-        LogSegment fresh = LogSegment.Create(_directorySync, offset, _time.GetUtcNow(), _config.SegmentIndexBytes);
+        LogSegment fresh = LogSegment.Create(_directorySync, offset, _time.GetUtcNow(), Config.SegmentIndexBytes);
         lock (_segmentsLock)
         {
             Volatile.Write(ref _segments, [fresh]);
@@ -666,6 +704,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             lock (_segmentsLock)
             {
                 LogSegment[] segments = _segments;
+                LogConfig config = Config;
                 long total = 0;
                 foreach (LogSegment s in segments)
                 {
@@ -676,8 +715,8 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 for (int i = 0; i < segments.Length - 1; i++)
                 {
                     LogSegment s = segments[i];
-                    bool expired = _config.RetentionMs >= 0 && now - LargestTimestamp(s) > _config.RetentionMs;
-                    bool oversize = _config.RetentionBytes >= 0 && total - s.Size >= _config.RetentionBytes;
+                    bool expired = config.RetentionMs >= 0 && now - LargestTimestamp(s) > config.RetentionMs;
+                    bool oversize = config.RetentionBytes >= 0 && total - s.Size >= config.RetentionBytes;
                     if (!expired && !oversize)
                     {
                         break;
@@ -874,7 +913,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         return null;
     }
 
-    private int ValidateBatches(ReadOnlySpan<byte> batches, bool leader)
+    private static int ValidateBatches(ReadOnlySpan<byte> batches, bool leader, int maxMessageBytes)
     {
         if (batches.IsEmpty)
         {
@@ -885,10 +924,10 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         int count = 0;
         while (pos < batches.Length)
         {
-            RecordBatchError error = RecordBatchReader.Validate(batches.Slice(pos), _config.MaxMessageBytes, out int size);
+            RecordBatchError error = RecordBatchReader.Validate(batches.Slice(pos), maxMessageBytes, out int size);
             if (error == RecordBatchError.TooLarge)
             {
-                throw new RecordBatchTooLargeException(size, _config.MaxMessageBytes);
+                throw new RecordBatchTooLargeException(size, maxMessageBytes);
             }
 
             if (error != RecordBatchError.None)
@@ -949,15 +988,16 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             int size = BinaryPrimitives.ReadInt32BigEndian(b.Slice(BatchLengthOffset)) + LogOverhead;
             long baseOffset = BinaryPrimitives.ReadInt64BigEndian(b);
             long last = baseOffset + BinaryPrimitives.ReadInt32BigEndian(b.Slice(LastOffsetDeltaOffset));
-            segment.OnBatchAppended(baseOffset, last, BinaryPrimitives.ReadInt64BigEndian(b.Slice(MaxTimestampOffset)), position + pos, size, _config.IndexIntervalBytes);
+            segment.OnBatchAppended(baseOffset, last, BinaryPrimitives.ReadInt64BigEndian(b.Slice(MaxTimestampOffset)), position + pos, size, Config.IndexIntervalBytes);
             pos += size;
         }
 
         segment.Publish(position + bytes.Length, lastOffset + 1);
         Volatile.Write(ref _logEndOffset, lastOffset + 1);
         long unflushed = Interlocked.Add(ref _unflushedMessages, lastOffset - firstOffset + 1);
-        if (unflushed >= _config.FlushMessages
-            || (_config.FlushMs != long.MaxValue && nowMs - Volatile.Read(ref _lastFlushMs) >= _config.FlushMs))
+        LogConfig config = Config;
+        if (unflushed >= config.FlushMessages
+            || (config.FlushMs != long.MaxValue && nowMs - Volatile.Read(ref _lastFlushMs) >= config.FlushMs))
         {
             _flushGate.Wait();
             try
@@ -984,8 +1024,9 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         long waited = segment.FirstBatchTimestamp >= 0
             ? maxTimestamp - segment.FirstBatchTimestamp
             : nowMs - segment.Created.ToUnixTimeMilliseconds();
-        return (long)segment.Size + appendBytes > _config.SegmentBytes
-            || waited > _config.SegmentMs
+        LogConfig config = Config;
+        return (long)segment.Size + appendBytes > config.SegmentBytes
+            || waited > config.SegmentMs
             || segment.IndexesFull(batchCount)
             || lastOffset - segment.BaseOffset > int.MaxValue;
     }
@@ -1000,7 +1041,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
 
         // The new file's directory entry is fsynced by the next flush (FlushHeld), not here on the append path.
-        LogSegment fresh = LogSegment.Create(_directorySync, newBaseOffset, _time.GetUtcNow(), _config.SegmentIndexBytes);
+        LogSegment fresh = LogSegment.Create(_directorySync, newBaseOffset, _time.GetUtcNow(), Config.SegmentIndexBytes);
         lock (_segmentsLock)
         {
             LogSegment[] segments = _segments;
@@ -1162,7 +1203,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         long truncated = 0;
         for (int i = 0; i < ordered.Length; i++)
         {
-            LogSegment segment = LogSegment.OpenExisting(_directorySync, ordered[i], now, _config.SegmentIndexBytes);
+            LogSegment segment = LogSegment.OpenExisting(_directorySync, ordered[i], now, Config.SegmentIndexBytes);
             segments.Add(segment);
             if (segments.Count > 1 && segment.BaseOffset < segments[^2].NextOffset)
             {
@@ -1174,14 +1215,14 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             {
                 scanned++;
                 rebuilt++;
-                cut = segment.Recover(_config.MaxMessageBytes, _config.IndexIntervalBytes);
+                cut = segment.Recover(Config.MaxMessageBytes, Config.IndexIntervalBytes);
                 segment.WriteIndexes(flushToDisk: false);
             }
             else if (!segment.LoadIndexes(active: i == ordered.Length - 1))
             {
                 rebuilt++;
                 LogIndexRebuilt(_logger, Directory, segment.BaseOffset);
-                cut = segment.Recover(_config.MaxMessageBytes, _config.IndexIntervalBytes);
+                cut = segment.Recover(Config.MaxMessageBytes, Config.IndexIntervalBytes);
                 segment.WriteIndexes(flushToDisk: false);
             }
 
@@ -1204,7 +1245,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
 
         if (segments.Count == 0)
         {
-            segments.Add(LogSegment.Create(_directorySync, Math.Max(0, startCheckpoint), now, _config.SegmentIndexBytes));
+            segments.Add(LogSegment.Create(_directorySync, Math.Max(0, startCheckpoint), now, Config.SegmentIndexBytes));
         }
 
         for (int i = 0; i < segments.Count - 1; i++)

@@ -11,6 +11,11 @@ public interface IReplicaGrain : IGrainWithStringKey
     /// <summary>Publishes a new partition state: follow its leader (or stop following when this silo leads).</summary>
     Task BecomeFollowerAsync(PartitionState state);
 
+    /// <summary>Gives this silo's log of the partition the topic's config overrides (<paramref name="configs"/>, silo
+    /// defaults for the rest) at once, whether this silo leads or follows: retention, segment size and age,
+    /// max.message.bytes. Nothing when this silo holds no log of the partition.</summary>
+    Task ApplyTopicConfigAsync(Dictionary<string, string> configs);
+
     /// <summary>Stops replicating; deletes the local log when <paramref name="deleteLog"/> (topic deletion).</summary>
     Task StopReplicaAsync(bool deleteLog);
 

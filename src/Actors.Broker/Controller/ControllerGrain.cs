@@ -110,8 +110,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         var tasks = new List<Task>();
         foreach (var p in record.Partitions)
         {
-            var deleted = p.With(null, p.LeaderEpoch + 1, [], p.PartitionEpoch + 1);
-            deleted.Replicas = [];
+            var deleted = p.With(null, p.LeaderEpoch + 1, [], p.PartitionEpoch + 1, replicas: []);
             tasks.Add(Safe(() => GrainFactory.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(p.TopicPartition)).BecomeLeaderAsync(deleted), p.TopicPartition));
         }
 
@@ -184,6 +183,13 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
         await WriteAsync();
         await NotifyAsync(record.Partitions);
+
+        // Every replica's log takes the new settings now, leader and followers alike, not at the next leader epoch
+        // or restart. A silo that is down gets them when its replica next opens the log with the topic's config.
+        var live = LiveSilos();
+        var configs = new Dictionary<string, string>(record.Configs, StringComparer.Ordinal);
+        await Task.WhenAll(record.Partitions.SelectMany(p => p.Replicas.Where(live.Contains).Select(r =>
+            Safe(() => GrainFactory.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(p.TopicPartition, r)).ApplyTopicConfigAsync(configs), p.TopicPartition))));
         return record.Describe();
     }
 

@@ -40,10 +40,32 @@ public sealed class ConsumerGroupRecord
     /// assignments, so a new activation goes on from the same generation.</summary>
     [Id(3)] public ClassicGroupSnapshot? Classic { get; set; }
 
-    /// <summary>True when the group has been empty for longer than <paramref name="retentionMs"/>
-    /// (offsets.retention.minutes) and still holds offsets: they are due to be dropped.</summary>
+    /// <summary>True when <paramref name="offset"/> is due to be dropped (KIP-211): the group is empty, and both its
+    /// last commit of that offset and the moment the group became empty are more than <paramref name="retentionMs"/>
+    /// (offsets.retention.minutes) ago. Every commit restarts its offset's clock, so a group without members
+    /// (standalone consumers, or offsets reset for consumers still to come) keeps what it committed recently.</summary>
+    public bool OffsetExpired(CommittedOffset offset, bool groupIsEmpty, long nowMs, long retentionMs)
+    {
+        ArgumentNullException.ThrowIfNull(offset);
+        return groupIsEmpty && EmptySinceMs > 0 && nowMs - Math.Max(EmptySinceMs, offset.CommitTimestampMs) > retentionMs;
+    }
+
+    /// <summary>True when at least one offset is due to be dropped (see <see cref="OffsetExpired"/>).</summary>
     public bool OffsetsExpired(bool groupIsEmpty, long nowMs, long retentionMs) =>
-        groupIsEmpty && EmptySinceMs > 0 && Offsets.Count > 0 && nowMs - EmptySinceMs > retentionMs;
+        Offsets.Exists(o => OffsetExpired(o, groupIsEmpty, nowMs, retentionMs));
+
+    /// <summary>Drops the offsets due to be dropped; once none is left the group no longer counts as empty since
+    /// any time (its next commit starts the clock again). Returns how many were dropped.</summary>
+    public int RemoveExpiredOffsets(bool groupIsEmpty, long nowMs, long retentionMs)
+    {
+        var removed = Offsets.RemoveAll(o => OffsetExpired(o, groupIsEmpty, nowMs, retentionMs));
+        if (removed > 0 && Offsets.Count == 0)
+        {
+            EmptySinceMs = 0;
+        }
+
+        return removed;
+    }
 }
 
 /// <summary>
@@ -247,7 +269,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
     public Task<TopicPartitionOffset[]> FetchOffsetsAsync(TopicPartition[]? partitions)
     {
         // A read sees the offsets as of now, not as of the last expiry tick (this read-only turn leaves the removal to it).
-        var committed = OffsetsExpired(NowMs) ? [] : Committed();
+        var committed = Committed(NowMs);
         var wanted = partitions ?? committed.Keys.Order().ToArray();
         return Task.FromResult(wanted.Select(tp => committed.TryGetValue(tp, out var c)
             ? new TopicPartitionOffset(tp, c.Offset, c.LeaderEpoch, c.Metadata)
@@ -328,7 +350,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
                 $"Offsets of group '{this.GetPrimaryKeyString()}' can be reset only while it has no active members; it is {kafkaState} with {count} members. Stop the consumers first.");
         }
 
-        var committed = Committed();
+        var committed = Committed(NowMs);
         var topics = (request.Topics ?? []).Concat((request.Partitions ?? []).Select(p => p.Topic)).Concat(committed.Keys.Select(k => k.Topic)).Distinct(StringComparer.Ordinal).ToArray();
         var counts = await PartitionCountsAsync(topics, force: true);
         var chosen = OffsetResetPlanner.SelectPartitions(request, counts, committed.Keys);
@@ -643,16 +665,14 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
             await PersistMembershipAsync(force: true);
         }
 
-        if (OffsetsExpired(now))
+        if (state.State.RemoveExpiredOffsets(!HasMembers, now, RetentionMs) > 0)
         {
-            state.State.Offsets.Clear();
             await state.WriteStateAsync();
         }
     }
 
-    /// <summary>True when the group has been empty for <c>offsets.retention.minutes</c> and still holds offsets.</summary>
-    private bool OffsetsExpired(long nowMs) =>
-        state.State.OffsetsExpired(!HasMembers, nowMs, options.OffsetsRetentionMinutes * 60_000L);
+    /// <summary>offsets.retention.minutes in milliseconds.</summary>
+    private long RetentionMs => options.OffsetsRetentionMinutes * 60_000L;
 
     /// <summary>Writes the record when the membership changed since the last write (or when <paramref name="force"/>):
     /// joins, leaves, epochs and assignments, never a plain heartbeat.</summary>
@@ -671,6 +691,12 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
 
     private Dictionary<TopicPartition, CommittedOffset> Committed() =>
         state.State.Offsets.ToDictionary(c => new TopicPartition(c.Topic, c.Partition));
+
+    /// <summary>The offsets as of <paramref name="nowMs"/>, without those already due to expire (a read-only turn
+    /// leaves their removal to the expiry tick).</summary>
+    private Dictionary<TopicPartition, CommittedOffset> Committed(long nowMs) =>
+        state.State.Offsets.Where(c => !state.State.OffsetExpired(c, !HasMembers, nowMs, RetentionMs))
+            .ToDictionary(c => new TopicPartition(c.Topic, c.Partition));
 
     private async Task RegisterAsync()
     {

@@ -50,7 +50,7 @@ public sealed class LocalPartition : IDisposable
     public TopicPartition TopicPartition { get; }
 
     /// <summary>The log. Write to it only through this class.</summary>
-    public PartitionLog Log { get; private set; }
+    public PartitionLog Log { get; }
 
     /// <summary>Idempotence state; touch only under <c>writeLock</c>.</summary>
     public ProducerStateTable Producers { get; } = new();
@@ -84,7 +84,9 @@ public sealed class LocalPartition : IDisposable
         }
     }
 
-    /// <summary>Appends as leader for <paramref name="leaderEpoch"/>, checking and updating producer state.</summary>
+    /// <summary>Appends as leader for <paramref name="leaderEpoch"/>: validates every batch first (sizes, magic, record
+    /// counts, CRC), then checks producer state, then writes. A batch that fails validation is refused before any of
+    /// its header fields is believed, so a corrupt retry is never taken for a duplicate.</summary>
     /// <exception cref="BrokerException">NOT_LEADER_OR_FOLLOWER when a newer role holds the partition; CORRUPT_MESSAGE,
     /// MESSAGE_TOO_LARGE or KAFKA_STORAGE_ERROR from the log.</exception>
     public LeaderAppendResult AppendAsLeader(ReadOnlyMemory<byte> records, int leaderEpoch)
@@ -92,47 +94,42 @@ public sealed class LocalPartition : IDisposable
         lock (writeLock)
         {
             EnsureRole(leaderEpoch);
-            var batches = DescribeBatches(records.Span);
-            if (batches.Count == 0)
+            ValidatedBatches validated;
+            try
             {
-                throw new BrokerException(ErrorCode.CorruptMessage, $"The produce request for {TopicPartition} holds no complete record batch.");
+                validated = Log.ValidateAsLeader(records.Span);
+            }
+            catch (LogException e)
+            {
+                throw ToBrokerException(e);
             }
 
-            // Idempotence: every batch of the request is checked before anything is written.
-            for (var i = 0; i < batches.Count; i++)
-            {
-                var b = batches[i];
-                var check = Producers.Check(b.ProducerId, b.ProducerEpoch, b.BaseSequence, b.LastSequence);
-                if (check.Outcome == ProducerCheckOutcome.Reject)
-                {
-                    return new LeaderAppendResult(check.Error, check.Message, -1, -1, -1);
-                }
+            var batches = DescribeBatches(validated.Bytes);
 
-                if (check.Outcome == ProducerCheckOutcome.Duplicate)
-                {
-                    return batches.Count == 1
-                        ? new LeaderAppendResult(ErrorCode.None, null, check.Original.FirstOffset, check.Original.LastOffset, -1, Duplicate: true)
-                        : new LeaderAppendResult(ErrorCode.DuplicateSequenceNumber,
-                            $"Batch {i} of the request for {TopicPartition} repeats sequence {b.BaseSequence} of producer {b.ProducerId}; send duplicates alone.", -1, -1, -1);
-                }
+            // Idempotence: every batch of the request is checked, in order, before anything is written.
+            var check = Producers.CheckRequest(batches, out var index);
+            if (check.Outcome == ProducerCheckOutcome.Reject)
+            {
+                return new LeaderAppendResult(check.Error, check.Message, -1, -1, -1);
+            }
+
+            if (check.Outcome == ProducerCheckOutcome.Duplicate)
+            {
+                var b = batches[index];
+                return batches.Count == 1
+                    ? new LeaderAppendResult(ErrorCode.None, null, check.Original.FirstOffset, check.Original.LastOffset, -1, Duplicate: true)
+                    : new LeaderAppendResult(ErrorCode.DuplicateSequenceNumber,
+                        $"Batch {index} of the request for {TopicPartition} repeats sequence {b.BaseSequence} of producer {b.ProducerId}; send duplicates alone.", -1, -1, -1);
             }
 
             LogAppendInfo info;
             try
             {
-                info = Log.AppendAsLeader(records.Span, leaderEpoch);
+                info = Log.AppendAsLeader(validated, leaderEpoch);
             }
-            catch (CorruptRecordBatchException e)
+            catch (LogException e)
             {
-                throw new BrokerException(ErrorCode.CorruptMessage, $"{TopicPartition}: {e.Message}", e);
-            }
-            catch (RecordBatchTooLargeException e)
-            {
-                throw new BrokerException(ErrorCode.MessageTooLarge, $"{TopicPartition}: a batch of {e.Size} bytes exceeds max.message.bytes = {e.Limit}.", e);
-            }
-            catch (LogWriteFailedException e)
-            {
-                throw new BrokerException(ErrorCode.KafkaStorageError, $"{TopicPartition}: {e.Message}", e);
+                throw ToBrokerException(e);
             }
 
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -258,16 +255,17 @@ public sealed class LocalPartition : IDisposable
         File.Move(tmp, path, overwrite: true);
     }
 
-    /// <summary>Closes the log and opens it again through <paramref name="open"/> (given the log's directory), under
-    /// the write lock so no append or truncation runs between the two (the manager does this when the topic's
-    /// config changed).</summary>
-    internal void ReopenLog(Func<string, PartitionLog> open)
+    /// <summary>Gives the log new settings in place (a topic config change): under the write lock, so an append
+    /// validates and writes against one set of settings; reads and fetches in flight keep the same log.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range; the old settings stay.</exception>
+    internal void UpdateConfig(LogConfig config)
     {
         lock (writeLock)
         {
-            var dir = Log.Directory;
-            Log.Dispose();
-            Log = open(dir);
+            if (!disposed)
+            {
+                Log.UpdateConfig(config);
+            }
         }
     }
 
@@ -449,6 +447,15 @@ public sealed class LocalPartition : IDisposable
 
         return list;
     }
+
+    /// <summary>The broker error for a log's refusal of a leader append.</summary>
+    private BrokerException ToBrokerException(LogException e) => e switch
+    {
+        RecordBatchTooLargeException tooLarge => new BrokerException(ErrorCode.MessageTooLarge,
+            $"{TopicPartition}: a batch of {tooLarge.Size} bytes exceeds max.message.bytes = {tooLarge.Limit}.", e),
+        LogWriteFailedException => new BrokerException(ErrorCode.KafkaStorageError, $"{TopicPartition}: {e.Message}", e),
+        _ => new BrokerException(ErrorCode.CorruptMessage, $"{TopicPartition}: {e.Message}", e),
+    };
 
     private void EnsureRole(int leaderEpoch)
     {

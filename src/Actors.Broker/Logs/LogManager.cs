@@ -97,7 +97,7 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
     /// <summary>The partition's local copy, or null when this silo has none.</summary>
     public LocalPartition? TryGet(TopicPartition tp) => partitions.TryGetValue(tp, out var p) ? p : null;
 
-    /// <summary>The partition's local copy, created (or reopened with <paramref name="config"/> when its settings changed).</summary>
+    /// <summary>The partition's local copy, created (or given <paramref name="config"/> in place when its settings changed).</summary>
     public LocalPartition GetOrCreate(TopicPartition tp, EffectiveTopicConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -115,7 +115,7 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
             {
                 if (configs.TryGetValue(tp, out var current) && current != logConfig)
                 {
-                    existing.ReopenLog(dir => PartitionLog.Open(dir, logConfig, time, logger));
+                    existing.UpdateConfig(logConfig);
                     configs[tp] = logConfig;
                 }
 
@@ -129,6 +129,31 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
             partitions[tp] = partition;
             LogCreated(logger, tp.ToString(), directory);
             return partition;
+        }
+    }
+
+    /// <summary>Gives this silo's copy of the partition the topic's new settings at once (a topic config change),
+    /// whatever role this silo holds; nothing when this silo has no copy. Returns true when a log took them.</summary>
+    public bool ApplyConfig(TopicPartition tp, EffectiveTopicConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var logConfig = ToLogConfig(config);
+        lock (openLock)
+        {
+            if (closed || !partitions.TryGetValue(tp, out var existing))
+            {
+                return false;
+            }
+
+            unconfirmed.TryRemove(tp, out _);
+            if (!configs.TryGetValue(tp, out var current) || current != logConfig)
+            {
+                existing.UpdateConfig(logConfig);
+                configs[tp] = logConfig;
+                LogConfigApplied(logger, tp.ToString(), logConfig.RetentionMs, logConfig.RetentionBytes, logConfig.SegmentBytes, logConfig.MaxMessageBytes);
+            }
+
+            return true;
         }
     }
 
@@ -275,6 +300,9 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Retention deleted {Segments} segments")]
     private static partial void LogRetentionRan(ILogger logger, int segments);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Partition log {Partition} took new settings: retention.ms {RetentionMs}, retention.bytes {RetentionBytes}, segment.bytes {SegmentBytes}, max.message.bytes {MaxMessageBytes}")]
+    private static partial void LogConfigApplied(ILogger logger, string partition, long retentionMs, long retentionBytes, int segmentBytes, int maxMessageBytes);
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Retention of partition {Partition} failed")]
     private static partial void LogRetentionFailed(ILogger logger, string partition, Exception exception);

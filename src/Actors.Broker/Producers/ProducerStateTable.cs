@@ -105,6 +105,73 @@ public sealed class ProducerStateTable
             default);
     }
 
+    /// <summary>Decides on every batch of one produce request for this partition, in order: each batch is checked
+    /// against the state as it will be once the batches before it in the request are appended (a running expected
+    /// sequence per producer), so two consecutive batches of one producer are both accepted. Returns the first
+    /// verdict that is not <see cref="ProducerCheckOutcome.Append"/> with its batch's index in
+    /// <paramref name="index"/>, or <see cref="ProducerCheckResult.Append"/> with <paramref name="index"/> −1.</summary>
+    public ProducerCheckResult CheckRequest(IReadOnlyList<Actors.Broker.Logs.BatchHeader> batches, out int index)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+
+        // Producers already met in this request: their epoch and the last sequence the request gives them so far.
+        Dictionary<long, (short Epoch, int LastSequence)>? pending = null;
+        for (index = 0; index < batches.Count; index++)
+        {
+            var b = batches[index];
+            if (b.ProducerId < 0)
+            {
+                continue;
+            }
+
+            ProducerCheckResult verdict;
+            if (pending is not null && pending.TryGetValue(b.ProducerId, out var earlier))
+            {
+                verdict = CheckAfter(b.ProducerId, earlier.Epoch, earlier.LastSequence, b.ProducerEpoch, b.BaseSequence);
+            }
+            else
+            {
+                verdict = Check(b.ProducerId, b.ProducerEpoch, b.BaseSequence, b.LastSequence);
+            }
+
+            if (verdict.Outcome != ProducerCheckOutcome.Append)
+            {
+                return verdict;
+            }
+
+            pending ??= [];
+            pending[b.ProducerId] = (b.ProducerEpoch, b.LastSequence);
+        }
+
+        index = -1;
+        return ProducerCheckResult.Append;
+    }
+
+    /// <summary>A batch that follows, in the same request, a batch of the same producer (epoch
+    /// <paramref name="epoch"/>, last sequence <paramref name="lastSequence"/>) that will be appended before it.</summary>
+    private static ProducerCheckResult CheckAfter(long producerId, short epoch, int lastSequence, short producerEpoch, int firstSequence)
+    {
+        if (producerEpoch < epoch)
+        {
+            return new ProducerCheckResult(ProducerCheckOutcome.Reject, ErrorCode.InvalidProducerEpoch,
+                $"Producer {producerId} has epoch {producerEpoch} after a batch of epoch {epoch} in the same request.", default);
+        }
+
+        if (producerEpoch > epoch)
+        {
+            return firstSequence == 0
+                ? ProducerCheckResult.Append
+                : new ProducerCheckResult(ProducerCheckOutcome.Reject, ErrorCode.OutOfOrderSequenceNumber,
+                    $"Producer {producerId} began epoch {producerEpoch} at sequence {firstSequence}; a new epoch starts at 0.", default);
+        }
+
+        return InSequence(lastSequence, firstSequence)
+            ? ProducerCheckResult.Append
+            : new ProducerCheckResult(ProducerCheckOutcome.Reject, ErrorCode.OutOfOrderSequenceNumber,
+                $"Out of order sequence for producer {producerId} epoch {producerEpoch} within one request: got {firstSequence}, expected {NextSequence(lastSequence)}.",
+                default);
+    }
+
     /// <summary>Records an appended batch (after a client append, and when replaying the log on a new leader or a follower).</summary>
     public void OnAppended(long producerId, short producerEpoch, int firstSequence, int lastSequence, long firstOffset, long lastOffset, long maxTimestamp, long nowMs)
     {

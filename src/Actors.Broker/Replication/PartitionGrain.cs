@@ -87,7 +87,8 @@ public sealed class PartitionGrain : Grain, IPartitionGrain
     public async Task<bool> BecomeLeaderAsync(PartitionState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (lastState is not null && state.PartitionEpoch < lastState.PartitionEpoch && state.LeaderEpoch <= lastState.LeaderEpoch)
+        // An older state is ignored; the same state again is re-applied (it refreshes the topic config).
+        if (lastState is not null && lastState.IsNewerThan(state))
         {
             return string.Equals(lastState.Leader, localSilo, StringComparison.Ordinal);
         }

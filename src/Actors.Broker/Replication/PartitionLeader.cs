@@ -425,7 +425,7 @@ public sealed partial class PartitionLeader
                 Config = config;
             }
 
-            if (state.PartitionEpoch <= State.PartitionEpoch && state.LeaderEpoch <= State.LeaderEpoch)
+            if (!state.IsNewerThan(State))
             {
                 return active;
             }
@@ -546,7 +546,7 @@ public sealed partial class PartitionLeader
         lock (gate)
         {
             alterInFlight = false;
-            if (accepted is not null && accepted.PartitionEpoch > State.PartitionEpoch)
+            if (accepted is not null && accepted.IsNewerThan(State))
             {
                 if (string.Equals(accepted.Leader, LocalSilo, StringComparison.Ordinal) && accepted.LeaderEpoch == State.LeaderEpoch)
                 {

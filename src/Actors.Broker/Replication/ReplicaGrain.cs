@@ -50,7 +50,7 @@ public sealed class ReplicaGrain : Grain, IReplicaGrain, IDisposable
     public async Task BecomeFollowerAsync(PartitionState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (current is not null && state.LeaderEpoch < current.LeaderEpoch)
+        if (current is not null && current.IsNewerThan(state))
         {
             return;
         }
@@ -75,6 +75,13 @@ public sealed class ReplicaGrain : Grain, IReplicaGrain, IDisposable
         stop = new CancellationTokenSource();
         var token = stop.Token;
         loop = Task.Run(() => fetcher.RunAsync(token), CancellationToken.None);
+    }
+
+    public Task ApplyTopicConfigAsync(Dictionary<string, string> configs)
+    {
+        ArgumentNullException.ThrowIfNull(configs);
+        logs.ApplyConfig(tp, EffectiveTopicConfig.Resolve(configs, options));
+        return Task.CompletedTask;
     }
 
     public async Task StopReplicaAsync(bool deleteLog)

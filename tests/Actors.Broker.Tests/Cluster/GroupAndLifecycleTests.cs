@@ -260,10 +260,16 @@ public class GroupAndLifecycleTests
         await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "aging", NumPartitions = 1, ReplicationFactor = 2 });
         var tp = new TopicPartition("aging", 0);
         async Task<long> CommittedAsync(IConsumerGroupGrain g) => (await g.FetchOffsetsAsync([tp]))[0].Offset;
+        Task<OffsetCommitResponse> CommitAsync(IConsumerGroupGrain g, long offset) =>
+            g.CommitOffsetsAsync(new OffsetCommitRequest { Offsets = [new TopicPartitionOffset(tp, offset, -1, null)] });
 
         // "quiet" never has members: its offsets start to age when committed.
         var quiet = c.Client.GetGrain<IConsumerGroupGrain>("aging-quiet");
-        Assert.Equal(ErrorCode.None, (await quiet.CommitOffsetsAsync(new OffsetCommitRequest { Offsets = [new TopicPartitionOffset(tp, 5, -1, null)] })).Error);
+        Assert.Equal(ErrorCode.None, (await CommitAsync(quiet, 5)).Error);
+
+        // "standalone" has no members either, but commits again before its first commit is a minute old (KIP-211).
+        var standalone = c.Client.GetGrain<IConsumerGroupGrain>("aging-standalone");
+        Assert.Equal(ErrorCode.None, (await CommitAsync(standalone, 3)).Error);
 
         // "busy" has a member that keeps heartbeating.
         var busy = c.Client.GetGrain<IConsumerGroupGrain>("aging-busy");
@@ -293,12 +299,17 @@ public class GroupAndLifecycleTests
 
         Assert.Equal(5, await CommittedAsync(quiet));
         Assert.Equal(7, await CommittedAsync(busy));
+        Assert.Equal(ErrorCode.None, (await CommitAsync(standalone, 4)).Error);
 
-        // Past one minute: the empty group's offsets are gone; the group with a member keeps its offsets.
+        // Past one minute: the empty group's offsets are gone; the group with a member keeps its offsets, and so does
+        // the group without members whose last commit is two seconds old.
         clock.Advance(TimeSpan.FromSeconds(2));
         await BeatAsync();
         Assert.Equal(-1, await CommittedAsync(quiet));
         Assert.Equal(7, await CommittedAsync(busy));
+        Assert.True(await CommittedAsync(standalone) == 4, "offsets of a group without members expired one minute after its first commit, not its last");
+        await standalone.DescribeAsync();
+        Assert.Equal(4, await CommittedAsync(standalone));
 
         // Describing the group removes what expired (as the expiry tick does): it lists no offsets.
         Assert.Empty((await quiet.DescribeAsync()).Offsets);
@@ -309,6 +320,47 @@ public class GroupAndLifecycleTests
         Assert.Equal(7, await CommittedAsync(busy));
         clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(-1, await CommittedAsync(busy));
+
+        // A minute after its last commit, the standalone group's offsets expire too.
+        Assert.Equal(-1, await CommittedAsync(standalone));
+    }
+
+    [Fact]
+    public async Task Offsets_reset_on_a_group_idle_past_offsets_retention_survive_until_its_consumers_come()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var c = await BrokerCluster.StartAsync(
+            silos: 1,
+            configure: o => o.OffsetsRetentionMinutes = 1,
+            configureSilo: s => s.Services.AddKeyedSingleton<TimeProvider>(BrokerSiloBuilderExtensions.GroupClockKey, clock));
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "idle", NumPartitions = 1, ReplicationFactor = 1 });
+        var tp = new TopicPartition("idle", 0);
+        Assert.Equal(ErrorCode.None, (await c.ProduceAsync("idle", 0, Batches.Values(0, 10))).Error);
+        var group = c.Client.GetGrain<IConsumerGroupGrain>("idle-readers");
+        async Task<long> CommittedAsync() => (await group.FetchOffsetsAsync([tp]))[0].Offset;
+
+        // The group's consumers committed offset 9 and stopped; ten minutes later its offsets have expired.
+        Assert.Equal(ErrorCode.None, (await group.CommitOffsetsAsync(new OffsetCommitRequest { Offsets = [new TopicPartitionOffset(tp, 9, -1, null)] })).Error);
+        clock.Advance(TimeSpan.FromMinutes(10));
+        await group.DescribeAsync();
+        Assert.Equal(-1, await CommittedAsync());
+
+        // --reset-offsets --execute: the reset counts as a commit, so it is still there after the expiry tick (Describe
+        // runs it) and until the consumers come, and then while they stay.
+        var reset = await group.ResetOffsetsAsync(new ResetOffsetsRequest { Mode = OffsetResetMode.ToOffset, Value = 2, Topics = ["idle"], Execute = true });
+        Assert.Equal(2, reset.Single().NewOffset);
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await group.DescribeAsync();
+        Assert.True(await CommittedAsync() == 2, "the offsets reset on a group idle past offsets.retention.minutes expired at the next tick");
+        clock.Advance(TimeSpan.FromSeconds(57));
+        await group.DescribeAsync();
+        Assert.Equal(2, await CommittedAsync());
+        var consumer = await group.HeartbeatAsync(new GroupHeartbeatRequest { MemberEpoch = 0, SubscribedTopicNames = ["idle"], ClientId = "reader-1" });
+        Assert.Equal(ErrorCode.None, consumer.Error);
+        clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(ErrorCode.None, (await group.HeartbeatAsync(new GroupHeartbeatRequest { MemberId = consumer.MemberId, MemberEpoch = consumer.MemberEpoch })).Error);
+        await group.DescribeAsync();
+        Assert.Equal(2, await CommittedAsync());
     }
 
     [Fact]

@@ -26,4 +26,27 @@ public class OffsetExpiryTests
         Assert.False(Record(emptySinceMs: 0).OffsetsExpired(groupIsEmpty: true, nowMs: long.MaxValue / 2, RetentionMs));
         Assert.False(Record(emptySinceMs: 1_000, offsets: 0).OffsetsExpired(groupIsEmpty: true, nowMs: 1_000 + RetentionMs + 1, RetentionMs));
     }
+
+    [Fact]
+    public void Each_offset_ages_from_its_last_commit_and_an_expiry_that_empties_the_group_clears_its_empty_since()
+    {
+        var record = new ConsumerGroupRecord
+        {
+            EmptySinceMs = 1_000,
+            Offsets =
+            [
+                new CommittedOffset { Topic = "orders", Partition = 0, Offset = 10, CommitTimestampMs = 1_000 },
+                new CommittedOffset { Topic = "orders", Partition = 1, Offset = 20, CommitTimestampMs = 5_000 },
+            ],
+        };
+
+        // Past the retention from the group's emptiness and partition 0's commit, not from partition 1's commit.
+        Assert.Equal(1, record.RemoveExpiredOffsets(groupIsEmpty: true, nowMs: 1_000 + RetentionMs + 1, RetentionMs));
+        Assert.Equal([1], record.Offsets.Select(o => o.Partition));
+        Assert.Equal(1_000, record.EmptySinceMs);
+        Assert.Equal(0, record.RemoveExpiredOffsets(groupIsEmpty: false, nowMs: 5_000 + RetentionMs + 1, RetentionMs));
+        Assert.Equal(1, record.RemoveExpiredOffsets(groupIsEmpty: true, nowMs: 5_000 + RetentionMs + 1, RetentionMs));
+        Assert.Empty(record.Offsets);
+        Assert.Equal(0, record.EmptySinceMs);
+    }
 }

@@ -1,3 +1,4 @@
+using Actors.Broker.Logs;
 using Actors.Broker.Producers;
 
 namespace Actors.Broker.Tests.Producers;
@@ -132,5 +133,30 @@ public class ProducerStateTableTests
         Assert.Equal(1, t.RemoveExpired(nowMs: 7_000, expirationMs: 3_000));
         Assert.Null(t.EpochOf(1));
         Assert.Equal((short)0, t.EpochOf(2));
+    }
+
+    private static BatchHeader Header(long pid, short epoch, int firstSeq, int count) =>
+        new(0, count - 1, pid, epoch, firstSeq, ProducerStateTable.LastSequenceOf(firstSeq, count), 0, -1, 0);
+
+    [Fact]
+    public void A_request_is_checked_batch_by_batch_against_a_running_expected_sequence()
+    {
+        var t = new ProducerStateTable();
+        Append(t, 7, 0, 0, 2, 0);
+
+        // Sequences 2-3 then 4-6 of producer 7 (known at 1), with another producer's batch between them.
+        Assert.Equal(ProducerCheckOutcome.Append, t.CheckRequest([Header(7, 0, 2, 2), Header(8, 0, 0, 1), Header(7, 0, 4, 3)], out var index).Outcome);
+        Assert.Equal(-1, index);
+
+        // A gap inside the request is named at its batch; so is a fall back to an older epoch.
+        var gap = t.CheckRequest([Header(7, 0, 2, 2), Header(7, 0, 5, 1)], out index);
+        Assert.Equal((ErrorCode.OutOfOrderSequenceNumber, 1), (gap.Error, index));
+        var fenced = t.CheckRequest([Header(7, 1, 0, 1), Header(7, 0, 1, 1)], out index);
+        Assert.Equal((ErrorCode.InvalidProducerEpoch, 1), (fenced.Error, index));
+
+        // A new epoch inside the request starts at 0; a retry of a remembered batch is still reported as one.
+        Assert.Equal(ProducerCheckOutcome.Append, t.CheckRequest([Header(7, 0, 2, 1), Header(7, 1, 0, 1)], out _).Outcome);
+        var dup = t.CheckRequest([Header(7, 0, 0, 2)], out index);
+        Assert.Equal((ProducerCheckOutcome.Duplicate, 0, 0L), (dup.Outcome, index, dup.Original.FirstOffset));
     }
 }
