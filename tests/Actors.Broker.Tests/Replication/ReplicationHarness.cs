@@ -179,12 +179,21 @@ internal sealed class ReplicationHarness : IAsyncDisposable
         return m;
     }
 
-    private Task<PartitionState> AlterAsync(AlterPartitionRequest request)
+    /// <summary>Runs before the controller takes an ISR change; a test can hold the change here (a controller
+    /// that does not answer) or make it fail.</summary>
+    public Func<AlterPartitionRequest, Task>? BeforeAlter { get; set; }
+
+    private async Task<PartitionState> AlterAsync(AlterPartitionRequest request)
     {
+        if (BeforeAlter is { } hook)
+        {
+            await hook(request);
+        }
+
         lock (stateLock)
         {
             State = PartitionStateMachine.AlterIsr(State, request, s => !down.Contains(s));
-            return Task.FromResult(State);
+            return State;
         }
     }
 
