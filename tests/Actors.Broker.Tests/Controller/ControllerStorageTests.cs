@@ -60,15 +60,20 @@ public class ControllerStorageTests
 
         var gate = c.Metadata.GateNextWrite(afterStorage: false);
         var alter = c.Controller.AlterPartitionAsync(SameIsr(before));
-        await Within(gate.Entered, "the ISR change to reach the controller's storage");
+        try
+        {
+            await Within(gate.Entered, "the ISR change to reach the controller's storage");
+            var during = await c.Controller.GetPartitionStateAsync(tp);
+            var described = (await c.Controller.DescribeTopicsAsync(["gated"]))[0].Partitions[0];
+            Assert.True(during.PartitionEpoch == before.PartitionEpoch,
+                $"A read while the write is held saw partition epoch {during.PartitionEpoch}, not yet persisted; persisted is {before.PartitionEpoch}.");
+            Assert.Equal(before.PartitionEpoch, described.PartitionEpoch);
+        }
+        finally
+        {
+            gate.Release();
+        }
 
-        var during = await c.Controller.GetPartitionStateAsync(tp);
-        var described = (await c.Controller.DescribeTopicsAsync(["gated"]))[0].Partitions[0];
-        Assert.True(during.PartitionEpoch == before.PartitionEpoch,
-            $"A read while the write is held saw partition epoch {during.PartitionEpoch}, not yet persisted; persisted is {before.PartitionEpoch}.");
-        Assert.Equal(before.PartitionEpoch, described.PartitionEpoch);
-
-        gate.Release();
         var after = await Within(alter, "the ISR change to complete once storage is released");
         Assert.Equal(before.PartitionEpoch + 1, after.PartitionEpoch);
         Assert.Equal(after.PartitionEpoch, (await c.Controller.GetPartitionStateAsync(tp)).PartitionEpoch);
@@ -113,13 +118,21 @@ public class ControllerStorageTests
         // Meanwhile a change is written; it is held after storage took it.
         var write = c.Metadata.GateNextWrite(afterStorage: true);
         var alter = c.Controller.AlterPartitionAsync(SameIsr(p0));
-        await Within(write.Entered, "the ISR change of partition 0 to be stored");
+        try
+        {
+            await Within(write.Entered, "the ISR change of partition 0 to be stored");
 
-        // The old read lands, then the write returns.
-        read.Release();
-        var lookupError = await Assert.ThrowsAsync<BrokerException>(() => Within(lookup, "the lookup to answer"));
-        Assert.Equal(ErrorCode.UnknownTopicOrPartition, lookupError.Code);
-        write.Release();
+            // The old read lands, then the write returns.
+            read.Release();
+            var lookupError = await Assert.ThrowsAsync<BrokerException>(() => Within(lookup, "the lookup to answer"));
+            Assert.Equal(ErrorCode.UnknownTopicOrPartition, lookupError.Code);
+        }
+        finally
+        {
+            read.Release();
+            write.Release();
+        }
+
         var changed = await Within(alter, "the ISR change of partition 0 to complete");
         Assert.Equal(p0.PartitionEpoch + 1, changed.PartitionEpoch);
 
