@@ -18,7 +18,10 @@ public interface IPartitionLeaderLink
 /// what it gets with the leader's offsets and epochs; a diverging-epoch answer truncates again. It follows one
 /// leader epoch: when a newer role claims the partition on this silo its writes are refused and the loop ends.
 /// </summary>
-/// <remarks>One loop per partition and silo; <see cref="RunAsync"/> must not run twice at once.</remarks>
+/// <remarks>One loop per partition and silo; <see cref="RunAsync"/> must not run twice at once. Stopping the loop
+/// does not wait for a call to the leader that does not answer (a leader on a silo going down): the one who stops it
+/// (a new state for the replica) must not wait up to the response timeout while the new leader counts this replica
+/// in its ISR and acks=all waits for it.</remarks>
 public sealed partial class ReplicaFetcher
 {
     private readonly LocalPartition local;
@@ -106,7 +109,7 @@ public sealed partial class ReplicaFetcher
                         MaxBytes = maxBytes,
                         MaxWaitMs = maxWaitMs,
                     },
-                    cancellationToken).ConfigureAwait(false);
+                    cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
                 if (response.Error == ErrorCode.FencedLeaderEpoch)
                 {
                     // The leader is at a newer epoch than the one this loop follows: it waits to be told the new
@@ -154,7 +157,7 @@ public sealed partial class ReplicaFetcher
             return true;
         }
 
-        var answer = await leader.OffsetForLeaderEpochAsync(State.LeaderEpoch, lastEpoch, cancellationToken).ConfigureAwait(false);
+        var answer = await leader.OffsetForLeaderEpochAsync(State.LeaderEpoch, lastEpoch, cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (answer.Error == ErrorCode.FencedLeaderEpoch)
         {
             throw new BrokerException(ErrorCode.FencedLeaderEpoch, $"{State.TopicPartition}: the leader is past leader epoch {State.LeaderEpoch}.");

@@ -197,9 +197,22 @@ internal sealed class ReplicationHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs before a follower's fetch reaches the leader; a test can hold it here (a leader that does not answer).</summary>
+    public Func<string, Task>? BeforeFetch { get; set; }
+
     private sealed class Link(ReplicationHarness harness, string follower) : IPartitionLeaderLink
     {
-        public Task<ReplicaFetchResponse> ReplicaFetchAsync(ReplicaFetchRequest request, CancellationToken cancellationToken)
+        public async Task<ReplicaFetchResponse> ReplicaFetchAsync(ReplicaFetchRequest request, CancellationToken cancellationToken)
+        {
+            if (harness.BeforeFetch is { } hook)
+            {
+                await hook(follower);
+            }
+
+            return await FetchAsync(request, cancellationToken);
+        }
+
+        private Task<ReplicaFetchResponse> FetchAsync(ReplicaFetchRequest request, CancellationToken cancellationToken)
         {
             var leader = harness.Leader;
             if (leader is null || harness.down.Contains(leader.LocalSilo) || harness.down.Contains(follower))

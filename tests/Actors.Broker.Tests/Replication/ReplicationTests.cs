@@ -176,6 +176,44 @@ public class ReplicationTests
     }
 
     [Fact]
+    public async Task Stopping_a_follower_does_not_wait_for_a_fetch_its_leader_never_answers()
+    {
+        await using var h = new ReplicationHarness(minInsync: 2);
+        await h.StartRolesAsync();
+        Assert.Equal(ErrorCode.None, (await h.Leader!.ProduceAsync(Produce(Batches.Values(0, 1)))).Error);
+
+        // s2's next fetch never gets an answer (a leader on a silo going down); then s2 is told to stop following.
+        var unanswered = new TaskCompletionSource();
+        var held = new TaskCompletionSource();
+        h.BeforeFetch = follower =>
+        {
+            if (follower != "s2")
+            {
+                return Task.CompletedTask;
+            }
+
+            held.TrySetResult();
+            return unanswered.Task;
+        };
+        try
+        {
+            await Wait.UntilAsync(() => held.Task.IsCompleted, TimeSpan.FromSeconds(20), "s2 to send a fetch the leader does not answer");
+            var stop = h.StopFetcherAsync("s2");
+            await Wait.UntilAsync(() => stop.IsCompleted, TimeSpan.FromSeconds(20), "s2's fetch loop to stop although its fetch got no answer");
+            await stop;
+        }
+        finally
+        {
+            unanswered.TrySetCanceled();
+        }
+
+        // A new loop follows again: acks=all completes with s2 fetching.
+        h.BeforeFetch = null;
+        h.StartFetcher("s2");
+        Assert.Equal(ErrorCode.None, (await h.Leader.ProduceAsync(Produce(Batches.Values(1, 1)))).Error);
+    }
+
+    [Fact]
     public async Task Acks_all_written_before_the_isr_shrank_below_min_insync_is_answered_not_enough_replicas_after_append()
     {
         await using var h = new ReplicationHarness(minInsync: 3, lagTimeMaxMs: 300);
