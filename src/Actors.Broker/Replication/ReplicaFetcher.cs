@@ -99,6 +99,8 @@ public sealed partial class ReplicaFetcher
                 }
 
                 Interlocked.Increment(ref fetches);
+                var sentAt = time.GetTimestamp();
+                var endBefore = local.LogEndOffset;
                 var response = await leader.ReplicaFetchAsync(
                     new ReplicaFetchRequest
                     {
@@ -118,15 +120,18 @@ public sealed partial class ReplicaFetcher
                     return;
                 }
 
-                var endBefore = local.LogEndOffset;
-                if (Apply(response) && (!response.Records.IsEmpty || local.LogEndOffset != endBefore || response.LogEndOffset <= local.LogEndOffset))
+                // Progress: records, a truncation, or an empty answer after the leader's long-poll. An empty answer that
+                // comes at once with nothing to apply (a diverging epoch the leader cannot name, EpochEndOffset.Undefined,
+                // looks like "no divergence") is not: asked again at once, it would be answered the same at once.
+                var applied = Apply(response);
+                var waited = time.GetElapsedTime(sentAt) >= TimeSpan.FromMilliseconds(maxWaitMs / 2.0);
+                if (applied && (!response.Records.IsEmpty || local.LogEndOffset != endBefore || waited))
                 {
                     backoff = firstBackoff;
                     continue;
                 }
 
-                // An error, or an answer that moves nothing although the leader has more (such as a diverging
-                // epoch the leader cannot name, EpochEndOffset.Undefined): ask again later, backing off.
+                // An error, or an answer that moved nothing at once: ask again later, backing off.
                 await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
