@@ -2,6 +2,7 @@ using Actors.Broker.Configuration;
 using Actors.Broker.Diagnostics;
 using Actors.Broker.Topics;
 using Actors.Broker.Placement;
+using Orleans.Serialization;
 using Orleans.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -16,16 +17,30 @@ namespace Actors.Broker.Controller;
 /// an ISR member returns, tells returning silos what to replicate, and moves leadership back to preferred
 /// replicas (auto.leader.rebalance.enable). Every change is persisted before anyone is told of it.
 /// </summary>
-/// <remarks>Reentrant only for its read methods ([AlwaysInterleave]); changes run one turn at a time.</remarks>
+/// <remarks>
+/// <para>Reentrant only for its read methods ([AlwaysInterleave]); changes run one turn at a time.</para>
+/// <para>What readers see is <c>current</c>: the record as last read from or written to storage, never changed in
+/// place. A change builds its next record on a copy and makes it current only once the conditional write
+/// succeeded, so an interleaved read never sees a state that is not persisted. After any failed write (an ETag
+/// conflict or anything else: whether it was stored is unknown) the next change first re-reads storage. The grain's
+/// persistent state is read only on the grain turn; a read method that needs storage reads into a temporary and,
+/// when storage moved on without this activation, answers from it and deactivates this stale activation.</para>
+/// </remarks>
 [GrainType("broker-controller")]
 public sealed partial class ControllerGrain : Grain, IControllerGrain
 {
+    private const string StateName = "controller";
     private readonly IPersistentState<ControllerState> state;
     private readonly BrokerOptions options;
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly IClusterMembershipService membership;
+    private readonly DeepCopier<ControllerState> copier;
     private HashSet<string> lastLive = new(StringComparer.Ordinal);
+    private ControllerState current = new();
+    private IGrainStorage? storage;
+    private bool reloadNeeded;
+    private long storageChanges;
     private long lastRebalanceMs;
     private long lastResyncMs;
     private int writing;
@@ -34,26 +49,27 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private long reconcileFailingSinceMs;
 
     public ControllerGrain(
-        [PersistentState("controller")] IPersistentState<ControllerState> state,
+        [PersistentState(StateName)] IPersistentState<ControllerState> state,
         IOptions<BrokerOptions> options,
         TimeProvider time,
         ILogger<ControllerGrain> logger,
-        IClusterMembershipService membership)
+        IClusterMembershipService membership,
+        DeepCopier<ControllerState> copier)
     {
         this.state = state;
         this.options = options.Value;
         this.time = time;
         this.logger = logger;
         this.membership = membership;
+        this.copier = copier;
     }
 
     private static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(3);
 
-    private Dictionary<string, TopicRecord> Topics => state.State.Topics;
-
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        EnsureCollections();
+        current = EnsureCollections(state.State);
+        storage = GrainStorageHelpers.GetGrainStorage(GetType(), ServiceProvider);
         DelayDeactivation(TimeSpan.FromDays(3650));
         lastRebalanceMs = NowMs;
         var period = TimeSpan.FromMilliseconds(options.ControllerMembershipPollMs);
@@ -67,12 +83,13 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     {
         ArgumentNullException.ThrowIfNull(request);
         TopicNameValidator.Validate(request.Name);
-        if (Topics.ContainsKey(request.Name))
+        var next = await NextAsync();
+        if (next.Topics.ContainsKey(request.Name))
         {
             throw new BrokerException(ErrorCode.TopicAlreadyExists, $"Topic '{request.Name}' already exists.");
         }
 
-        var collision = Topics.Keys.FirstOrDefault(t => TopicNameValidator.Collides(t, request.Name));
+        var collision = next.Topics.Keys.FirstOrDefault(t => TopicNameValidator.Collides(t, request.Name));
         if (collision is not null)
         {
             throw new BrokerException(ErrorCode.InvalidTopicException,
@@ -86,15 +103,15 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             Name = request.Name,
             TopicId = Guid.NewGuid(),
             Configs = new Dictionary<string, string>(request.Configs ?? [], StringComparer.Ordinal),
-            Partitions = Assign(request.Name, live, partitionCount, rf, 0),
+            Partitions = Assign(next, request.Name, live, partitionCount, rf, 0),
         };
         if (request.ValidateOnly)
         {
             return record.Describe();
         }
 
-        Topics[record.Name] = record;
-        await WriteAsync();
+        next.Topics[record.Name] = record;
+        await CommitAsync(next);
         LogTopicCreated(logger, record.Name, partitionCount, rf);
         await NotifyAsync(record.Partitions);
         return record.Describe();
@@ -102,9 +119,10 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     public async Task DeleteTopicAsync(string topic)
     {
-        var record = Get(topic);
-        Topics.Remove(topic);
-        await WriteAsync();
+        var next = await NextAsync();
+        var record = Get(next, topic);
+        next.Topics.Remove(topic);
+        await CommitAsync(next);
         LogTopicDeleted(logger, topic);
         var live = LiveSilos();
         var tasks = new List<Task>();
@@ -129,12 +147,13 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     public async Task<TopicDescription> CreatePartitionsAsync(string topic, int totalCount)
     {
-        var record = Get(topic);
-        var current = record.Partitions.Length;
-        if (totalCount <= current)
+        var next = await NextAsync();
+        var record = Get(next, topic);
+        var count = record.Partitions.Length;
+        if (totalCount <= count)
         {
             throw new BrokerException(ErrorCode.InvalidPartitions,
-                $"Topic '{topic}' has {current} partitions; the new count {totalCount} must be larger (partitions are never removed).");
+                $"Topic '{topic}' has {count} partitions; the new count {totalCount} must be larger (partitions are never removed).");
         }
 
         if (totalCount > options.MaxPartitionsPerTopic)
@@ -151,9 +170,9 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 $"Topic '{topic}' has replication factor {rf} but only {live.Count} silos are Active.");
         }
 
-        var added = Assign(topic, live, totalCount - current, rf, current);
+        var added = Assign(next, topic, live, totalCount - count, rf, count);
         record.Partitions = record.Partitions.Concat(added).ToArray();
-        await WriteAsync();
+        await CommitAsync(next);
         await NotifyAsync(added);
         return record.Describe();
     }
@@ -161,7 +180,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     public async Task<TopicDescription> AlterTopicConfigsAsync(AlterTopicConfigsRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var record = Get(request.Topic);
+        var next = await NextAsync();
+        var record = Get(next, request.Topic);
         TopicConfigValidator.ValidateConfigs(request.Set);
         foreach (var name in request.Delete)
         {
@@ -181,7 +201,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             record.Configs.Remove(k);
         }
 
-        await WriteAsync();
+        await CommitAsync(next);
         await NotifyAsync(record.Partitions);
 
         // Every replica's log takes the new settings now, leader and followers alike, not at the next leader epoch
@@ -195,47 +215,98 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     public async Task<TopicDescription[]> DescribeTopicsAsync(string[]? topics)
     {
-        if (topics is not null && topics.Any(t => !Topics.ContainsKey(t)))
+        var known = current;
+        if (topics is not null && topics.Any(t => !known.Topics.ContainsKey(t)))
         {
-            await RefreshAsync();
+            known = await FreshestAsync();
         }
 
         return topics is null
-            ? Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => t.Describe()).ToArray()
-            : topics.Select(t => Get(t).Describe()).ToArray();
+            ? known.Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => t.Describe()).ToArray()
+            : topics.Select(t => Get(known, t).Describe()).ToArray();
     }
 
-    private async Task WriteAsync()
+    /// <summary>Starts a change on the grain turn: a copy of the persisted record to build the next one on, after
+    /// re-reading storage if the last write failed.</summary>
+    private async Task<ControllerState> NextAsync()
     {
+        if (reloadNeeded)
+        {
+            storageChanges++;
+            await state.ReadStateAsync();
+            current = EnsureCollections(state.State);
+            reloadNeeded = false;
+        }
+
+        return copier.Copy(current);
+    }
+
+    /// <summary>Writes <paramref name="next"/> with the ETag last read or written; only when that succeeds does it
+    /// become what readers see. On any failure memory is dropped: the next change re-reads storage first.</summary>
+    private async Task CommitAsync(ControllerState next)
+    {
+        storageChanges++;
         writing++;
+        state.State = next;
         try
         {
             await state.WriteStateAsync();
+        }
+        catch (Exception e)
+        {
+            state.State = current;
+            reloadNeeded = true;
+            if (e is InconsistentStateException)
+            {
+                // Another activation wrote first: this one is stale.
+                DeactivateOnIdle();
+            }
+
+            throw;
         }
         finally
         {
             writing--;
         }
+
+        current = next;
     }
 
-    private async Task RefreshAsync()
+    /// <summary>For a read that found nothing it knows: reads storage into a temporary (the grain's persistent state
+    /// is the turn's alone). If storage moved on without this activation, this activation is stale: the answer comes
+    /// from what is stored, and the activation deactivates so calls find a current one.</summary>
+    private async Task<ControllerState> FreshestAsync()
     {
-        if (writing > 0)
+        var changesBefore = storageChanges;
+        var etag = state.Etag;
+        if (writing > 0 || reloadNeeded || storage is null)
         {
-            // A change of this activation is being stored; what storage holds now is older than memory.
-            return;
+            // A change of this activation is being stored or its outcome is unknown: storage is no reference now.
+            return current;
         }
 
-        await ReadStoredStateAsync();
+        var stored = new GrainState<ControllerState>();
+        await storage.ReadStateAsync(StateName, this.GetGrainId(), stored);
+        if (changesBefore != storageChanges || string.Equals(stored.ETag, etag, StringComparison.Ordinal) || stored.State is null)
+        {
+            return current;
+        }
+
+        LogStale(logger, etag ?? "none", stored.ETag ?? "none");
+        reloadNeeded = true;
+        DeactivateOnIdle();
+        return EnsureCollections(stored.State);
     }
 
-    /// <summary>Reads the stored record. If it moved on without this activation, this activation is stale: it adopts
-    /// the stored state, deactivates so calls find the current one, and this returns false.</summary>
+    /// <summary>Reads the stored record on the grain turn. If it moved on without this activation, this activation
+    /// is stale: it adopts the stored state, deactivates so calls find the current one, and this returns false.</summary>
     private async Task<bool> ReadStoredStateAsync()
     {
         var etag = state.Etag;
+        storageChanges++;
         await state.ReadStateAsync();
-        EnsureCollections();
+        current = EnsureCollections(state.State);
+        reloadNeeded = false;
         if (string.Equals(etag, state.Etag, StringComparison.Ordinal))
         {
             return true;
@@ -247,22 +318,23 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     }
 
     /// <summary>A record stored before a collection member existed reads back with it null.</summary>
-    private void EnsureCollections()
+    private static ControllerState EnsureCollections(ControllerState s)
     {
-        state.State.Topics ??= new(StringComparer.Ordinal);
-        state.State.KafkaBrokers ??= new(StringComparer.Ordinal);
+        s.Topics ??= new(StringComparer.Ordinal);
+        s.KafkaBrokers ??= new(StringComparer.Ordinal);
+        return s;
     }
 
-    public Task<string[]> ListTopicsAsync() => Task.FromResult(Topics.Keys.Order(StringComparer.Ordinal).ToArray());
+    public Task<string[]> ListTopicsAsync() => Task.FromResult(current.Topics.Keys.Order(StringComparer.Ordinal).ToArray());
 
     public async Task<MetadataResponse> GetMetadataAsync(MetadataRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var names = request.Topics ?? Topics.Keys.Order(StringComparer.Ordinal).ToArray();
+        var names = request.Topics ?? current.Topics.Keys.Order(StringComparer.Ordinal).ToArray();
         var result = new List<TopicMetadata>();
         foreach (var name in names)
         {
-            if (Topics.TryGetValue(name, out var record))
+            if (current.Topics.TryGetValue(name, out var record))
             {
                 result.Add(new TopicMetadata { Name = name, Description = record.Describe() });
                 continue;
@@ -302,7 +374,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         {
             Topics = result.ToArray(),
             Silos = await SilosAsync(),
-            KafkaBrokers = state.State.KafkaBrokers.Values.OrderBy(b => b.NodeId).ToArray(),
+            KafkaBrokers = current.KafkaBrokers.Values.OrderBy(b => b.NodeId).ToArray(),
         };
     }
 
@@ -312,37 +384,26 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        var brokers = state.State.KafkaBrokers;
+        if (!reloadNeeded
+            && current.KafkaBrokers.TryGetValue(siloName, out var same) && same.Port == port && string.Equals(same.Host, host, StringComparison.Ordinal))
+        {
+            return same.NodeId;
+        }
+
+        var next = await NextAsync();
+        var brokers = next.KafkaBrokers;
         if (brokers.TryGetValue(siloName, out var known) && known.Port == port && string.Equals(known.Host, host, StringComparison.Ordinal))
         {
             return known.NodeId;
         }
 
         // Ids are never reused: the next id is above every id handed out, whatever the stored counter says.
-        var nodeId = known?.NodeId ?? Math.Max(state.State.NextKafkaNodeId, brokers.Values.Select(b => b.NodeId + 1).DefaultIfEmpty(1).Max());
-        var nextBefore = state.State.NextKafkaNodeId;
+        var nodeId = known?.NodeId ?? Math.Max(next.NextKafkaNodeId, brokers.Values.Select(b => b.NodeId + 1).DefaultIfEmpty(1).Max());
         brokers[siloName] = new KafkaBrokerInfo { SiloName = siloName, NodeId = nodeId, Host = host, Port = port };
-        state.State.NextKafkaNodeId = Math.Max(nextBefore, nodeId + 1);
-        try
-        {
-            await WriteAsync();
-        }
-        catch
-        {
-            // Not stored: memory must not claim otherwise (the caller retries).
-            if (known is null)
-            {
-                brokers.Remove(siloName);
-            }
-            else
-            {
-                brokers[siloName] = known;
-            }
+        next.NextKafkaNodeId = Math.Max(next.NextKafkaNodeId, nodeId + 1);
 
-            state.State.NextKafkaNodeId = nextBefore;
-            throw;
-        }
-
+        // Not stored: memory does not claim otherwise (the caller retries).
+        await CommitAsync(next);
         LogKafkaBrokerRegistered(logger, siloName, nodeId, host, port);
         return nodeId;
     }
@@ -381,73 +442,70 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     public async Task<PartitionState> GetPartitionStateAsync(TopicPartition partition)
     {
-        if (!Topics.ContainsKey(partition.Topic))
+        var known = current;
+        if (!known.Topics.ContainsKey(partition.Topic))
         {
             // Not known here: this activation may be stale, so look at storage before answering "unknown".
-            await RefreshAsync();
+            known = await FreshestAsync();
         }
 
-        return Find(partition);
+        return Find(known, partition);
     }
 
     public async Task<PartitionState> AlterPartitionAsync(AlterPartitionRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var current = Find(request.TopicPartition);
-        var next = PartitionStateMachine.AlterIsr(current, request, LiveSilos().Contains);
-        Replace(current, next, reason: null);
-        await WriteAsync();
-        LogIsrChanged(logger, next.TopicPartition.ToString(), string.Join(',', current.Isr), string.Join(',', next.Isr), next.PartitionEpoch);
-        return next;
+        var next = await NextAsync();
+        var before = Find(next, request.TopicPartition);
+        var after = PartitionStateMachine.AlterIsr(before, request, LiveSilos().Contains);
+        Replace(next, after);
+        await CommitAsync(next);
+        BrokerMetrics.RecordChange(before, after, null);
+        LogIsrChanged(logger, after.TopicPartition.ToString(), string.Join(',', before.Isr), string.Join(',', after.Isr), after.PartitionEpoch);
+        return after;
     }
 
     public async Task<ControlledShutdownResponse> ControlledShutdownAsync(string siloName)
     {
         // The stopping silo may still be Active or already ShuttingDown; the others must be Active to take over.
         var live = LiveSilos();
-        var changed = new List<PartitionState>();
-        foreach (var p in AllPartitions())
+        var next = await NextAsync();
+        var changes = new Changes(next);
+        foreach (var p in AllPartitions(next))
         {
-            var next = PartitionStateMachine.OnControlledShutdown(p, siloName, live.Contains);
-            if (!ReferenceEquals(next, p))
-            {
-                Replace(p, next, BrokerMetrics.ControlledShutdown);
-                changed.Add(next);
-            }
+            changes.Apply(p, PartitionStateMachine.OnControlledShutdown(p, siloName, live.Contains), BrokerMetrics.ControlledShutdown);
         }
 
-        if (changed.Count > 0)
+        if (changes.Count > 0)
         {
-            await WriteAsync();
-            await NotifyAsync(changed);
+            await CommitAsync(next);
+            changes.Record();
+            await NotifyAsync(changes.Changed);
         }
 
-        var remaining = AllPartitions().Where(p => string.Equals(p.Leader, siloName, StringComparison.Ordinal)).Select(p => p.TopicPartition).ToArray();
-        LogControlledShutdown(logger, siloName, changed.Count, remaining.Length);
+        var remaining = AllPartitions(current).Where(p => string.Equals(p.Leader, siloName, StringComparison.Ordinal)).Select(p => p.TopicPartition).ToArray();
+        LogControlledShutdown(logger, siloName, changes.Count, remaining.Length);
         return new ControlledShutdownResponse { RemainingPartitions = remaining };
     }
 
     public async Task<PartitionState[]> ElectPreferredLeadersAsync()
     {
         var live = LiveSilos();
-        var changed = new List<PartitionState>();
-        foreach (var p in AllPartitions())
+        var next = await NextAsync();
+        var changes = new Changes(next);
+        foreach (var p in AllPartitions(next))
         {
-            var next = PartitionStateMachine.ElectPreferred(p, live.Contains);
-            if (!ReferenceEquals(next, p))
-            {
-                Replace(p, next, BrokerMetrics.Preferred);
-                changed.Add(next);
-            }
+            changes.Apply(p, PartitionStateMachine.ElectPreferred(p, live.Contains), BrokerMetrics.Preferred);
         }
 
-        if (changed.Count > 0)
+        if (changes.Count > 0)
         {
-            await WriteAsync();
-            await NotifyAsync(changed);
+            await CommitAsync(next);
+            changes.Record();
+            await NotifyAsync(changes.Changed);
         }
 
-        return changed.ToArray();
+        return changes.Changed.ToArray();
     }
 
     public async Task ReconcileMembershipAsync()
@@ -460,44 +518,41 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         }
 
         var live = LiveSilos();
-        var changed = new List<PartitionState>();
-        foreach (var p in AllPartitions())
+        var next = await NextAsync();
+        var changes = new Changes(next);
+        foreach (var p in AllPartitions(next))
         {
-            var unclean = Topics.TryGetValue(p.Topic, out var t) && EffectiveTopicConfig.Resolve(t.Configs, options).UncleanLeaderElectionEnable;
-            var next = PartitionStateMachine.OnLivenessChanged(p, live.Contains, unclean);
-            if (!ReferenceEquals(next, p))
+            var unclean = next.Topics.TryGetValue(p.Topic, out var t) && EffectiveTopicConfig.Resolve(t.Configs, options).UncleanLeaderElectionEnable;
+            var after = PartitionStateMachine.OnLivenessChanged(p, live.Contains, unclean);
+            if (changes.Apply(p, after, after.Leader is not null && !p.Isr.Contains(after.Leader, StringComparer.Ordinal) ? BrokerMetrics.Unclean : BrokerMetrics.Failover))
             {
-                Replace(p, next, next.Leader is not null && !p.Isr.Contains(next.Leader, StringComparer.Ordinal) ? BrokerMetrics.Unclean : BrokerMetrics.Failover);
-                changed.Add(next);
-                LogPartitionChanged(logger, next.ToString());
+                LogPartitionChanged(logger, after.ToString());
             }
         }
 
         if (options.AutoLeaderRebalanceEnable && NowMs - lastRebalanceMs >= options.LeaderImbalanceCheckIntervalSeconds * 1000L)
         {
             lastRebalanceMs = NowMs;
-            foreach (var p in AllPartitions())
+            foreach (var p in AllPartitions(next))
             {
-                var next = PartitionStateMachine.ElectPreferred(p, live.Contains);
-                if (!ReferenceEquals(next, p))
+                var after = PartitionStateMachine.ElectPreferred(p, live.Contains);
+                if (changes.Apply(p, after, BrokerMetrics.Preferred))
                 {
-                    Replace(p, next, BrokerMetrics.Preferred);
-                    changed.RemoveAll(c => c.TopicPartition == next.TopicPartition);
-                    changed.Add(next);
-                    LogPreferredLeader(logger, next.ToString());
+                    LogPreferredLeader(logger, after.ToString());
                 }
             }
         }
 
-        if (changed.Count > 0)
+        if (changes.Count > 0)
         {
-            await WriteAsync();
+            await CommitAsync(next);
+            changes.Record();
         }
 
         // Silos that (re)joined learn every partition they replicate; changed partitions are announced to all.
         var joined = live.Where(s => !lastLive.Contains(s)).ToHashSet(StringComparer.Ordinal);
         lastLive = live;
-        var toNotify = changed.ToDictionary(p => p.TopicPartition);
+        var toNotify = changes.Changed.ToDictionary(p => p.TopicPartition);
         var resync = NowMs - lastResyncMs >= options.ControllerResyncMs;
         if (resync)
         {
@@ -506,7 +561,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
         if (joined.Count > 0 || resync)
         {
-            foreach (var p in AllPartitions().Where(p => resync || p.Replicas.Any(joined.Contains)))
+            foreach (var p in AllPartitions(current).Where(p => resync || p.Replicas.Any(joined.Contains)))
             {
                 toNotify.TryAdd(p.TopicPartition, p);
             }
@@ -526,7 +581,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         }
         catch (InconsistentStateException)
         {
-            // Another activation wrote first: this one is stale and the runtime deactivates it.
+            // Another activation wrote first: this one is stale and deactivates.
             throw;
         }
         catch (Exception e)
@@ -553,14 +608,14 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         }
     }
 
-    private TopicRecord Get(string topic) =>
-        Topics.TryGetValue(topic, out var record)
+    private static TopicRecord Get(ControllerState s, string topic) =>
+        s.Topics.TryGetValue(topic, out var record)
             ? record
             : throw new BrokerException(ErrorCode.UnknownTopicOrPartition, $"Topic '{topic}' does not exist.");
 
-    private PartitionState Find(TopicPartition tp)
+    private static PartitionState Find(ControllerState s, TopicPartition tp)
     {
-        var record = Get(tp.Topic);
+        var record = Get(s, tp.Topic);
         if (tp.Partition < 0 || tp.Partition >= record.Partitions.Length)
         {
             throw new BrokerException(ErrorCode.UnknownTopicOrPartition,
@@ -570,27 +625,19 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         return record.Partitions[tp.Partition];
     }
 
-    private void Replace(PartitionState next) => Topics[next.Topic].Partitions[next.Partition] = next;
+    private static void Replace(ControllerState s, PartitionState next) => s.Topics[next.Topic].Partitions[next.Partition] = next;
 
-    /// <summary>Replaces <paramref name="current"/> with <paramref name="next"/> and records the change in
-    /// <see cref="BrokerMetrics"/> (<paramref name="reason"/>: why the leader changed, if it did; null where it cannot).</summary>
-    private void Replace(PartitionState current, PartitionState next, string? reason)
-    {
-        Replace(next);
-        BrokerMetrics.RecordChange(current, next, reason);
-    }
-
-    private PartitionState[] AllPartitions() => Topics.Values.SelectMany(t => t.Partitions).ToArray();
+    private static PartitionState[] AllPartitions(ControllerState s) => s.Topics.Values.SelectMany(t => t.Partitions).ToArray();
 
     private HashSet<string> LiveSilos() => membership.CurrentSnapshot.ActiveSiloNames();
 
-    private PartitionState[] Assign(string topic, HashSet<string> live, int count, int rf, int firstPartitionId)
+    private static PartitionState[] Assign(ControllerState s, string topic, HashSet<string> live, int count, int rf, int firstPartitionId)
     {
-        var leaders = AllPartitions().Where(p => p.Leader is not null).GroupBy(p => p.Leader!).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var leaders = AllPartitions(s).Where(p => p.Leader is not null).GroupBy(p => p.Leader!).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var start = firstPartitionId == 0
             ? ReplicaAssigner.LeastLoadedStartIndex(live, leaders)
-            : Array.IndexOf(live.Order(StringComparer.Ordinal).ToArray(), Topics[topic].Partitions[0].Replicas[0]);
-        var shift = (Topics.Count + (int)(StableHash(topic) % 7)) % Math.Max(1, live.Count);
+            : Array.IndexOf(live.Order(StringComparer.Ordinal).ToArray(), s.Topics[topic].Partitions[0].Replicas[0]);
+        var shift = (s.Topics.Count + (int)(StableHash(topic) % 7)) % Math.Max(1, live.Count);
         var replicas = ReplicaAssigner.Assign(live, count, rf, Math.Max(0, start), shift, firstPartitionId);
         return replicas.Select((r, i) => new PartitionState
         {
@@ -615,6 +662,39 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         return h;
     }
 
+    /// <summary>Partition changes applied to a next record; counted in <see cref="BrokerMetrics"/> only once stored.</summary>
+    private sealed class Changes(ControllerState next)
+    {
+        private readonly List<(PartitionState Before, PartitionState After, string? Reason)> steps = [];
+        private readonly Dictionary<TopicPartition, PartitionState> latest = [];
+
+        public int Count => latest.Count;
+
+        public IEnumerable<PartitionState> Changed => latest.Values;
+
+        /// <summary>Puts <paramref name="after"/> in place of <paramref name="before"/> unless they are the same.</summary>
+        public bool Apply(PartitionState before, PartitionState after, string? reason)
+        {
+            if (ReferenceEquals(before, after))
+            {
+                return false;
+            }
+
+            Replace(next, after);
+            steps.Add((before, after, reason));
+            latest[after.TopicPartition] = after;
+            return true;
+        }
+
+        public void Record()
+        {
+            foreach (var (before, after, reason) in steps)
+            {
+                BrokerMetrics.RecordChange(before, after, reason);
+            }
+        }
+    }
+
     private async Task NotifyAsync(IEnumerable<PartitionState> partitions)
     {
         var live = LiveSilos();
@@ -626,7 +706,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 tasks.Add(Safe(() => TellLeaderAsync(p), p.TopicPartition));
             }
 
-            foreach (var r in p.Replicas.Where(r => live.Contains(r) && !string.Equals(r, p.Leader, StringComparison.Ordinal)))
+            // The leader's own replica grain is told too: if it followed before, its fetch loop stops.
+            foreach (var r in p.Replicas.Where(live.Contains))
             {
                 tasks.Add(Safe(() => GrainFactory.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(p.TopicPartition, r)).BecomeFollowerAsync(p), p.TopicPartition));
             }

@@ -30,8 +30,16 @@ public sealed partial class PartitionLeader
     private readonly Func<AlterPartitionRequest, Task<PartitionState>> alterPartition;
     private readonly List<(long RequiredOffset, TaskCompletionSource<bool> Done)> waiters = [];
     private readonly ReplicaSyncTracker tracker;
+    private readonly TimeSpan alterTimeout;
+    private readonly long maxAlterBackoffMs;
     private bool alterInFlight;
+    private long alterGeneration;
+    private long nextAlterAtMs;
+    private long alterBackoffMs = FirstAlterBackoffMs;
     private bool active;
+
+    /// <summary>The first pause after an ISR change failed or got no answer; it doubles up to a quarter of the lag time.</summary>
+    private const long FirstAlterBackoffMs = 100;
 
     /// <param name="local">The silo's copy of the partition.</param>
     /// <param name="state">The state naming this silo leader.</param>
@@ -62,6 +70,11 @@ public sealed partial class PartitionLeader
         this.local = local;
         this.time = time;
         this.alterPartition = alterPartition;
+
+        // An ISR change in flight must not hold ISR changes (and so acks=all) for long: it is given up after half the
+        // lag time and tried again after a backoff, and a newer state from the controller supersedes it.
+        alterTimeout = TimeSpan.FromMilliseconds(Math.Clamp(lagTimeMaxMs / 2, 100, 10_000));
+        maxAlterBackoffMs = Math.Clamp(lagTimeMaxMs / 4, FirstAlterBackoffMs, 5_000);
         this.logger = logger ?? NullLogger.Instance;
         State = state;
         LocalSilo = localSilo;
@@ -438,10 +451,14 @@ public sealed partial class PartitionLeader
             }
 
             State = state;
-            if (!alterInFlight)
+            if (alterInFlight)
             {
-                tracker.SetIsr(state.Isr);
+                // The controller's newer state supersedes the change in flight (its answer, if any, is stale now).
+                alterInFlight = false;
+                alterGeneration++;
             }
+
+            tracker.SetIsr(state.Isr);
 
             PublishHighWatermarkLocked();
             return true;
@@ -463,7 +480,7 @@ public sealed partial class PartitionLeader
         string[] newIsr;
         lock (gate)
         {
-            if (!active || alterInFlight)
+            if (!active || alterInFlight || NowMs < nextAlterAtMs)
             {
                 return Task.CompletedTask;
             }
@@ -497,7 +514,7 @@ public sealed partial class PartitionLeader
                 PublishHighWatermarkLocked();
             }
 
-            if (!alterInFlight)
+            if (!alterInFlight && NowMs >= nextAlterAtMs)
             {
                 var joining = tracker.ExpandCandidates();
                 if (joining.Count > 0)
@@ -521,8 +538,10 @@ public sealed partial class PartitionLeader
     private async Task SendAlterAsync(string[] newIsr)
     {
         AlterPartitionRequest request;
+        long generation;
         lock (gate)
         {
+            generation = alterGeneration;
             request = new AlterPartitionRequest
             {
                 TopicPartition = State.TopicPartition,
@@ -534,9 +553,18 @@ public sealed partial class PartitionLeader
         }
 
         PartitionState? accepted = null;
+        Task<PartitionState>? call = null;
         try
         {
-            accepted = await alterPartition(request).ConfigureAwait(false);
+            call = alterPartition(request);
+            accepted = await call.WaitAsync(alterTimeout, time).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (call is not null)
+        {
+            // No answer in time: ISR changes go on without it; should the controller still accept it, the answer is
+            // adopted when it comes.
+            LogAlterTimedOut(logger, State.TopicPartition.ToString(), (long)alterTimeout.TotalMilliseconds);
+            _ = AdoptLateAnswerAsync(call);
         }
         catch (Exception e)
         {
@@ -545,26 +573,62 @@ public sealed partial class PartitionLeader
 
         lock (gate)
         {
-            alterInFlight = false;
-            if (accepted is not null && accepted.IsNewerThan(State))
+            if (generation != alterGeneration)
             {
-                if (string.Equals(accepted.Leader, LocalSilo, StringComparison.Ordinal) && accepted.LeaderEpoch == State.LeaderEpoch)
-                {
-                    State = accepted;
-                }
-                else
-                {
-                    ResignLocked();
-                    State = accepted;
-                    return;
-                }
+                // A newer state from the controller superseded this change while it was in flight.
+                AdoptLocked(accepted);
+                return;
             }
 
-            if (active)
+            alterInFlight = false;
+            alterGeneration++;
+            if (accepted is null)
             {
-                tracker.SetIsr(State.Isr);
-                PublishHighWatermarkLocked();
+                nextAlterAtMs = NowMs + alterBackoffMs;
+                alterBackoffMs = Math.Min(alterBackoffMs * 2, maxAlterBackoffMs);
             }
+            else
+            {
+                alterBackoffMs = FirstAlterBackoffMs;
+            }
+
+            AdoptLocked(accepted);
+        }
+    }
+
+    /// <summary>An ISR change answered after it was given up: its state is adopted if it is still the newest.</summary>
+    private async Task AdoptLateAnswerAsync(Task<PartitionState> call)
+    {
+        await ((Task)call).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (call.IsCompletedSuccessfully)
+        {
+            lock (gate)
+            {
+                AdoptLocked(call.Result);
+            }
+        }
+    }
+
+    /// <summary>Adopts the controller's answer to an ISR change when it is newer than <see cref="State"/>; the
+    /// tracker then follows the state's ISR unless another change is in flight.</summary>
+    private void AdoptLocked(PartitionState? accepted)
+    {
+        if (accepted is not null && accepted.IsNewerThan(State))
+        {
+            if (!string.Equals(accepted.Leader, LocalSilo, StringComparison.Ordinal) || accepted.LeaderEpoch != State.LeaderEpoch)
+            {
+                ResignLocked();
+                State = accepted;
+                return;
+            }
+
+            State = accepted;
+        }
+
+        if (active && !alterInFlight)
+        {
+            tracker.SetIsr(State.Isr);
+            PublishHighWatermarkLocked();
         }
     }
 
@@ -646,6 +710,9 @@ public sealed partial class PartitionLeader
 
     [LoggerMessage(EventId = 5102, Level = LogLevel.Information, Message = "Expanding ISR of {Partition} from [{Isr}] to [{NewIsr}]")]
     private static partial void LogExpanding(ILogger logger, string partition, string isr, string newIsr);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "ISR change of {Partition} got no answer from the controller within {TimeoutMs} ms; ISR changes go on without it and it is retried after a backoff")]
+    private static partial void LogAlterTimedOut(ILogger logger, string partition, long timeoutMs);
 
     [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "ISR change of {Partition} was refused or failed")]
     private static partial void LogAlterFailed(ILogger logger, string partition, Exception exception);

@@ -18,7 +18,10 @@ public interface IPartitionLeaderLink
 /// what it gets with the leader's offsets and epochs; a diverging-epoch answer truncates again. It follows one
 /// leader epoch: when a newer role claims the partition on this silo its writes are refused and the loop ends.
 /// </summary>
-/// <remarks>One loop per partition and silo; <see cref="RunAsync"/> must not run twice at once.</remarks>
+/// <remarks>One loop per partition and silo; <see cref="RunAsync"/> must not run twice at once. Stopping the loop
+/// does not wait for a call to the leader that does not answer (a leader on a silo going down): the one who stops it
+/// (a new state for the replica) must not wait up to the response timeout while the new leader counts this replica
+/// in its ISR and acks=all waits for it.</remarks>
 public sealed partial class ReplicaFetcher
 {
     private readonly LocalPartition local;
@@ -55,6 +58,14 @@ public sealed partial class ReplicaFetcher
     /// <summary>True once the divergent tail is gone and fetching began.</summary>
     public bool Truncated { get; private set; }
 
+    /// <summary>How many fetch requests this loop sent (a diagnostic: a loop that stopped stops counting).</summary>
+    public long Fetches => Interlocked.Read(ref fetches);
+
+    private long fetches;
+
+    /// <summary>The longest pause between fetches that make no progress.</summary>
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
+
     /// <summary>Fetches until <paramref name="cancellationToken"/> fires or a newer role takes the partition.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -63,9 +74,17 @@ public sealed partial class ReplicaFetcher
             return;
         }
 
-        var backoff = TimeSpan.FromMilliseconds(50);
+        var firstBackoff = TimeSpan.FromMilliseconds(50);
+        var backoff = firstBackoff;
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (local.RoleEpoch > State.LeaderEpoch)
+            {
+                // A newer role (this silo leading, or following a newer epoch) owns the partition here.
+                LogSuperseded(logger, State.TopicPartition.ToString(), State.LeaderEpoch, local.RoleEpoch);
+                return;
+            }
+
             try
             {
                 if (!Truncated)
@@ -79,6 +98,9 @@ public sealed partial class ReplicaFetcher
                     Truncated = true;
                 }
 
+                Interlocked.Increment(ref fetches);
+                var sentAt = time.GetTimestamp();
+                var endBefore = local.LogEndOffset;
                 var response = await leader.ReplicaFetchAsync(
                     new ReplicaFetchRequest
                     {
@@ -89,11 +111,29 @@ public sealed partial class ReplicaFetcher
                         MaxBytes = maxBytes,
                         MaxWaitMs = maxWaitMs,
                     },
-                    cancellationToken).ConfigureAwait(false);
-                if (!Apply(response))
+                    cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (response.Error == ErrorCode.FencedLeaderEpoch)
                 {
-                    await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+                    // The leader is at a newer epoch than the one this loop follows: it waits to be told the new
+                    // state (a new loop starts then) instead of polling with an epoch the leader refuses.
+                    LogFenced(logger, State.TopicPartition.ToString(), State.LeaderEpoch, response.ErrorMessage ?? string.Empty);
+                    return;
                 }
+
+                // Progress: records, a truncation, or an empty answer after the leader's long-poll. An empty answer that
+                // comes at once with nothing to apply (a diverging epoch the leader cannot name, EpochEndOffset.Undefined,
+                // looks like "no divergence") is not: asked again at once, it would be answered the same at once.
+                var applied = Apply(response);
+                var waited = time.GetElapsedTime(sentAt) >= TimeSpan.FromMilliseconds(maxWaitMs / 2.0);
+                if (applied && (!response.Records.IsEmpty || local.LogEndOffset != endBefore || waited))
+                {
+                    backoff = firstBackoff;
+                    continue;
+                }
+
+                // An error, or an answer that moved nothing at once: ask again later, backing off.
+                await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -122,7 +162,12 @@ public sealed partial class ReplicaFetcher
             return true;
         }
 
-        var answer = await leader.OffsetForLeaderEpochAsync(State.LeaderEpoch, lastEpoch, cancellationToken).ConfigureAwait(false);
+        var answer = await leader.OffsetForLeaderEpochAsync(State.LeaderEpoch, lastEpoch, cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (answer.Error == ErrorCode.FencedLeaderEpoch)
+        {
+            throw new BrokerException(ErrorCode.FencedLeaderEpoch, $"{State.TopicPartition}: the leader is past leader epoch {State.LeaderEpoch}.");
+        }
+
         if (answer.Error != ErrorCode.None)
         {
             return false;
@@ -184,6 +229,12 @@ public sealed partial class ReplicaFetcher
                 return false;
         }
     }
+
+    [LoggerMessage(EventId = 5205, Level = LogLevel.Debug, Message = "Stopped following {Partition} at leader epoch {LeaderEpoch}: this silo serves epoch {RoleEpoch} now")]
+    private static partial void LogSuperseded(ILogger logger, string partition, int leaderEpoch, int roleEpoch);
+
+    [LoggerMessage(EventId = 5206, Level = LogLevel.Debug, Message = "Stopped following {Partition} at leader epoch {LeaderEpoch}: the leader refused the epoch ({Message}); waiting for the new state")]
+    private static partial void LogFenced(ILogger logger, string partition, int leaderEpoch, string message);
 
     [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Truncating {Partition} from {LogEndOffset} to {Offset} to follow leader epoch {LeaderEpoch}")]
     private static partial void LogTruncating(ILogger logger, string partition, long logEndOffset, long offset, int leaderEpoch);

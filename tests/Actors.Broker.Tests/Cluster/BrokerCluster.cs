@@ -22,11 +22,16 @@ internal sealed class BrokerCluster : IAsyncDisposable
     private readonly InProcessTestCluster cluster;
     private readonly List<InProcessSiloHandle> all = [];
 
-    private BrokerCluster(InProcessTestCluster cluster, TempDirectory dir)
+    private BrokerCluster(InProcessTestCluster cluster, TempDirectory dir, ControllerStorageProbe metadata)
     {
         this.cluster = cluster;
         this.dir = dir;
+        Metadata = metadata;
     }
+
+    /// <summary>The controller's storage as every silo of this cluster sees it: its persisted history, and gates
+    /// (see <see cref="ControllerStorageProbe"/>). Disposing the cluster checks the history's invariants.</summary>
+    public ControllerStorageProbe Metadata { get; }
 
     public IGrainFactory Client => cluster.Client;
 
@@ -49,6 +54,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
     {
         var dir = new TempDirectory("broker-tests");
         var db = Path.Combine(dir.Path, "grains.db");
+        var metadata = new ControllerStorageProbe();
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) =>
@@ -62,6 +68,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
                     o.LeaderImbalanceCheckIntervalSeconds = 1;
                     configure?.Invoke(o);
                 });
+            metadata.Install(silo);
             configureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client =>
@@ -73,7 +80,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
             configureClient?.Invoke(client);
         });
-        var result = new BrokerCluster(builder.Build(), dir);
+        var result = new BrokerCluster(builder.Build(), dir, metadata);
         await result.cluster.DeployAsync();
         result.all.AddRange(result.cluster.Silos);
         return result;
@@ -209,6 +216,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
     {
         await cluster.DisposeAsync();
         dir.Dispose();
+
+        // Whatever the test did, what the controller persisted must be a sound metadata history.
+        MetadataHistoryChecker.AssertSound(Metadata.History);
     }
 
     private bool HostsActivation(InProcessSiloHandle silo, GrainId id) =>

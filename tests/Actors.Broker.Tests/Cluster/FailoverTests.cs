@@ -41,6 +41,78 @@ public class FailoverTests
     }
 
     [Fact]
+    public async Task After_a_leader_kill_the_new_leaders_stop_following_and_the_metadata_history_stays_sound()
+    {
+        await using var c = await BrokerCluster.StartAsync(silos: 3, configure: o => o.ReplicaLagTimeMaxMs = 2_000);
+        const int partitions = 6;
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "moves", NumPartitions = partitions, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" } });
+        for (var p = 0; p < partitions; p++)
+        {
+            Assert.Equal(ErrorCode.None, (await c.ProduceAsync("moves", p, Batches.Values(p * 10, 2))).Error);
+        }
+
+        var before = new PartitionState[partitions];
+        for (var p = 0; p < partitions; p++)
+        {
+            before[p] = await LeaderStateAsync(c, "moves", p);
+        }
+
+        var victim = before[0].Leader!;
+        var moved = before.Where(s => s.Leader == victim).Select(s => s.Partition).ToArray();
+        await c.KillAsync(victim);
+
+        foreach (var p in moved)
+        {
+            var tp = new TopicPartition("moves", p);
+            PartitionState? now = null;
+            await Wait.UntilAsync(
+                async () =>
+                {
+                    now = await BrokerCluster.RetryAsync(() => c.Controller.GetPartitionStateAsync(tp), $"the state of {tp}");
+                    return now.Leader is not null && now.Leader != victim;
+                },
+                TimeSpan.FromSeconds(30),
+                $"{tp} to get a leader other than the killed {victim}",
+                () => now?.ToString() ?? "no answer");
+
+            // The new leader followed before: its own replica's fetch loop must stop, not poll the local leader forever.
+            var replica = c.Client.GetGrain<IReplicaGrain>(BrokerGrainKeys.Replica(tp, now!.Leader!));
+            ReplicaStatus? status = null;
+            await Wait.UntilAsync(
+                async () =>
+                {
+                    status = await BrokerCluster.RetryAsync(() => replica.GetStatusAsync(), $"the replica status of {tp} on {now.Leader}");
+                    return !status.Fetching;
+                },
+                TimeSpan.FromSeconds(30),
+                $"the follower fetch loop of {tp} on its new leader {now.Leader} to stop",
+                () => $"fetching={status?.Fetching} leader={status?.Leader} epoch={status?.LeaderEpoch}");
+            Assert.Equal(ErrorCode.None, (await c.ProduceAsync("moves", p, Batches.Values(100 + p, 1))).Error);
+        }
+
+        // The victim returns and follows again (its loops restart at the new epochs): every ISR is whole again.
+        await c.RestartAsync(victim);
+        for (var p = 0; p < partitions; p++)
+        {
+            var tp = new TopicPartition("moves", p);
+            await Wait.UntilAsync(
+                async () => (await BrokerCluster.RetryAsync(() => c.Controller.GetPartitionStateAsync(tp), $"the state of {tp}")).Isr.Length == 3,
+                TimeSpan.FromSeconds(30),
+                $"{victim} to rejoin the ISR of {tp}",
+                () => c.Controller.GetPartitionStateAsync(tp).GetAwaiter().GetResult().ToString());
+        }
+
+        // Elections happened, and the persisted history keeps both invariants.
+        var history = c.Metadata.History;
+        foreach (var p in moved)
+        {
+            Assert.Contains(history, r => r.Partitions.Any(x => x.Topic == "moves" && x.Partition == p && x.LeaderEpoch > before[p].LeaderEpoch));
+        }
+
+        MetadataHistoryChecker.AssertSound(history);
+    }
+
+    [Fact]
     public async Task Leader_kill_during_idempotent_acks_all_produce_loses_and_duplicates_nothing()
     {
         // A new seed each run moves the kill moments; the seed is printed so a failing run can be replayed.

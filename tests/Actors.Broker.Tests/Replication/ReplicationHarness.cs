@@ -179,18 +179,40 @@ internal sealed class ReplicationHarness : IAsyncDisposable
         return m;
     }
 
-    private Task<PartitionState> AlterAsync(AlterPartitionRequest request)
+    /// <summary>Runs before the controller takes an ISR change; a test can hold the change here (a controller
+    /// that does not answer) or make it fail.</summary>
+    public Func<AlterPartitionRequest, Task>? BeforeAlter { get; set; }
+
+    private async Task<PartitionState> AlterAsync(AlterPartitionRequest request)
     {
+        if (BeforeAlter is { } hook)
+        {
+            await hook(request);
+        }
+
         lock (stateLock)
         {
             State = PartitionStateMachine.AlterIsr(State, request, s => !down.Contains(s));
-            return Task.FromResult(State);
+            return State;
         }
     }
 
+    /// <summary>Runs before a follower's fetch reaches the leader; a test can hold it here (a leader that does not answer).</summary>
+    public Func<string, Task>? BeforeFetch { get; set; }
+
     private sealed class Link(ReplicationHarness harness, string follower) : IPartitionLeaderLink
     {
-        public Task<ReplicaFetchResponse> ReplicaFetchAsync(ReplicaFetchRequest request, CancellationToken cancellationToken)
+        public async Task<ReplicaFetchResponse> ReplicaFetchAsync(ReplicaFetchRequest request, CancellationToken cancellationToken)
+        {
+            if (harness.BeforeFetch is { } hook)
+            {
+                await hook(follower);
+            }
+
+            return await FetchAsync(request, cancellationToken);
+        }
+
+        private Task<ReplicaFetchResponse> FetchAsync(ReplicaFetchRequest request, CancellationToken cancellationToken)
         {
             var leader = harness.Leader;
             if (leader is null || harness.down.Contains(leader.LocalSilo) || harness.down.Contains(follower))

@@ -145,6 +145,75 @@ public class ReplicationTests
     }
 
     [Fact]
+    public async Task An_isr_change_the_controller_never_answers_is_given_up_and_retried_so_acks_all_does_not_freeze()
+    {
+        await using var h = new ReplicationHarness(minInsync: 2, lagTimeMaxMs: 300);
+        await h.StartRolesAsync();
+        Assert.Equal(ErrorCode.None, (await h.Leader!.ProduceAsync(Produce(Batches.Values(0, 1)))).Error);
+
+        // The controller never answers the first ISR change (as when it is unreachable until the response timeout).
+        var unanswered = new TaskCompletionSource();
+        var calls = 0;
+        h.BeforeAlter = _ => Interlocked.Increment(ref calls) == 1 ? unanswered.Task : Task.CompletedTask;
+
+        // s3 stops; the next acks=all batch waits for it until the ISR shrinks.
+        await h.StopFetcherAsync("s3");
+        var waiting = h.Leader.ProduceAsync(Produce(Batches.Values(1, 1), timeoutMs: 60_000));
+        await Wait.UntilAsync(
+            () =>
+            {
+                _ = h.Leader!.MaybeShrinkIsrAsync();
+                return h.State.Isr.Length == 2;
+            },
+            TimeSpan.FromSeconds(20),
+            "s3 to leave the ISR although the first ISR change got no answer",
+            () => $"{h.State} after {Volatile.Read(ref calls)} ISR change(s)");
+
+        var answer = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ErrorCode.None, answer.Error);
+        Assert.True(Volatile.Read(ref calls) >= 2, $"the shrink was retried: {calls} ISR change(s) sent");
+        Assert.Equal(2, h.Leader.HighWatermark);
+    }
+
+    [Fact]
+    public async Task Stopping_a_follower_does_not_wait_for_a_fetch_its_leader_never_answers()
+    {
+        await using var h = new ReplicationHarness(minInsync: 2);
+        await h.StartRolesAsync();
+        Assert.Equal(ErrorCode.None, (await h.Leader!.ProduceAsync(Produce(Batches.Values(0, 1)))).Error);
+
+        // s2's next fetch never gets an answer (a leader on a silo going down); then s2 is told to stop following.
+        var unanswered = new TaskCompletionSource();
+        var held = new TaskCompletionSource();
+        h.BeforeFetch = follower =>
+        {
+            if (follower != "s2")
+            {
+                return Task.CompletedTask;
+            }
+
+            held.TrySetResult();
+            return unanswered.Task;
+        };
+        try
+        {
+            await Wait.UntilAsync(() => held.Task.IsCompleted, TimeSpan.FromSeconds(20), "s2 to send a fetch the leader does not answer");
+            var stop = h.StopFetcherAsync("s2");
+            await Wait.UntilAsync(() => stop.IsCompleted, TimeSpan.FromSeconds(20), "s2's fetch loop to stop although its fetch got no answer");
+            await stop;
+        }
+        finally
+        {
+            unanswered.TrySetCanceled();
+        }
+
+        // A new loop follows again: acks=all completes with s2 fetching.
+        h.BeforeFetch = null;
+        h.StartFetcher("s2");
+        Assert.Equal(ErrorCode.None, (await h.Leader.ProduceAsync(Produce(Batches.Values(1, 1)))).Error);
+    }
+
+    [Fact]
     public async Task Acks_all_written_before_the_isr_shrank_below_min_insync_is_answered_not_enough_replicas_after_append()
     {
         await using var h = new ReplicationHarness(minInsync: 3, lagTimeMaxMs: 300);
