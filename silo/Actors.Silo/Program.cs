@@ -48,6 +48,12 @@ catch (ArgumentException exception)
 }
 
 builder.UseOrleans(silo => settings.Apply(silo, builder.Configuration));
+if (settings.HttpPort > 0)
+{
+    // Registered after the silo, so it starts once the silo has (and /health is never asked about a silo not yet built).
+    builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<SiloHttpEndpoint>(sp, settings.HttpPort));
+}
+
 using var host = builder.Build();
 var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Actors.Silo");

@@ -121,6 +121,8 @@ internal static class SettingsCatalog
         Integer("leader.imbalance.check.interval.seconds", "Actors:Broker:LeaderImbalanceCheckIntervalSeconds", "seconds", 1, int.MaxValue, BrokerDefaults.LeaderImbalanceCheckIntervalSeconds, "How often the preferred-leader check runs."),
         Long("producer.id.expiration.ms", "Actors:Broker:ProducerIdExpirationMs", "ms", 1, long.MaxValue, BrokerDefaults.ProducerIdExpirationMs, "Idempotence state of a silent producer is dropped after this."),
 
+        Integer("metrics.refresh.ms", "Actors:Broker:MetricsRefreshMs", "ms", 100, int.MaxValue, BrokerDefaults.MetricsRefreshMs, "How often the gauges of /metrics (under-replicated and offline partitions, consumer lag) are recomputed."),
+
         // The broker: consumer groups.
         Integer("offsets.retention.minutes", "Actors:Broker:OffsetsRetentionMinutes", "minutes", 1, int.MaxValue, BrokerDefaults.OffsetsRetentionMinutes, "Offsets of an empty group expire after this."),
         Integer("group.initial.rebalance.delay.ms", "Actors:Broker:GroupInitialRebalanceDelayMs", "ms", 0, int.MaxValue, BrokerDefaults.GroupInitialRebalanceDelayMs, "The first rebalance of an empty classic group waits this long for more members."),
