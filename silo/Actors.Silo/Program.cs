@@ -47,6 +47,9 @@ catch (ArgumentException exception)
     return 2;
 }
 
+// Under systemd (Type=notify) the host tells systemd when it is ready and when it stops; SIGTERM stops it gracefully.
+builder.Services.AddSystemd();
+SiloLogging.Configure(builder.Logging, builder.Configuration["Actors:Logging:Format"]);
 builder.UseOrleans(silo => settings.Apply(silo, builder.Configuration));
 if (settings.HttpPort > 0)
 {
