@@ -3,13 +3,14 @@
 # membership file (they find each other through it; no ZooKeeper) and one SQLite grain-state
 # file; each has its own data folder for its logs.
 #
-#   deploy/local-cluster.sh start  [--silos 3] [--dir ./data/local-cluster] [--silo-port 11111] [--gateway-port 30000] [--kafka-port 9092]
+#   deploy/local-cluster.sh start  [--silos 3] [--dir ./data/local-cluster] [--silo-port 11111] [--gateway-port 30000] [--kafka-port 9092] [--http-port 8080]
 #   deploy/local-cluster.sh stop   [--dir ./data/local-cluster]     # graceful: SIGTERM, silos leave the cluster
 #   deploy/local-cluster.sh kill   <n> [--dir ./data/local-cluster] # SIGKILL silo <n>; the others declare it Dead
 #   deploy/local-cluster.sh restart <n> [--dir ./data/local-cluster] # start silo <n> again (a new incarnation)
 #   deploy/local-cluster.sh status [--dir ./data/local-cluster]
 #
-# Silo <n> (1-based) listens on silo port <silo-port>+n-1, gateway port <gateway-port>+n-1 and Kafka port <kafka-port>+n-1,
+# Silo <n> (1-based) listens on silo port <silo-port>+n-1, gateway port <gateway-port>+n-1, Kafka port <kafka-port>+n-1
+# and HTTP port <http-port>+n-1 (/health, /metrics),
 # is named "silo<n>", keeps its files in <dir>/silo<n> and logs to <dir>/silo<n>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ target=""
 if [[ "$command" == "kill" || "$command" == "restart" ]]; then
   target="${1:?usage: $0 $command <n>}"; shift
 fi
-silos=3; dir="./data/local-cluster"; silo_port=11111; gateway_port=30000; kafka_port=9092
+silos=3; dir="./data/local-cluster"; silo_port=11111; gateway_port=30000; kafka_port=9092; http_port=8080
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --silos) silos="$2"; shift 2 ;;
@@ -28,6 +29,7 @@ while [[ $# -gt 0 ]]; do
     --silo-port) silo_port="$2"; shift 2 ;;
     --gateway-port) gateway_port="$2"; shift 2 ;;
     --kafka-port) kafka_port="$2"; shift 2 ;;
+    --http-port) http_port="$2"; shift 2 ;;
     *) echo "unknown option '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -35,7 +37,7 @@ mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 # Remember the layout so stop/kill/restart/status need only --dir.
 if [[ "$command" == "start" ]]; then
-  printf 'silos=%s\nsilo_port=%s\ngateway_port=%s\nkafka_port=%s\n' "$silos" "$silo_port" "$gateway_port" "$kafka_port" > "$dir/cluster.conf"
+  printf 'silos=%s\nsilo_port=%s\ngateway_port=%s\nkafka_port=%s\nhttp_port=%s\n' "$silos" "$silo_port" "$gateway_port" "$kafka_port" "$http_port" > "$dir/cluster.conf"
 elif [[ -f "$dir/cluster.conf" ]]; then
   # shellcheck disable=SC1091
   source "$dir/cluster.conf"
@@ -56,6 +58,7 @@ start_silo() {
   Actors__Silo__SiloPort="$((silo_port + n - 1))" \
   Actors__Silo__GatewayPort="$((gateway_port + n - 1))" \
   Actors__Kafka__Port="$((kafka_port + n - 1))" \
+  Actors__Http__Port="$((http_port + n - 1))" \
   Actors__Silo__DataDirectory="$dir/silo$n" \
   Actors__Clustering__Sqlite__DatabasePath="$dir/cluster.db" \
   Actors__GrainStorage__Sqlite__DatabasePath="$dir/grains.db" \
@@ -72,7 +75,7 @@ wait_listening() {
     if (( SECONDS > deadline )); then echo "silo$n did not become Active within 60 s; see $dir/silo$n.log" >&2; exit 1; fi
     sleep 0.2
   done
-  echo "silo$n up: pid $(pid_of "$n"), silo port $((silo_port + n - 1)), gateway port $port, Kafka port $((kafka_port + n - 1))"
+  echo "silo$n up: pid $(pid_of "$n"), silo port $((silo_port + n - 1)), gateway port $port, Kafka port $((kafka_port + n - 1)), HTTP port $((http_port + n - 1))"
 }
 
 case "$command" in
@@ -118,5 +121,5 @@ case "$command" in
     fi
     ;;
   *)
-    sed -n '2,16p' "$0" >&2; exit 2 ;;
+    sed -n '2,17p' "$0" >&2; exit 2 ;;
 esac

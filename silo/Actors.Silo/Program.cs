@@ -1,19 +1,26 @@
 using Actors.Broker.Configuration;
 using Actors.Silo;
+using Actors.Silo.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Hosting;
 
-// One broker silo on Orleans. Settings: appsettings.json, then ACTORS_* environment variables, then flags (see --help).
-// Membership and grain state live in SQLite files under the data folder unless configured (Actors:Clustering,
-// Actors:GrainStorage); partition logs live in <data>/logs unless log.dirs / Actors:Broker:LogDirs says otherwise.
+// One broker silo on Orleans. Settings, later wins: appsettings.json, a Kafka-style server.properties (--config),
+// ACTORS_* environment variables, flags; docs/configuration.md lists them all (SettingsCatalog writes it).
+// Membership and grain state live in SQLite files under the data folder unless configured (clustering.provider,
+// grain.storage.provider); partition logs live in <data>/logs unless log.dirs says otherwise.
 // SIGTERM and Ctrl-C stop it gracefully: leadership moves away, grains deactivate and the silo leaves membership.
 if (args is ["--help"] or ["-h"])
 {
-    Console.WriteLine(SiloCommandLine.Usage);
-    Console.WriteLine(KafkaBrokerSettings.Usage);
+    Console.WriteLine(SiloConfigurationSources.Usage);
+    return 0;
+}
+
+if (args is ["--settings-markdown"])
+{
+    Console.Write(SettingsCatalog.Markdown());
     return 0;
 }
 
@@ -22,14 +29,14 @@ SiloProcess.UseInlineSocketCompletions();
 // settings (the data folder) are relative to the working directory.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
 SiloSettings settings;
+SiloConfigurationSources sources;
 try
 {
-    var brokerFlags = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-    var flags = SiloCommandLine.Parse(KafkaBrokerSettings.TakeFlags(args, brokerFlags));
-    builder.Configuration.AddInMemoryCollection(SiloCommandLine.FromEnvironment(Environment.GetEnvironmentVariables()));
-    builder.Configuration.AddInMemoryCollection(flags);
+    sources = SiloConfigurationSources.Read(args, Environment.GetEnvironmentVariables());
+    // Kafka names under Actors:Broker in appsettings.json ("min.insync.replicas": 2) sit at appsettings.json's level.
     builder.Configuration.AddInMemoryCollection(KafkaBrokerSettings.Translate(builder.Configuration));
-    builder.Configuration.AddInMemoryCollection(brokerFlags);
+    builder.Configuration.AddInMemoryCollection(sources.Values);
+    SiloConfigurationSources.CheckEffective(builder.Configuration);
     settings = SiloSettings.Read(builder.Configuration);
     settings.AdvertisedAddress();
     settings.ValidateBroker(builder.Configuration);
@@ -37,15 +44,32 @@ try
 catch (ArgumentException exception)
 {
     Console.Error.WriteLine(exception.Message);
-    Console.Error.WriteLine(SiloCommandLine.Usage);
-    Console.Error.WriteLine(KafkaBrokerSettings.Usage);
     return 2;
 }
 
+// Under systemd (Type=notify) the host tells systemd when it is ready and when it stops; SIGTERM stops it gracefully.
+builder.Services.AddSystemd();
+SiloLogging.Configure(builder.Logging, builder.Configuration["Actors:Logging:Format"]);
 builder.UseOrleans(silo => settings.Apply(silo, builder.Configuration));
+if (settings.HttpPort > 0)
+{
+    // Registered after the silo, so it starts once the silo has (and /health is never asked about a silo not yet built).
+    builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<SiloHttpEndpoint>(sp, settings.HttpPort));
+}
+
 using var host = builder.Build();
 var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Actors.Silo");
+foreach (var warning in sources.Warnings)
+{
+    SiloLog.SettingWarning(logger, warning);
+}
+
+foreach (var note in sources.Notes)
+{
+    SiloLog.SettingNote(logger, note);
+}
+
 lifetime.ApplicationStarted.Register(() => SiloLog.Started(logger, settings.Name, settings.AdvertisedHost, settings.SiloPort, settings.GatewayPort));
 await host.RunAsync();
 return 0;
@@ -54,4 +78,10 @@ internal static partial class SiloLog
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Silo {Name} started at {Host}:{SiloPort} (gateway {GatewayPort}) and is Active in the cluster")]
     public static partial void Started(ILogger logger, string name, string host, int siloPort, int gatewayPort);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void SettingWarning(ILogger logger, string warning);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "{Note}")]
+    public static partial void SettingNote(ILogger logger, string note);
 }

@@ -57,6 +57,9 @@ internal sealed class SiloSettings
 
     public string ServiceId { get; set; } = "actors";
 
+    /// <summary>The port of /health and /metrics ("Actors:Http:Port", http.port); 0 serves no HTTP.</summary>
+    public int HttpPort { get; set; } = 8080;
+
     public ClusteringProvider Clustering { get; set; }
 
     public string? ClusteringConnectionString { get; set; }
@@ -93,6 +96,7 @@ internal sealed class SiloSettings
         settings.GrainStorage = ParseEnum(storage["Provider"], GrainStorageProvider.Sqlite, "Actors:GrainStorage:Provider");
         settings.GrainStorageConnectionString = storage["ConnectionString"];
         settings.GrainStorageDatabasePath = storage["Sqlite:DatabasePath"];
+        settings.HttpPort = int.TryParse(configuration["Actors:Http:Port"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var http) ? http : settings.HttpPort;
         settings.Validate();
         // The Kafka listener's settings are checked here too, so a bad one is reported before the silo starts.
         KafkaSiloBuilderExtensions.ReadOptions(configuration, settings.AdvertisedHost);

@@ -106,6 +106,10 @@ public sealed class BrokerOptions
     /// <summary>Producer ids reserved per persisted block.</summary>
     public int ProducerIdBlockSize { get; set; } = 1000;
 
+    /// <summary>metrics.refresh.ms: how often the silo refreshes its gauges (under-replicated and offline partitions,
+    /// consumer lag), in ms.</summary>
+    public int MetricsRefreshMs { get; set; } = 5000;
+
     /// <summary>Checks the settings; the message names the first bad one.</summary>
     public void Validate()
     {
@@ -142,6 +146,7 @@ public sealed class BrokerOptions
         Require(ClassicGroupMaxSize >= 1, $"Actors:Broker:ClassicGroupMaxSize (group.max.size) must be at least 1; got {ClassicGroupMaxSize}.");
         Require(MaxPartitionsPerTopic >= 1, $"Actors:Broker:MaxPartitionsPerTopic must be at least 1; got {MaxPartitionsPerTopic}.");
         Require(ProducerIdExpirationMs >= 1, $"Actors:Broker:ProducerIdExpirationMs (producer.id.expiration.ms) must be at least 1; got {ProducerIdExpirationMs}.");
+        Require(MetricsRefreshMs >= 100, $"Actors:Broker:MetricsRefreshMs (metrics.refresh.ms) must be at least 100; got {MetricsRefreshMs}.");
         Require(ProducerIdBlockSize >= 1, $"Actors:Broker:ProducerIdBlockSize must be at least 1; got {ProducerIdBlockSize}.");
     }
 }

@@ -42,6 +42,62 @@ public static class BrokerMetrics
     public static readonly Counter<long> IsrExpands = Meter.CreateCounter<long>(
         "actors.broker.isr.expands", "{change}", "In-sync replica sets that gained a member.");
 
+    private static readonly List<Func<BrokerGaugeSnapshot?>> Sources = [];
+
+    /// <summary>Partitions led by this silo whose in-sync replicas are fewer than their replicas (Kafka's
+    /// UnderReplicatedPartitions), as of the last refresh (<c>metrics.refresh.ms</c>).</summary>
+    public static readonly ObservableGauge<long> UnderReplicatedPartitions = Meter.CreateObservableGauge(
+        "actors.broker.under_replicated_partitions", () => Observe(s => [new Measurement<long>(s.UnderReplicated)]),
+        "{partition}", "Partitions led by this silo with fewer in-sync replicas than replicas.");
+
+    /// <summary>Partitions of the cluster with no leader (Kafka's OfflinePartitionsCount); every silo reports the
+    /// cluster's count, so take the max across silos, not the sum.</summary>
+    public static readonly ObservableGauge<long> OfflinePartitions = Meter.CreateObservableGauge(
+        "actors.broker.offline_partitions", () => Observe(s => [new Measurement<long>(s.Offline)]),
+        "{partition}", "Partitions of the cluster without a leader (the same on every silo).");
+
+    /// <summary>Per consumer group and partition led by this silo: the high watermark minus the group's committed
+    /// offset, tagged <c>group</c>, <c>topic</c>, <c>partition</c>; what consumer-groups --describe shows as LAG.</summary>
+    public static readonly ObservableGauge<long> ConsumerLag = Meter.CreateObservableGauge(
+        "actors.broker.consumer.lag", () => Observe(s => s.Lag.Select(l => new Measurement<long>(l.Lag,
+            new KeyValuePair<string, object?>("group", l.Group),
+            new KeyValuePair<string, object?>("topic", l.Topic),
+            new KeyValuePair<string, object?>("partition", l.Partition)))),
+        "{message}", "Committed offset behind the high watermark, per group and partition led by this silo.");
+
+    /// <summary>Registers a silo's gauge values (the latest snapshot it has, or null before the first).</summary>
+    internal static IDisposable Register(Func<BrokerGaugeSnapshot?> source)
+    {
+        lock (Sources)
+        {
+            Sources.Add(source);
+        }
+
+        return new Registration(source);
+    }
+
+    private static Measurement<long>[] Observe(Func<BrokerGaugeSnapshot, IEnumerable<Measurement<long>>> measure)
+    {
+        Func<BrokerGaugeSnapshot?>[] sources;
+        lock (Sources)
+        {
+            sources = [.. Sources];
+        }
+
+        return sources.Select(s => s()).OfType<BrokerGaugeSnapshot>().SelectMany(measure).ToArray();
+    }
+
+    private sealed class Registration(Func<BrokerGaugeSnapshot?> source) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (Sources)
+            {
+                Sources.Remove(source);
+            }
+        }
+    }
+
     /// <summary>Records what the controller changed from <paramref name="before"/> to <paramref name="after"/>;
     /// <paramref name="reason"/> names why, should the leader have changed (null where it cannot: an ISR change
     /// asked by the leader).</summary>
@@ -70,3 +126,9 @@ public static class BrokerMetrics
         }
     }
 }
+
+/// <summary>One silo's gauge values at one refresh.</summary>
+internal sealed record BrokerGaugeSnapshot(long UnderReplicated, long Offline, IReadOnlyList<GroupLag> Lag);
+
+/// <summary>A group's lag on one partition.</summary>
+internal readonly record struct GroupLag(string Group, string Topic, int Partition, long Lag);

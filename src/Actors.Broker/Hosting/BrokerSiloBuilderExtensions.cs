@@ -57,6 +57,8 @@ public static class BrokerSiloBuilderExtensions
         builder.Services.TryAddKeyedSingleton(GroupClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());
         builder.Services.TryAddSingleton<LogManager>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LogManager>());
+        builder.Services.AddSingleton<Diagnostics.BrokerMetricsCollector>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Diagnostics.BrokerMetricsCollector>());
         builder.Services.AddSingleton<BrokerSiloService>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<BrokerSiloService>());
         builder.AddPlacementDirector<SiloNamePlacement, SiloNamePlacementDirector>();

@@ -43,6 +43,9 @@ public sealed partial class KafkaListener(
     /// <summary>This silo's Kafka broker id once started.</summary>
     public int NodeId { get; private set; } = -1;
 
+    /// <summary>Whether the listener is bound and accepting connections (the silo's /health asks).</summary>
+    public bool Listening => accepting is { IsCompleted: false };
+
     public void Participate(ISiloLifecycle lifecycle)
     {
         ArgumentNullException.ThrowIfNull(lifecycle);

@@ -1,4 +1,6 @@
 using System.Collections.Frozen;
+using System.Diagnostics;
+using Actors.Kafka.Diagnostics;
 using Actors.Kafka.Listener.Apis;
 
 namespace Actors.Kafka.Listener;
@@ -50,6 +52,26 @@ public sealed class KafkaRequestHandler
             throw new KafkaProtocolException($"API key {header.ApiKey} is not served", 0);
         }
 
-        return handle(new KafkaRequest(header, api, frame[headerBytes..], headerBytes) { ClientHost = clientHost });
+        var started = Stopwatch.GetTimestamp();
+        var answer = handle(new KafkaRequest(header, api, frame[headerBytes..], headerBytes) { ClientHost = clientHost });
+        if (answer.IsCompleted)
+        {
+            KafkaMetrics.Answered(api.Key, started);
+            return answer;
+        }
+
+        return TimedAsync(answer, api.Key, started);
+    }
+
+    private static async Task<byte[]?> TimedAsync(Task<byte[]?> answer, ApiKey api, long started)
+    {
+        try
+        {
+            return await answer.ConfigureAwait(false);
+        }
+        finally
+        {
+            KafkaMetrics.Answered(api, started);
+        }
     }
 }

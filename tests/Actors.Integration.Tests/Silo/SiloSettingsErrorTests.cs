@@ -8,11 +8,14 @@ namespace Actors.Integration.Tests.Silo;
 public sealed class SiloSettingsErrorTests
 {
     [Theory]
-    [InlineData("--port abc", "", "'Actors:Silo:SiloPort'")]
-    [InlineData("--min.insync.replicas 0", "", "Actors:Broker:MinInsyncReplicas (min.insync.replicas) must be at least 1; got 0.")]
-    [InlineData("--log.retention.ms abc", "", "'Actors:Broker:LogRetentionMs'")]
+    [InlineData("--port abc", "", "Invalid value 'abc' for silo.port (--port on the command line): accepted values are whole numbers from 1 to 65535.")]
+    [InlineData("--min.insync.replicas 0", "", "Invalid value '0' for min.insync.replicas (--min.insync.replicas on the command line): accepted values are whole numbers from 1 to 32767.")]
+    [InlineData("--log.retention.ms abc", "", "Invalid value 'abc' for log.retention.ms (--log.retention.ms on the command line)")]
     [InlineData("--bogus 1", "", "Unknown flag '--bogus'.")]
-    [InlineData("", "Actors__Clustering__Provider=Foo", "Actors:Clustering:Provider 'Foo' is not one of: Sqlite, AzureTable.")]
+    [InlineData("", "ACTORS_NUM_PARTITIONS=0", "Invalid value '0' for num.partitions (environment variable ACTORS_NUM_PARTITIONS): accepted values are whole numbers from 1 to 10000.")]
+    [InlineData("", "Actors__Broker__NumPartitions=x", "Invalid value 'x' for num.partitions (configuration key Actors:Broker:NumPartitions, from appsettings.json or the environment)")]
+    [InlineData("--config /nonexistent/server.properties", "", "--config: cannot read the server.properties file '/nonexistent/server.properties'")]
+    [InlineData("", "Actors__Clustering__Provider=Foo", "Invalid value 'Foo' for clustering.provider (configuration key Actors:Clustering:Provider, from appsettings.json or the environment): accepted values are one of Sqlite, AzureTable.")]
     [InlineData("", "Actors__GrainStorage__Provider=AzureBlob", "Actors:GrainStorage:ConnectionString must be an Azure Storage connection string")]
     public async Task A_bad_setting_is_refused_with_its_name_and_nothing_is_written(string flags, string environment, string expected)
     {
@@ -54,6 +57,7 @@ public sealed class SiloSettingsErrorTests
         await stdout;
         Assert.Equal(2, process.ExitCode);
         Assert.Contains(expected, errors, StringComparison.Ordinal);
+        Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
         Assert.False(Directory.Exists(data), $"the refused silo wrote {data}");
     }

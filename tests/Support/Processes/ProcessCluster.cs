@@ -27,7 +27,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
     private readonly Action<string> log;
     private IHost? client;
 
-    private ProcessCluster(int silos, string? azureConnectionString, Action<string> log, IReadOnlyDictionary<string, string>? extraEnvironment)
+    private ProcessCluster(int silos, string? azureConnectionString, Action<string> log, IReadOnlyDictionary<string, string>? extraEnvironment, IReadOnlyList<string>? extraArgs)
     {
         this.azureConnectionString = azureConnectionString;
         this.log = log;
@@ -56,7 +56,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
         for (var i = 1; i <= silos; i++)
         {
-            Silos.Add(new BrokerProcess($"silo{i}", folder.Path, environment, FastBrokerArgs, log));
+            Silos.Add(new BrokerProcess($"silo{i}", folder.Path, environment, [.. FastBrokerArgs, .. extraArgs ?? []], log));
         }
     }
 
@@ -74,10 +74,11 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public BrokerProcess Silo(string name) => Silos.Single(s => s.Name == name);
 
     /// <summary>Starts <paramref name="silos"/> silo processes, waits until each says it is Active, then connects a client.
-    /// <paramref name="environment"/> adds variables to every silo's environment (e.g. DOTNET_GCHeapHardLimit).</summary>
-    public static async Task<ProcessCluster> StartAsync(int silos, Action<string> log, string? azureConnectionString = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <paramref name="environment"/> adds variables to every silo's environment (e.g. DOTNET_GCHeapHardLimit);
+    /// <paramref name="args"/> adds flags to every silo's command line (e.g. --config).</summary>
+    public static async Task<ProcessCluster> StartAsync(int silos, Action<string> log, string? azureConnectionString = null, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? args = null)
     {
-        var cluster = new ProcessCluster(silos, azureConnectionString, log, environment);
+        var cluster = new ProcessCluster(silos, azureConnectionString, log, environment, args);
         try
         {
             foreach (var silo in cluster.Silos)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Actors.Kafka.Diagnostics;
 using Actors.Kafka.Protocol.Messages;
 using BrokerFetchRequest = Actors.Broker.FetchRequest;
 using BrokerFetchResponse = Actors.Broker.FetchResponse;
@@ -224,6 +225,7 @@ internal sealed class FetchApi(KafkaBroker broker, RecordRouting routing)
             var limit = (int)Math.Min(PartitionLimit(slot, maxBytes), budget);
             var records = Trim(result.Records, limit, first);
             answer.Records = records;
+            KafkaMetrics.Fetched(slot.Topic, records.Span);
             budget -= records.Length;
             first &= records.IsEmpty;
         }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Actors.Kafka.Diagnostics;
 using Actors.Kafka.Protocol.Messages;
 using BrokerProduceRequest = Actors.Broker.ProduceRequest;
 using BrokerProduceResponse = Actors.Broker.ProduceResponse;
@@ -105,6 +106,11 @@ internal sealed class ProduceApi(KafkaBroker broker, RecordRouting routing)
         }
 
         routing.Observe(answer.Error);
+        if (answer.Error == ErrorCode.None)
+        {
+            KafkaMetrics.Produced(topic, partition.Records.Span);
+        }
+
         result.ErrorCode = (short)answer.Error;
         result.ErrorMessage = answer.ErrorMessage;
         result.BaseOffset = answer.Error == ErrorCode.None ? answer.BaseOffset : -1;

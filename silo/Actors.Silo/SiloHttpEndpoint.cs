@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text.Json;
+using Actors.Kafka.Listener;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using Orleans.Runtime;
+
+namespace Actors.Silo;
+
+/// <summary>
+/// The silo's HTTP port (<c>http.port</c>, default 8080, every interface): <c>/health</c> answers 200 with a JSON
+/// status while the silo is Active in cluster membership and its Kafka listener accepts connections, 503 otherwise;
+/// <c>/metrics</c> is the Prometheus text of every "Actors.*" meter (OpenTelemetry's Prometheus exporter).
+/// </summary>
+/// <remarks>A small Kestrel app of its own beside the silo's host, started by the silo's host after the silo (so a
+/// port in use fails the silo's start with a message naming http.port) and stopped with it.</remarks>
+internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, ILogger<SiloHttpEndpoint> logger) : IHostedService, IAsyncDisposable
+{
+    private WebApplication? app;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Any, port));
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Actors.*").AddPrometheusExporter());
+        var web = builder.Build();
+        web.MapPrometheusScrapingEndpoint("/metrics");
+        web.MapGet("/health", Health);
+        try
+        {
+            await web.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            await web.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException($"The HTTP port {port} (/health, /metrics) cannot be bound ({e.Message}); set http.port (--http-port) to a free port, or none.", e);
+        }
+
+        app = web;
+        LogListening(logger, port);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (app is not null)
+        {
+            await app.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (app is not null)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private IResult Health()
+    {
+        var details = silo.GetRequiredService<ILocalSiloDetails>();
+        var membership = silo.GetRequiredService<IClusterMembershipService>();
+        var status = membership.CurrentSnapshot.GetSiloStatus(details.SiloAddress);
+        var kafka = silo.GetService<KafkaListener>();
+        var kafkaUp = kafka is { Listening: true };
+        var healthy = status == SiloStatus.Active && kafkaUp;
+        var body = new HealthStatus(
+            healthy ? "ok" : "unavailable",
+            details.Name,
+            status.ToString(),
+            kafkaUp ? kafka!.LocalEndpoint?.ToString() ?? "up" : "down");
+        return Results.Text(JsonSerializer.Serialize(body, HealthJson.Default.HealthStatus), "application/json", statusCode: healthy ? 200 : 503);
+    }
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "HTTP on port {Port}: /health and /metrics")]
+    private static partial void LogListening(ILogger logger, int port);
+}
+
+/// <summary>The body of <c>/health</c>.</summary>
+/// <param name="Status">"ok" (HTTP 200) or "unavailable" (503).</param>
+/// <param name="Silo">The silo's name.</param>
+/// <param name="Membership">The silo's status in cluster membership (Active when it serves).</param>
+/// <param name="Kafka">The Kafka listener's bound endpoint, or "down".</param>
+internal sealed record HealthStatus(string Status, string Silo, string Membership, string Kafka);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(HealthStatus))]
+internal sealed partial class HealthJson : System.Text.Json.Serialization.JsonSerializerContext;
