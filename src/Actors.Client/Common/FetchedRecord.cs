@@ -9,12 +9,20 @@ internal sealed record FetchedRecord(long Offset, long Timestamp, TimestampType 
 /// fetch offset.</summary>
 internal static class FetchedRecords
 {
-    public static List<FetchedRecord> Read(ReadOnlySpan<byte> records, long fromOffset)
+    public static List<FetchedRecord> Read(ReadOnlySpan<byte> records, long fromOffset) => Read(records, fromOffset, out _);
+
+    /// <param name="records">Whole batches back to back (a trailing partial batch is ignored).</param>
+    /// <param name="fromOffset">The fetch offset: earlier records are skipped.</param>
+    /// <param name="nextOffset">The offset after the last whole batch (control batches included), or
+    /// <paramref name="fromOffset"/> when there is none: where the next fetch starts.</param>
+    public static List<FetchedRecord> Read(ReadOnlySpan<byte> records, long fromOffset, out long nextOffset)
     {
         var list = new List<FetchedRecord>();
+        nextOffset = fromOffset;
         var reader = new RecordBatchReader(records);
         while (reader.TryReadNext(out var batch))
         {
+            nextOffset = Math.Max(nextOffset, batch.NextOffset);
             if (batch.NextOffset <= fromOffset || batch.IsControl)
             {
                 continue;
