@@ -1,5 +1,6 @@
 using Actors.Broker;
 using Actors.Broker.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Actors.Client;
 using Actors.Orleans.Sqlite;
 using Actors.Testing;
@@ -34,6 +35,7 @@ public sealed class ClientCluster : IAsyncLifetime
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) =>
         {
+            silo.Services.AddActorsClient();
             silo.AddSqliteGrainStorage("Default", o => o.DatabasePath = db)
                 .AddBroker(o =>
                 {
@@ -45,7 +47,7 @@ public sealed class ClientCluster : IAsyncLifetime
         });
         builder.ConfigureClient(client =>
         {
-            client.Services.AddBrokerSerialization();
+            client.Services.AddActorsClient(o => o.Common["client.id"] = "client-tests");
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
         });
         cluster = builder.Build();
