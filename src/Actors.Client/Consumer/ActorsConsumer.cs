@@ -395,6 +395,12 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
 
         Unsubscribe();
+        if (settings.EnableAutoCommit && !string.IsNullOrEmpty(settings.GroupId))
+        {
+            // Assign mode: what was consumed is committed as the group's (which must have no active members).
+            CommitStoredAsync(null, quiet: true).GetAwaiter().GetResult();
+        }
+
         lock (gate)
         {
             closed = true;

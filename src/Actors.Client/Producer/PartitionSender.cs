@@ -330,6 +330,10 @@ internal sealed class PartitionSender : IDisposable
             {
                 batch.Completions[i](offset, timestamp, error);
             }
+            catch (Exception)
+            {
+                // A delivery handler's own failure is the application's; the sender carries on with the next record.
+            }
             finally
             {
                 Interlocked.Decrement(ref pending);
