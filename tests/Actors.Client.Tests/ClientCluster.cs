@@ -1,5 +1,6 @@
 using Actors.Broker;
 using Actors.Broker.Hosting;
+using Actors.Kafka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Actors.Client;
 using Actors.Orleans.Sqlite;
@@ -18,7 +19,20 @@ namespace Actors.Client.Tests;
 public sealed class ClientCluster : IAsyncLifetime
 {
     private readonly TempDirectory dir = new("client-tests");
+    private readonly bool kafkaListener;
+    private readonly List<int> kafkaPorts = [];
     private InProcessTestCluster? cluster;
+
+    public ClientCluster()
+        : this(kafkaListener: false)
+    {
+    }
+
+    /// <param name="kafkaListener">Also serve the Kafka protocol on a free loopback port per silo (for librdkafka).</param>
+    internal ClientCluster(bool kafkaListener) => this.kafkaListener = kafkaListener;
+
+    /// <summary>The silos' Kafka ports, when the cluster has the listener.</summary>
+    public IReadOnlyList<int> KafkaPorts => kafkaPorts;
 
     public IGrainFactory Client => cluster!.Client;
 
@@ -36,6 +50,22 @@ public sealed class ClientCluster : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddActorsClient();
+            if (kafkaListener)
+            {
+                var port = Ports.GetFreeTcpPorts(1)[0];
+                lock (kafkaPorts)
+                {
+                    kafkaPorts.Add(port);
+                }
+
+                silo.AddKafkaListener(o =>
+                {
+                    o.BindAddress = "127.0.0.1";
+                    o.Port = port;
+                    o.AdvertisedHost = "127.0.0.1";
+                });
+            }
+
             silo.AddSqliteGrainStorage("Default", o => o.DatabasePath = db)
                 .AddBroker(o =>
                 {
