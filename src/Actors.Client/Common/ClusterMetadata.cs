@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using Actors.Broker;
+
+namespace Actors.Client;
+
+/// <summary>
+/// The topics a client uses, as the controller describes them (partition counts, leaders, leader epochs), cached and
+/// refreshed on demand: after a NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH answer, and every metadata.max.age.ms.
+/// </summary>
+/// <remarks>Thread-safe: the cache is a concurrent map of immutable descriptions.</remarks>
+internal sealed class ClusterMetadata(IGrainFactory grains, bool allowAutoCreate, TimeSpan maxAge)
+{
+    private readonly ConcurrentDictionary<string, (TopicDescription Topic, DateTime FetchedAt)> topics = new(StringComparer.Ordinal);
+
+    public IGrainFactory Grains => grains;
+
+    public IControllerGrain Controller => grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
+
+    public IPartitionGrain Partition(string topic, int partition) =>
+        grains.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(new BrokerTopicPartition(topic, partition)));
+
+    public IConsumerGroupGrain Group(string groupId) => grains.GetGrain<IConsumerGroupGrain>(groupId);
+
+    /// <summary>The topic's description, from the cache when it is younger than metadata.max.age.ms.</summary>
+    /// <exception cref="ActorsException">The topic does not exist (and is not auto-created).</exception>
+    public async ValueTask<TopicDescription> TopicAsync(string topic, bool fresh = false)
+    {
+        if (!fresh && topics.TryGetValue(topic, out var cached) && DateTime.UtcNow - cached.FetchedAt < maxAge)
+        {
+            return cached.Topic;
+        }
+
+        MetadataResponse answer;
+        try
+        {
+            answer = await Controller.GetMetadataAsync(new MetadataRequest { Topics = [topic], AllowAutoTopicCreation = allowAutoCreate });
+        }
+        catch (Exception e)
+        {
+            throw ActorsException.From(e, $"Metadata of topic '{topic}'");
+        }
+
+        var found = answer.Topics.FirstOrDefault(t => string.Equals(t.Name, topic, StringComparison.Ordinal));
+        if (found is null || found.Error != BrokerErrorCode.None || found.Description is null)
+        {
+            throw ActorsException.From(found?.Error ?? BrokerErrorCode.UnknownTopicOrPartition, found?.ErrorMessage, $"Metadata of topic '{topic}'");
+        }
+
+        topics[topic] = (found.Description, DateTime.UtcNow);
+        return found.Description;
+    }
+
+    /// <summary>The leader epoch the cache knows for a partition, or -1.</summary>
+    public int LeaderEpoch(string topic, int partition) =>
+        topics.TryGetValue(topic, out var t) && partition < t.Topic.Partitions.Length ? t.Topic.Partitions[partition].LeaderEpoch : -1;
+
+    /// <summary>Drops the cached description so the next use asks the controller.</summary>
+    public void Invalidate(string topic) => topics.TryRemove(topic, out _);
+}

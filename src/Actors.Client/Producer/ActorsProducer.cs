@@ -1,0 +1,340 @@
+using System.Collections.Concurrent;
+using Actors.Broker.Partitioning;
+using Actors.Log.Records;
+using Confluent.Kafka;
+using TimestampType = Confluent.Kafka.TimestampType;
+
+namespace Actors.Client;
+
+/// <summary>
+/// A Kafka producer over the broker's grains: Confluent.Kafka's <see cref="IProducer{TKey,TValue}"/> with Kafka's
+/// partitioning (murmur2 of the key, sticky for null keys), batching (batch.size, linger.ms), buffer.memory with
+/// max.block.ms, compression.type, acks, the idempotent producer and retries within delivery.timeout.ms.
+/// </summary>
+/// <remarks>Thread-safe. Delivery handlers and continuations run on the thread pool as batches complete.</remarks>
+public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
+{
+    private static int instances;
+    private readonly ProducerSettings settings;
+    private readonly ClusterMetadata metadata;
+    private readonly ProducerIdentity? identity;
+    private readonly BufferMemory buffer;
+    private readonly ISerializer<TKey>? keySerializer;
+    private readonly ISerializer<TValue>? valueSerializer;
+    private readonly IAsyncSerializer<TKey>? asyncKeySerializer;
+    private readonly IAsyncSerializer<TValue>? asyncValueSerializer;
+    private readonly ConcurrentDictionary<(string Topic, int Partition), PartitionSender> senders = new();
+    private readonly ConcurrentDictionary<string, int> sticky = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource stopping = new();
+
+    // Records enter the partition queues one at a time, in the order their calls got here (SemaphoreSlim serves
+    // waiters first come, first served), so records produced one after another keep their order even while a call
+    // waits for metadata or for room in buffer.memory.
+    private readonly SemaphoreSlim admission = new(1, 1);
+    private int disposed;
+
+    internal ActorsProducer(ActorsProducerBuilder<TKey, TValue> builder, IGrainFactory grains)
+    {
+        settings = new ProducerSettings(new ClientConfig(builder.Config));
+        settings.DropAnswer = builder.DropAnswer;
+        metadata = new ClusterMetadata(grains, settings.AllowAutoCreate, TimeSpan.FromMilliseconds(settings.MetadataMaxAgeMs));
+        identity = settings.Idempotent ? new ProducerIdentity(metadata) : null;
+        buffer = new BufferMemory(settings.BufferMemory);
+        keySerializer = builder.KeySerializer;
+        valueSerializer = builder.ValueSerializer;
+        asyncKeySerializer = builder.AsyncKeySerializer;
+        asyncValueSerializer = builder.AsyncValueSerializer;
+        if (keySerializer is null && asyncKeySerializer is null)
+        {
+            keySerializer = Serdes.DefaultSerializer<TKey>() ?? throw new InvalidOperationException(
+                $"No key serializer for {typeof(TKey).Name}: call SetKeySerializer on the builder (Confluent's serializers, Schema Registry ones included, work).");
+        }
+
+        if (valueSerializer is null && asyncValueSerializer is null)
+        {
+            valueSerializer = Serdes.DefaultSerializer<TValue>() ?? throw new InvalidOperationException(
+                $"No value serializer for {typeof(TValue).Name}: call SetValueSerializer on the builder (Confluent's serializers, Schema Registry ones included, work).");
+        }
+
+        Name = $"{settings.ClientId}#producer-{Interlocked.Increment(ref instances)}";
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <summary>Not available: there is no librdkafka handle. Build a second client from the same builder instead.</summary>
+    public Handle Handle => throw Unsupported(nameof(Handle), "there is no librdkafka handle; build each client with its builder");
+
+    /// <summary>Bytes of records waiting in buffer.memory now.</summary>
+    public long BufferedBytes => buffer.Used;
+
+    /// <inheritdoc/>
+    public Task<DeliveryResult<TKey, TValue>> ProduceAsync(string topic, Message<TKey, TValue> message, CancellationToken cancellationToken = default) =>
+        ProduceAsync(new TopicPartition(topic, Partition.Any), message, cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task<DeliveryResult<TKey, TValue>> ProduceAsync(TopicPartition topicPartition, Message<TKey, TValue> message, CancellationToken cancellationToken = default)
+    {
+        var done = new TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await EnqueueAsync(topicPartition, message, (result, error) =>
+        {
+            if (error is null)
+            {
+                done.TrySetResult(result);
+            }
+            else
+            {
+                done.TrySetException(new ProduceException<TKey, TValue>(error.Error, result, error));
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null) =>
+        Produce(new TopicPartition(topic, Partition.Any), message, deliveryHandler);
+
+    /// <inheritdoc/>
+    public void Produce(TopicPartition topicPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null)
+    {
+        EnqueueAsync(topicPartition, message, (result, error) =>
+        {
+            if (deliveryHandler is null)
+            {
+                return;
+            }
+
+            var report = new DeliveryReport<TKey, TValue>
+            {
+                Message = result.Message,
+                TopicPartitionOffset = result.TopicPartitionOffset,
+                Status = result.Status,
+                Error = error?.Error ?? new Error(ErrorCode.NoError),
+            };
+            deliveryHandler(report);
+        }, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Delivery handlers run as batches complete, so there is nothing to serve: returns 0 at once.</summary>
+    public int Poll(TimeSpan timeout) => 0;
+
+    /// <inheritdoc/>
+    public int Flush(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            FlushAsync(cts.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            // Fall through: the count says what is left.
+        }
+
+        return senders.Values.Sum(s => s.Pending);
+    }
+
+    /// <inheritdoc/>
+    public void Flush(CancellationToken cancellationToken = default) => FlushAsync(cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>Sends every buffered record now and waits until each is acknowledged or failed.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var all = senders.Values.ToArray();
+        foreach (var s in all)
+        {
+            s.BeginFlush();
+        }
+
+        try
+        {
+            var pause = 1;
+            while (senders.Values.Any(s => s.Pending > 0))
+            {
+                await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+                pause = Math.Min(pause * 2, 20);
+                foreach (var s in senders.Values)
+                {
+                    s.BeginFlush();
+                }
+            }
+        }
+        finally
+        {
+            foreach (var s in senders.Values)
+            {
+                s.EndFlush();
+            }
+        }
+    }
+
+    public int AddBrokers(string brokers) => throw Unsupported(nameof(AddBrokers), "the client reaches the cluster through its Orleans IClusterClient; configure the Orleans client's gateways");
+
+    public void SetSaslCredentials(string username, string password) => throw Unsupported(nameof(SetSaslCredentials), "the client reaches the cluster through Orleans, which authenticates on its own connection");
+
+    public void InitTransactions(TimeSpan timeout) => throw Unsupported(nameof(InitTransactions), TransactionsAdvice);
+
+    public void BeginTransaction() => throw Unsupported(nameof(BeginTransaction), TransactionsAdvice);
+
+    public void CommitTransaction(TimeSpan timeout) => throw Unsupported(nameof(CommitTransaction), TransactionsAdvice);
+
+    public void CommitTransaction() => throw Unsupported(nameof(CommitTransaction), TransactionsAdvice);
+
+    public void AbortTransaction(TimeSpan timeout) => throw Unsupported(nameof(AbortTransaction), TransactionsAdvice);
+
+    public void AbortTransaction() => throw Unsupported(nameof(AbortTransaction), TransactionsAdvice);
+
+    public void SendOffsetsToTransaction(IEnumerable<TopicPartitionOffset> offsets, IConsumerGroupMetadata groupMetadata, TimeSpan timeout) =>
+        throw Unsupported(nameof(SendOffsetsToTransaction), TransactionsAdvice);
+
+    /// <summary>Stops the senders: records not yet acknowledged fail with Local_Destroy. Call Flush first to wait for them.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        stopping.Cancel();
+        foreach (var s in senders.Values)
+        {
+            s.Wake();
+        }
+
+        try
+        {
+            Task.WaitAll(senders.Values.Select(s => s.Completion).ToArray(), TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // Loops end on their own; nothing to report at dispose.
+        }
+
+        foreach (var s in senders.Values)
+        {
+            s.Dispose();
+        }
+
+        identity?.Dispose();
+        admission.Dispose();
+        stopping.Dispose();
+    }
+
+    private const string TransactionsAdvice = "the Actors client does not run Kafka transactions yet; the idempotent producer (enable.idempotence, on by default) gives exactly-once writes per partition";
+
+    internal static NotSupportedException Unsupported(string member, string advice) =>
+        new($"{member} is not supported by the Actors client: {advice}. See docs/client.md.");
+
+    private async ValueTask EnqueueAsync(TopicPartition target, Message<TKey, TValue> message, Action<DeliveryResult<TKey, TValue>, ActorsException?> complete, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(message);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        var topic = target.Topic;
+        var keyBytes = await SerializeAsync(keySerializer, asyncKeySerializer, message.Key, new SerializationContext(MessageComponentType.Key, topic, message.Headers)).ConfigureAwait(false);
+        var valueBytes = await SerializeAsync(valueSerializer, asyncValueSerializer, message.Value, new SerializationContext(MessageComponentType.Value, topic, message.Headers)).ConfigureAwait(false);
+        var headers = message.Headers?.Select(h => new RecordHeader(h.Key, h.GetValueBytes())).ToArray();
+        var size = PartitionSender.Estimate(keyBytes, valueBytes, headers);
+        if (size > settings.MaxRequestSize || size > settings.BufferMemory)
+        {
+            throw new ActorsException(BrokerErrorCode.MessageTooLarge,
+                $"A record of about {size} bytes for topic '{topic}' is larger than max.request.size ({settings.MaxRequestSize}) or buffer.memory ({settings.BufferMemory}); send a smaller record or raise those settings.");
+        }
+
+        var maxBlock = TimeSpan.FromMilliseconds(settings.MaxBlockMs);
+        await admission.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await buffer.ReserveAsync(size, maxBlock, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            admission.Release();
+            throw;
+        }
+
+        try
+        {
+            var timestamp = message.Timestamp.Type == TimestampType.NotAvailable
+                ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()
+                : message.Timestamp.UnixTimestampMs;
+            var description = await metadata.TopicAsync(topic).ConfigureAwait(false);
+            var count = description.Partitions.Length;
+            int partition;
+            if (!target.Partition.IsSpecial)
+            {
+                partition = target.Partition.Value;
+                if (partition < 0 || partition >= count)
+                {
+                    throw new ActorsException(BrokerErrorCode.UnknownTopicOrPartition, $"Topic '{topic}' has {count} partitions; partition {partition} does not exist.");
+                }
+            }
+            else if (keyBytes is not null)
+            {
+                partition = Murmur2Partitioner.Partition(keyBytes, count);
+            }
+            else
+            {
+                partition = StickyPartition(topic, count);
+            }
+
+            var sender = senders.GetOrAdd((topic, partition), k => new PartitionSender(k.Topic, k.Partition, settings, metadata, identity, buffer, stopping.Token));
+            sender.Append(timestamp, keyBytes, valueBytes, headers, size, (offset, ts, error) =>
+            {
+                var result = new DeliveryResult<TKey, TValue>
+                {
+                    Message = message,
+                    TopicPartitionOffset = new TopicPartitionOffset(topic, new Partition(partition), offset < 0 ? Offset.Unset : new Offset(offset)),
+                    Status = error is null ? PersistenceStatus.Persisted : PersistenceStatus.NotPersisted,
+                };
+                if (error is null && message.Timestamp.Type == TimestampType.NotAvailable)
+                {
+                    message.Timestamp = new Timestamp(ts, TimestampType.CreateTime);
+                }
+
+                complete(result, error is null ? null : ActorsException.From(error, $"Produce to {topic}-{partition}"));
+            });
+        }
+        catch
+        {
+            buffer.Release(size);
+            throw;
+        }
+        finally
+        {
+            admission.Release();
+        }
+    }
+
+    private int StickyPartition(string topic, int count)
+    {
+        // Kafka's sticky partitioner: stay on one partition while its batch is open; pick another when a new batch starts.
+        if (sticky.TryGetValue(topic, out var current) && current < count
+            && senders.TryGetValue((topic, current), out var sender) && sender.HasOpenBatch)
+        {
+            return current;
+        }
+
+        var next = count == 1 ? 0 : Random.Shared.Next(count);
+        if (count > 1 && next == current)
+        {
+            next = (next + 1) % count;
+        }
+
+        sticky[topic] = next;
+        return next;
+    }
+
+    private static async ValueTask<byte[]?> SerializeAsync<T>(ISerializer<T>? sync, IAsyncSerializer<T>? async, T data, SerializationContext context)
+    {
+        try
+        {
+            return sync is not null ? sync.Serialize(data, context) : await async!.SerializeAsync(data, context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not ActorsException)
+        {
+            var code = context.Component == MessageComponentType.Key ? ErrorCode.Local_KeySerialization : ErrorCode.Local_ValueSerialization;
+            throw new ActorsException(code, $"The {context.Component.ToString().ToLowerInvariant()} serializer failed for topic '{context.Topic}': {e.Message}", inner: e);
+        }
+    }
+}
