@@ -41,7 +41,7 @@ public sealed class KafkaRequestHandler
     }
 
     /// <summary>The response frame (size prefix included) to <paramref name="frame"/>, or null when Kafka sends none.</summary>
-    public Task<byte[]?> HandleAsync(ReadOnlyMemory<byte> frame, string? clientHost = null)
+    public Task<byte[]?> HandleAsync(ReadOnlyMemory<byte> frame, string? clientHost = null, Security.ConnectionSession? session = null)
     {
         var header = ReadHeader(frame.Span, out var headerBytes);
         var api = ApiKeys.Get(header.ApiKey);
@@ -50,6 +50,6 @@ public sealed class KafkaRequestHandler
             throw new KafkaProtocolException($"API key {header.ApiKey} is not served", 0);
         }
 
-        return handle(new KafkaRequest(header, api, frame[headerBytes..], headerBytes) { ClientHost = clientHost });
+        return handle(new KafkaRequest(header, api, frame[headerBytes..], headerBytes) { ClientHost = clientHost, Session = session });
     }
 }
