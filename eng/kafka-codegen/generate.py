@@ -19,6 +19,7 @@ MESSAGES = [
     "OffsetCommit", "OffsetFetch", "DescribeGroups", "ListGroups", "DeleteGroups", "OffsetDelete",
     "CreateTopics", "DeleteTopics", "CreatePartitions", "DescribeConfigs", "IncrementalAlterConfigs",
     "InitProducerId", "DescribeCluster",
+    "SaslHandshake", "SaslAuthenticate", "DescribeUserScramCredentials", "AlterUserScramCredentials",
 ]
 DATA_TYPES = ["ConsumerProtocolSubscription", "ConsumerProtocolAssignment"]
 

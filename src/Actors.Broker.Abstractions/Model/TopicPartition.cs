@@ -59,6 +59,9 @@ public static class BrokerGrainKeys
     /// <summary>The producer-id allocator's key.</summary>
     public const string ProducerIds = "producer-ids";
 
+    /// <summary>The SCRAM credential store's key.</summary>
+    public const string ScramCredentials = "scram-credentials";
+
     /// <summary>The group directory's key.</summary>
     public const string GroupDirectory = "groups";
 

@@ -58,6 +58,12 @@ public static class KafkaSiloBuilderExtensions
         {
             options.AdvertisedListeners = advertised;
         }
+
+        options.SecurityProtocolMap = section["listener.security.protocol.map"] ?? options.SecurityProtocolMap;
+        options.SaslEnabledMechanisms = section["sasl.enabled.mechanisms"] ?? options.SaslEnabledMechanisms;
+        options.SslKeystoreLocation = section["ssl.keystore.location"] ?? options.SslKeystoreLocation;
+        options.SslKeystoreType = section["ssl.keystore.type"] ?? options.SslKeystoreType;
+        options.SslKeyPassword = section["ssl.key.password"] ?? options.SslKeyPassword;
     }
 
     /// <summary>Fails the silo's start with the message naming the setting.</summary>

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
+using Actors.Kafka.Security;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -19,9 +21,10 @@ namespace Actors.Kafka.Listener;
 /// </remarks>
 internal sealed partial class KafkaConnection(
     Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, int maxInFlight, ILogger logger,
-    RequestBudget? budget = null, TimeSpan? idleTimeout = null)
+    RequestBudget? budget = null, TimeSpan? idleTimeout = null, ConnectionSession? session = null, TimeSpan? tlsHandshakeTimeout = null)
 {
     private readonly RequestBudget budget = budget ?? new RequestBudget(long.MaxValue);
+    private readonly ConnectionSession? session = session;
     private readonly TimeSpan idleTimeout = idleTimeout ?? Timeout.InfiniteTimeSpan;
 
     private readonly string remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
@@ -32,7 +35,30 @@ internal sealed partial class KafkaConnection(
     /// <summary>Serves the connection until the client closes it, it breaks the protocol, or <paramref name="cancellationToken"/> fires.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await using var stream = new NetworkStream(socket, ownsSocket: true);
+        await using var network = new NetworkStream(socket, ownsSocket: true);
+        Stream stream = network;
+        if (session?.Security is { Tls: true, Certificate: { } certificate })
+        {
+            var tls = new SslStream(network, leaveInnerStreamOpen: false);
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            handshake.CancelAfter(tlsHandshakeTimeout ?? TimeSpan.FromSeconds(10));
+            try
+            {
+                await tls.AuthenticateAsServerAsync(
+                    new SslServerAuthenticationOptions { ServerCertificate = certificate, ClientCertificateRequired = false },
+                    handshake.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException or SocketException)
+            {
+                SecurityLog.TlsFailed(logger, remote, session.Security.ListenerName, e.Message);
+                await tls.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+
+            stream = tls;
+        }
+
+        await using var owned = stream;
         var input = PipeReader.Create(stream);
         var output = PipeWriter.Create(stream);
         var pending = Channel.CreateBounded<Task<byte[]?>>(new BoundedChannelOptions(maxInFlight)
@@ -152,7 +178,20 @@ internal sealed partial class KafkaConnection(
     {
         try
         {
-            KafkaRequestHandler.ReadHeader(request.AsSpan(0, size), out _);
+            if (session is { RawTokens: true })
+            {
+                // After a version-0 SaslHandshake the frame is a bare SASL token, answered with a bare frame.
+                return QueueAsync(request, size, held, pending, slots, cancellationToken, raw: true);
+            }
+
+            var header = KafkaRequestHandler.ReadHeader(request.AsSpan(0, size), out _);
+            if (session is { Authenticated: false } && header.ApiKey is not ((short)ApiKey.ApiVersions or (short)ApiKey.SaslHandshake or (short)ApiKey.SaslAuthenticate))
+            {
+                throw new KafkaProtocolException(
+                    $"API key {header.ApiKey} before SASL authentication: the listener {session.Security.ListenerName} ({session.Security.Protocol}) needs a SASL handshake first (mechanisms {string.Join(", ", session.Security.Mechanisms)})",
+                    0,
+                    ErrorCode.IllegalSaslState);
+            }
         }
         catch
         {
@@ -165,13 +204,21 @@ internal sealed partial class KafkaConnection(
     }
 
     private async Task QueueAsync(byte[] request, int size, long held, ChannelWriter<Task<byte[]?>> pending, SemaphoreSlim slots,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool raw = false)
     {
         Task<byte[]?> answer;
+        // Before authentication requests run one at a time, so the SASL state changes in order.
+        var oneAtATime = session is { Authenticated: false };
         try
         {
             await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            answer = handler.HandleAsync(request.AsMemory(0, size), clientHost);
+            answer = raw
+                ? RawTokenAsync(request.AsMemory(0, size).ToArray(), session!)
+                : handler.HandleAsync(request.AsMemory(0, size), clientHost, session);
+            if (oneAtATime)
+            {
+                answer = MarkLastAsync(answer, session!);
+            }
         }
         catch
         {
@@ -191,6 +238,40 @@ internal sealed partial class KafkaConnection(
             TaskScheduler.Default);
         // Never waits: the channel holds as many as there are slots.
         await pending.WriteAsync(answer, cancellationToken).ConfigureAwait(false);
+        if (oneAtATime)
+        {
+            await ((Task)answer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>Notes the answer after which the connection closes (a failed authentication), before the write loop
+    /// can see it: the flag belongs to this answer, not to one written earlier.</summary>
+    private static async Task<byte[]?> MarkLastAsync(Task<byte[]?> answer, ConnectionSession connection)
+    {
+        var response = await answer.ConfigureAwait(false);
+        if (connection.CloseAfterResponse)
+        {
+            connection.LastResponse = response;
+        }
+
+        return response;
+    }
+
+    /// <summary>A bare SASL token (after a version-0 handshake) answered with a bare size-prefixed token; a failed
+    /// exchange closes the connection, as Kafka does for this old form.</summary>
+    private async Task<byte[]?> RawTokenAsync(byte[] token, ConnectionSession connection)
+    {
+        var step = await connection.AuthenticateAsync(token).ConfigureAwait(false);
+        if (step.Failure is not null)
+        {
+            SecurityLog.AuthenticationFailed(logger, remote, connection.Security.ListenerName, step.Failure);
+            throw new KafkaProtocolException($"SASL authentication failed: {step.Failure}", 0, ErrorCode.SaslAuthenticationFailed);
+        }
+
+        var frame = new byte[KafkaFrameReader.SizePrefixBytes + step.Response.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame, step.Response.Length);
+        step.Response.CopyTo(frame, KafkaFrameReader.SizePrefixBytes);
+        return frame;
     }
 
     /// <summary>The next read; null when the connection stayed idle (nothing sent, nothing in flight) for the idle
@@ -250,6 +331,12 @@ internal sealed partial class KafkaConnection(
                 slots.Release();
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
+                    return;
+                }
+
+                if (session is not null && ReferenceEquals(response, session.LastResponse))
+                {
+                    // Authentication failed or the SASL state was broken: the answer says why; nothing more is served.
                     return;
                 }
             }

@@ -84,8 +84,9 @@ public sealed partial class KafkaListener(
         };
         var handler = new KafkaRequestHandler(broker);
         var frames = new KafkaFrameReader(settings.MaxRequestBytes);
-        accepting = AcceptLoopAsync(socket, handler, frames, settings);
-        LogStarted(logger, LocalEndpoint.ToString(), NodeId, endpoints.AdvertisedHost, advertisedPort);
+        var store = grains.GetGrain<IScramCredentialsGrain>(BrokerGrainKeys.ScramCredentials);
+        accepting = AcceptLoopAsync(socket, handler, frames, settings, endpoints.Security, store.GetAsync);
+        LogStarted(logger, LocalEndpoint.ToString(), endpoints.Security.Protocol, NodeId, endpoints.AdvertisedHost, advertisedPort);
     }
 
     private async Task<int> RegisterAsync(string host, int port, CancellationToken cancellationToken)
@@ -107,7 +108,8 @@ public sealed partial class KafkaListener(
         }
     }
 
-    private async Task AcceptLoopAsync(Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, KafkaListenerOptions settings)
+    private async Task AcceptLoopAsync(Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, KafkaListenerOptions settings,
+        ListenerSecurity security, Security.ScramCredentialLookup credentials)
     {
         var budget = new RequestBudget(settings.MaxQueuedRequestBytes);
         var idle = TimeSpan.FromMilliseconds(settings.ConnectionsMaxIdleMs);
@@ -136,7 +138,9 @@ public sealed partial class KafkaListener(
             }
 
             client.NoDelay = true;
-            var connection = new KafkaConnection(client, handler, frames, settings.MaxInFlightRequestsPerConnection, logger, budget, idle);
+            var session = security.Tls || security.Sasl ? new Security.ConnectionSession(security, credentials) : null;
+            var connection = new KafkaConnection(client, handler, frames, settings.MaxInFlightRequestsPerConnection, logger, budget, idle,
+                session, TimeSpan.FromMilliseconds(settings.SslHandshakeTimeoutMs));
             var run = Task.Run(() => connection.RunAsync(stopping.Token));
             connections[run] = true;
             _ = run.ContinueWith(t => connections.TryRemove(t, out _), TaskScheduler.Default);
@@ -178,8 +182,8 @@ public sealed partial class KafkaListener(
     }
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Information,
-        Message = "Kafka listener on {Endpoint}: broker id {NodeId}, advertised as {Host}:{Port}")]
-    private static partial void LogStarted(ILogger logger, string endpoint, int nodeId, string host, int port);
+        Message = "Kafka listener on {Endpoint} ({Protocol}): broker id {NodeId}, advertised as {Host}:{Port}")]
+    private static partial void LogStarted(ILogger logger, string endpoint, string protocol, int nodeId, string host, int port);
 
     [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Kafka listener stopped")]
     private static partial void LogStopped(ILogger logger);

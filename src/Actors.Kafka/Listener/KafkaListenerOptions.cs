@@ -1,4 +1,7 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Actors.Kafka.Security;
 
 namespace Actors.Kafka.Listener;
 
@@ -58,6 +61,27 @@ public sealed class KafkaListenerOptions
     /// bound is closed at once. Default 4096.</summary>
     public int MaxConnections { get; set; } = 4096;
 
+    /// <summary>Kafka's <c>listener.security.protocol.map</c>: <c>NAME:PROTOCOL</c> pairs for listener names other than
+    /// the protocols' own (<c>INTERNAL:PLAINTEXT,EXTERNAL:SASL_SSL</c>).</summary>
+    public string? SecurityProtocolMap { get; set; }
+
+    /// <summary>Kafka's <c>sasl.enabled.mechanisms</c> on a SASL listener: any of SCRAM-SHA-256, SCRAM-SHA-512 and
+    /// PLAIN. Default SCRAM-SHA-256,SCRAM-SHA-512.</summary>
+    public string SaslEnabledMechanisms { get; set; } = "SCRAM-SHA-256,SCRAM-SHA-512";
+
+    /// <summary>Kafka's <c>ssl.keystore.location</c> on an SSL listener: a PEM file holding the listener's certificate
+    /// (with its chain) and its private key.</summary>
+    public string? SslKeystoreLocation { get; set; }
+
+    /// <summary>Kafka's <c>ssl.keystore.type</c>: PEM is the one served.</summary>
+    public string SslKeystoreType { get; set; } = "PEM";
+
+    /// <summary>Kafka's <c>ssl.key.password</c>: the password of an encrypted private key in the keystore file.</summary>
+    public string? SslKeyPassword { get; set; }
+
+    /// <summary>A TLS handshake not finished within this is abandoned and the connection closed. Default 10 s.</summary>
+    public int SslHandshakeTimeoutMs { get; set; } = 10_000;
+
     /// <summary>Checks the options and works out where to bind and what to advertise.</summary>
     /// <param name="defaultAdvertisedHost">The silo's own advertised host, used when none is set here.</param>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
@@ -72,9 +96,13 @@ public sealed class KafkaListenerOptions
         Require(MaxConnections > 0, $"Actors:Kafka:MaxConnections (max.connections) must be positive; got {MaxConnections}.");
         string bindHost = BindAddress;
         var port = Port;
+        var listenerName = "PLAINTEXT";
         if (!string.IsNullOrWhiteSpace(Listeners))
         {
-            (bindHost, port) = ListenerAddress.Parse(Listeners, "listeners (Actors:Kafka:Listeners)");
+            var listeners = ListenerAddress.ParseAll(Listeners, "listeners (Actors:Kafka:Listeners)");
+            Require(listeners.Count == 1,
+                $"listeners (Actors:Kafka:Listeners) '{Listeners}' names {listeners.Count} listeners; a silo serves one Kafka listener: keep one entry, e.g. SASL_SSL://:9093 or PLAINTEXT://127.0.0.1:9092.");
+            (listenerName, bindHost, port) = listeners[0];
             bindHost = bindHost.Length == 0 ? "0.0.0.0" : bindHost;
         }
 
@@ -89,7 +117,11 @@ public sealed class KafkaListenerOptions
         int? advertisedPort = AdvertisedPort;
         if (!string.IsNullOrWhiteSpace(AdvertisedListeners))
         {
-            (advertisedHost, var parsedPort) = ListenerAddress.Parse(AdvertisedListeners, "advertised.listeners (Actors:Kafka:AdvertisedListeners)");
+            var advertised = ListenerAddress.ParseAll(AdvertisedListeners, "advertised.listeners (Actors:Kafka:AdvertisedListeners)");
+            var mine = advertised.Where(a => a.Name == listenerName).ToList();
+            Require(mine.Count == 1,
+                $"advertised.listeners (Actors:Kafka:AdvertisedListeners) '{AdvertisedListeners}' must name the listener {listenerName} of listeners once.");
+            (_, advertisedHost, var parsedPort) = mine[0];
             Require(advertisedHost.Length > 0, $"advertised.listeners '{AdvertisedListeners}' must name a host clients can reach.");
             advertisedPort = parsedPort;
         }
@@ -99,7 +131,78 @@ public sealed class KafkaListenerOptions
         return new KafkaListenerEndpoints(
             new IPEndPoint(bind, port),
             string.IsNullOrWhiteSpace(advertisedHost) ? defaultAdvertisedHost : advertisedHost,
-            advertisedPort);
+            advertisedPort)
+        {
+            Security = ResolveSecurity(listenerName),
+        };
+    }
+
+    /// <summary>The protocol of listener <paramref name="listenerName"/> and what it needs: the certificate loaded
+    /// and the mechanisms checked now, so a bad setting stops the silo at start naming it.</summary>
+    private ListenerSecurity ResolveSecurity(string listenerName)
+    {
+        var protocol = listenerName;
+        if (!string.IsNullOrWhiteSpace(SecurityProtocolMap))
+        {
+            foreach (var pair in SecurityProtocolMap.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var colon = pair.IndexOf(':', StringComparison.Ordinal);
+                Require(colon > 0, $"listener.security.protocol.map: '{pair}' is not NAME:PROTOCOL, e.g. EXTERNAL:SASL_SSL.");
+                if (string.Equals(pair[..colon], listenerName, StringComparison.OrdinalIgnoreCase))
+                {
+                    protocol = pair[(colon + 1)..].ToUpperInvariant();
+                }
+            }
+        }
+
+        var (tls, sasl) = protocol switch
+        {
+            "PLAINTEXT" => (false, false),
+            "SSL" => (true, false),
+            "SASL_PLAINTEXT" => (false, true),
+            "SASL_SSL" => (true, true),
+            _ => throw new ArgumentException(
+                $"The listener {listenerName} has no security protocol: name it PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, or map it in listener.security.protocol.map."),
+        };
+        string[] mechanisms = [];
+        if (sasl)
+        {
+            mechanisms = SaslEnabledMechanisms.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(m => m.ToUpperInvariant()).Distinct().ToArray();
+            Require(mechanisms.Length > 0, "sasl.enabled.mechanisms (Actors:Kafka:SaslEnabledMechanisms) is empty; give SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN.");
+            var unknown = mechanisms.Where(m => !SaslMechanisms.Served.Contains(m)).ToList();
+            Require(unknown.Count == 0,
+                $"sasl.enabled.mechanisms (Actors:Kafka:SaslEnabledMechanisms) names {string.Join(", ", unknown)}; the mechanisms served are {string.Join(", ", SaslMechanisms.Served)}.");
+        }
+
+        X509Certificate2? certificate = null;
+        if (tls)
+        {
+            Require(string.Equals(SslKeystoreType, "PEM", StringComparison.OrdinalIgnoreCase),
+                $"ssl.keystore.type (Actors:Kafka:SslKeystoreType) is '{SslKeystoreType}'; PEM is the type served (a PEM file with the certificate and its key).");
+            Require(!string.IsNullOrWhiteSpace(SslKeystoreLocation),
+                $"The listener {listenerName} uses TLS ({protocol}): set ssl.keystore.location (Actors:Kafka:SslKeystoreLocation) to a PEM file with the certificate and its private key.");
+            Require(File.Exists(SslKeystoreLocation),
+                $"ssl.keystore.location (Actors:Kafka:SslKeystoreLocation) '{SslKeystoreLocation}' does not exist.");
+            var path = SslKeystoreLocation!;
+            try
+            {
+                certificate = string.IsNullOrEmpty(SslKeyPassword)
+                    ? X509Certificate2.CreateFromPemFile(path)
+                    : X509Certificate2.CreateFromEncryptedPemFile(path, SslKeyPassword);
+                if (!certificate.HasPrivateKey)
+                {
+                    throw new CryptographicException("the file has no private key for its certificate");
+                }
+            }
+            catch (CryptographicException e)
+            {
+                throw new ArgumentException(
+                    $"ssl.keystore.location (Actors:Kafka:SslKeystoreLocation) '{SslKeystoreLocation}' could not be read as a PEM certificate with its private key ({e.Message}); an encrypted key needs ssl.key.password.", e);
+            }
+        }
+
+        return new ListenerSecurity(listenerName, protocol, tls, sasl, mechanisms, certificate);
     }
 
     private static void Require(bool ok, string message)
@@ -115,15 +218,31 @@ public sealed class KafkaListenerOptions
 /// <param name="Bind">The local endpoint (port 0: any free port).</param>
 /// <param name="AdvertisedHost">The host clients are told.</param>
 /// <param name="AdvertisedPort">The port clients are told; null for the bound port.</param>
-public sealed record KafkaListenerEndpoints(IPEndPoint Bind, string AdvertisedHost, int? AdvertisedPort);
+public sealed record KafkaListenerEndpoints(IPEndPoint Bind, string AdvertisedHost, int? AdvertisedPort)
+{
+    /// <summary>The listener's security: plaintext unless its protocol says otherwise.</summary>
+    public ListenerSecurity Security { get; init; } = ListenerSecurity.Plaintext;
+}
 
-/// <summary>Kafka's listener strings: <c>PLAINTEXT://host:port</c>, several separated by commas.</summary>
+/// <summary>What a listener asks of its clients.</summary>
+/// <param name="ListenerName">Its name in <c>listeners</c>.</param>
+/// <param name="Protocol">PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.</param>
+/// <param name="Tls">Connections are TLS.</param>
+/// <param name="Sasl">Clients authenticate with SASL before any other request than ApiVersions.</param>
+/// <param name="Mechanisms">The SASL mechanisms enabled (empty without SASL).</param>
+/// <param name="Certificate">The TLS certificate with its key (null without TLS).</param>
+public sealed record ListenerSecurity(string ListenerName, string Protocol, bool Tls, bool Sasl, IReadOnlyList<string> Mechanisms, X509Certificate2? Certificate)
+{
+    public static ListenerSecurity Plaintext { get; } = new("PLAINTEXT", "PLAINTEXT", false, false, [], null);
+}
+
+/// <summary>Kafka's listener strings: <c>NAME://host:port</c>, several separated by commas.</summary>
 public static class ListenerAddress
 {
-    /// <summary>The host and port of the PLAINTEXT listener in <paramref name="value"/>; the host is empty when
-    /// omitted (<c>PLAINTEXT://:9092</c>). IPv6 hosts are bracketed (<c>PLAINTEXT://[::1]:9092</c>).</summary>
-    /// <exception cref="ArgumentException">Malformed, or no PLAINTEXT listener; the message names <paramref name="setting"/>.</exception>
-    public static (string Host, int Port) Parse(string value, string setting)
+    /// <summary>Every entry of <paramref name="value"/> as (listener name, host, port); the host is empty when omitted
+    /// (<c>PLAINTEXT://:9092</c>). IPv6 hosts are bracketed (<c>PLAINTEXT://[::1]:9092</c>). Names are upper-cased.</summary>
+    /// <exception cref="ArgumentException">Malformed; the message names <paramref name="setting"/>.</exception>
+    public static IReadOnlyList<(string Name, string Host, int Port)> ParseAll(string value, string setting)
     {
         ArgumentNullException.ThrowIfNull(value);
         var entries = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -132,6 +251,7 @@ public static class ListenerAddress
             throw new ArgumentException($"{setting} is empty; expected e.g. PLAINTEXT://0.0.0.0:9092.");
         }
 
+        var result = new List<(string, string, int)>();
         foreach (var entry in entries)
         {
             var separator = entry.IndexOf("://", StringComparison.Ordinal);
@@ -140,16 +260,26 @@ public static class ListenerAddress
                 throw new ArgumentException($"{setting}: '{entry}' is not of the form PLAINTEXT://host:port.");
             }
 
-            if (!string.Equals(entry[..separator], "PLAINTEXT", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            return HostAndPort(entry[(separator + 3)..], entry, setting);
+            var (host, port) = HostAndPort(entry[(separator + 3)..], entry, setting);
+            result.Add((entry[..separator].ToUpperInvariant(), host, port));
         }
 
-        throw new ArgumentException(
-            $"{setting} '{value}' has no PLAINTEXT listener; only PLAINTEXT://host:port is served (TLS and SASL are not yet).");
+        return result;
+    }
+
+    /// <summary>The host and port of the PLAINTEXT listener in <paramref name="value"/>.</summary>
+    /// <exception cref="ArgumentException">Malformed, or no PLAINTEXT listener; the message names <paramref name="setting"/>.</exception>
+    public static (string Host, int Port) Parse(string value, string setting)
+    {
+        foreach (var (name, host, port) in ParseAll(value, setting))
+        {
+            if (name == "PLAINTEXT")
+            {
+                return (host, port);
+            }
+        }
+
+        throw new ArgumentException($"{setting} '{value}' has no PLAINTEXT listener.");
     }
 
     private static (string Host, int Port) HostAndPort(string address, string entry, string setting)

@@ -13,6 +13,9 @@ public sealed record KafkaRequest(RequestHeader Header, KafkaApi Api, ReadOnlyMe
     /// <summary>The client's address as Kafka shows it ("/127.0.0.1"), or null when unknown.</summary>
     public string? ClientHost { get; init; }
 
+    /// <summary>The connection's authentication (plaintext and anonymous when the caller has none).</summary>
+    public Security.ConnectionSession? Session { get; init; }
+
     /// <summary>The request's API version.</summary>
     public short Version => Header.ApiVersion;
 

@@ -43,7 +43,7 @@ public sealed class KafkaRequestHandler
     }
 
     /// <summary>The response frame (size prefix included) to <paramref name="frame"/>, or null when Kafka sends none.</summary>
-    public Task<byte[]?> HandleAsync(ReadOnlyMemory<byte> frame, string? clientHost = null)
+    public Task<byte[]?> HandleAsync(ReadOnlyMemory<byte> frame, string? clientHost = null, Security.ConnectionSession? session = null)
     {
         var header = ReadHeader(frame.Span, out var headerBytes);
         var api = ApiKeys.Get(header.ApiKey);
@@ -53,7 +53,7 @@ public sealed class KafkaRequestHandler
         }
 
         var started = Stopwatch.GetTimestamp();
-        var answer = handle(new KafkaRequest(header, api, frame[headerBytes..], headerBytes) { ClientHost = clientHost });
+        var answer = handle(new KafkaRequest(header, api, frame[headerBytes..], headerBytes) { ClientHost = clientHost, Session = session });
         if (answer.IsCompleted)
         {
             KafkaMetrics.Answered(api.Key, started);

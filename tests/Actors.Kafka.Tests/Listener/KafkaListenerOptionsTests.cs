@@ -22,8 +22,8 @@ public class KafkaListenerOptionsTests
         {
             Port = 1,
             AdvertisedHost = "ignored",
-            Listeners = "SSL://:9093, PLAINTEXT://127.0.0.1:9094",
-            AdvertisedListeners = "PLAINTEXT://broker1.example:19094",
+            Listeners = "PLAINTEXT://127.0.0.1:9094",
+            AdvertisedListeners = "SSL://broker1.example:19093,PLAINTEXT://broker1.example:19094",
         };
 
         var endpoints = options.Resolve("silo.example");
@@ -43,7 +43,7 @@ public class KafkaListenerOptionsTests
 
     [Theory]
     [InlineData("0.0.0.0:9092", "not of the form")]
-    [InlineData("SSL://:9093", "no PLAINTEXT listener")]
+    [InlineData("SSL://:9093,PLAINTEXT://:9092", "a silo serves one Kafka listener")]
     [InlineData("PLAINTEXT://host", "needs a port")]
     [InlineData("PLAINTEXT://host:70000", "needs a port")]
     [InlineData("PLAINTEXT://::1:9092", "without brackets")]
@@ -53,6 +53,39 @@ public class KafkaListenerOptionsTests
 
         Assert.Contains("listeners (Actors:Kafka:Listeners)", error.Message, StringComparison.Ordinal);
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_sasl_listener_takes_its_protocol_from_its_name_or_the_map_and_checks_its_mechanisms()
+    {
+        var named = new KafkaListenerOptions { Listeners = "SASL_PLAINTEXT://:9093" }.Resolve("h").Security;
+        var mapped = new KafkaListenerOptions
+        {
+            Listeners = "EXTERNAL://:9093",
+            SecurityProtocolMap = "INTERNAL:PLAINTEXT,EXTERNAL:SASL_PLAINTEXT",
+            SaslEnabledMechanisms = "scram-sha-512, PLAIN",
+        }.Resolve("h").Security;
+
+        Assert.Equal(("SASL_PLAINTEXT", true, false), (named.Protocol, named.Sasl, named.Tls));
+        Assert.Equal(["SCRAM-SHA-256", "SCRAM-SHA-512"], named.Mechanisms);
+        Assert.Equal(("EXTERNAL", "SASL_PLAINTEXT"), (mapped.ListenerName, mapped.Protocol));
+        Assert.Equal(["SCRAM-SHA-512", "PLAIN"], mapped.Mechanisms);
+    }
+
+    [Theory]
+    [InlineData("EXTERNAL://:9093", null, null, "no security protocol")]
+    [InlineData("SASL_PLAINTEXT://:9093", "GSSAPI", null, "sasl.enabled.mechanisms")]
+    [InlineData("SSL://:9093", null, null, "set ssl.keystore.location")]
+    [InlineData("SASL_SSL://:9093", null, "/nonexistent/listener.pem", "does not exist")]
+    public void A_bad_security_setting_is_refused_naming_it(string listeners, string? mechanisms, string? keystore, string problem)
+    {
+        var options = new KafkaListenerOptions { Listeners = listeners, SslKeystoreLocation = keystore };
+        if (mechanisms is not null)
+        {
+            options.SaslEnabledMechanisms = mechanisms;
+        }
+
+        Assert.Contains(problem, Assert.Throws<ArgumentException>(() => options.Resolve("h")).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -65,7 +65,8 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
         info.Environment["Logging__LogLevel__Actors.Silo"] = "Information";
         foreach (var (key, value) in environment)
         {
-            info.Environment[key] = value;
+            // "{kafka-port}" stands for the Kafka port this start picked (e.g. in a listeners string).
+            info.Environment[key] = value.Replace("{kafka-port}", KafkaPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         }
 
         process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {silo}.");

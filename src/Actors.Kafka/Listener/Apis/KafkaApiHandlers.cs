@@ -36,6 +36,11 @@ internal static class KafkaApiHandlers
         handlers[ApiKey.DescribeGroups] = groups.DescribeGroupsAsync;
         handlers[ApiKey.ListGroups] = groups.ListGroupsAsync;
         handlers[ApiKey.OffsetDelete] = groups.OffsetDeleteAsync;
+        var security = new SecurityApis(broker);
+        handlers[ApiKey.SaslHandshake] = SecurityApis.SaslHandshakeAsync;
+        handlers[ApiKey.SaslAuthenticate] = security.SaslAuthenticateAsync;
+        handlers[ApiKey.DescribeUserScramCredentials] = security.DescribeUserScramCredentialsAsync;
+        handlers[ApiKey.AlterUserScramCredentials] = security.AlterUserScramCredentialsAsync;
         return handlers;
     }
 }

@@ -88,10 +88,23 @@ public static class ApiKeys
     /// <summary>ConsumerGroupDescribe: versions 0 to 0, flexible from 0.</summary>
     public static KafkaApi ConsumerGroupDescribe { get; } = new(ApiKey.ConsumerGroupDescribe, 0, 0, 0);
 
+    /// <summary>SaslHandshake: versions 0 to 1 (0: the tokens follow as bare frames), never flexible.</summary>
+    public static KafkaApi SaslHandshake { get; } = new(ApiKey.SaslHandshake, 0, 1, short.MaxValue);
+
+    /// <summary>SaslAuthenticate: versions 0 to 2, flexible from 2.</summary>
+    public static KafkaApi SaslAuthenticate { get; } = new(ApiKey.SaslAuthenticate, 0, 2, 2);
+
+    /// <summary>DescribeUserScramCredentials: version 0, flexible.</summary>
+    public static KafkaApi DescribeUserScramCredentials { get; } = new(ApiKey.DescribeUserScramCredentials, 0, 0, 0);
+
+    /// <summary>AlterUserScramCredentials: version 0, flexible.</summary>
+    public static KafkaApi AlterUserScramCredentials { get; } = new(ApiKey.AlterUserScramCredentials, 0, 0, 0);
+
     /// <summary>Every API served, by key.</summary>
     public static IReadOnlyList<KafkaApi> All { get; } = new[]
     {
         Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, JoinGroup, Heartbeat, LeaveGroup, SyncGroup, DescribeGroups, ListGroups, ApiVersions, CreateTopics, DeleteTopics, InitProducerId, OffsetForLeaderEpoch, DescribeConfigs, CreatePartitions, DeleteGroups, IncrementalAlterConfigs, OffsetDelete, DescribeCluster, ConsumerGroupHeartbeat, ConsumerGroupDescribe,
+        SaslHandshake, SaslAuthenticate, DescribeUserScramCredentials, AlterUserScramCredentials,
     }.OrderBy(a => (short)a.Key).ToArray();
 
     private static readonly FrozenDictionary<short, KafkaApi> ByKey = All.ToFrozenDictionary(a => (short)a.Key);

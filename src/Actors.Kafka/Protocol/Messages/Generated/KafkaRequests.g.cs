@@ -37,6 +37,10 @@ public static class KafkaRequests
             44 => IncrementalAlterConfigsRequestData.Read(ref reader, version),
             22 => InitProducerIdRequestData.Read(ref reader, version),
             60 => DescribeClusterRequestData.Read(ref reader, version),
+            17 => SaslHandshakeRequestData.Read(ref reader, version),
+            36 => SaslAuthenticateRequestData.Read(ref reader, version),
+            50 => DescribeUserScramCredentialsRequestData.Read(ref reader, version),
+            51 => AlterUserScramCredentialsRequestData.Read(ref reader, version),
             _ => null,
         };
 }

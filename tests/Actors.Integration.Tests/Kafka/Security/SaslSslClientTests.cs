@@ -1,0 +1,212 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Actors.Broker;
+using Actors.Broker.Security;
+using Actors.Testing;
+using Confluent.Kafka;
+using Admin = Confluent.Kafka.Admin;
+using ScramMechanism = Actors.Broker.ScramMechanism;
+
+namespace Actors.Integration.Tests.Kafka.Security;
+
+/// <summary>
+/// One silo process whose only Kafka listener is SASL_SSL (a self-signed certificate made for the test, SCRAM-SHA-256,
+/// SCRAM-SHA-512 and PLAIN enabled), with user "alice" created in the cluster's credential store.
+/// </summary>
+public sealed class SaslSslSiloFixture : IAsyncLifetime
+{
+    public const string User = "alice";
+    public const string Password = "alice-secret";
+
+    private readonly TempDirectory folder = new("sasl-ssl");
+    private ProcessCluster? cluster;
+
+    public string CaLocation => folder.File("ca.pem");
+
+    internal ProcessCluster Cluster => cluster ?? throw new InvalidOperationException("Not started.");
+
+    public string Bootstrap => $"127.0.0.1:{Cluster.Silos[0].KafkaPort}";
+
+    public async Task InitializeAsync()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=actors-test-listener", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        var certificatePem = certificate.ExportCertificatePem();
+        await File.WriteAllTextAsync(CaLocation, certificatePem);
+        await File.WriteAllTextAsync(folder.File("listener.pem"), certificatePem + "\n" + key.ExportPkcs8PrivateKeyPem());
+
+        cluster = await ProcessCluster.StartAsync(1, _ => { }, environment: new Dictionary<string, string>
+        {
+            ["Actors__Kafka__Listeners"] = "SASL_SSL://127.0.0.1:{kafka-port}",
+            ["Actors__Kafka__SslKeystoreLocation"] = folder.File("listener.pem"),
+            ["Actors__Kafka__SaslEnabledMechanisms"] = "SCRAM-SHA-256,SCRAM-SHA-512,PLAIN",
+        });
+
+        // The first user comes in through the cluster (an Orleans client), as Kafka's first SCRAM user comes in
+        // through its storage tool: every Kafka connection needs one already.
+        var store = Cluster.Client.GetGrain<IScramCredentialsGrain>(BrokerGrainKeys.ScramCredentials);
+        var results = await store.AlterAsync([],
+        [
+            Upsertion(ScramMechanism.ScramSha256, 4096),
+            Upsertion(ScramMechanism.ScramSha512, 8192),
+        ]);
+        Assert.All(results, r => Assert.Equal(ErrorCode.None, r.Error));
+    }
+
+    public ClientConfig Config(SaslMechanism mechanism, string user = User, string password = Password) => new()
+    {
+        BootstrapServers = Bootstrap,
+        SecurityProtocol = SecurityProtocol.SaslSsl,
+        SaslMechanism = mechanism,
+        SaslUsername = user,
+        SaslPassword = password,
+        SslCaLocation = CaLocation,
+        SocketTimeoutMs = 10_000,
+    };
+
+    public async Task DisposeAsync()
+    {
+        if (cluster is not null)
+        {
+            await cluster.DisposeAsync();
+        }
+
+        folder.Dispose();
+    }
+
+    private static ScramUpsertion Upsertion(ScramMechanism mechanism, int iterations)
+    {
+        var salt = RandomNumberGenerator.GetBytes(16);
+        return new ScramUpsertion(User, mechanism, iterations, salt, Scram.SaltedPassword(mechanism, Password, salt, iterations));
+    }
+}
+
+/// <summary>Confluent.Kafka (librdkafka 2.16) against a SASL_SSL listener: each mechanism, wrong credentials, a
+/// plaintext client at the TLS port, and SCRAM users managed through the admin API.</summary>
+public sealed class SaslSslClientTests(SaslSslSiloFixture silo) : IClassFixture<SaslSslSiloFixture>
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Produce_and_consume_over_tls_with_each_sasl_mechanism()
+    {
+        var topic = $"secure-{Guid.NewGuid():N}"[..20];
+        using (var admin = new AdminClientBuilder(silo.Config(SaslMechanism.ScramSha256)).Build())
+        {
+            await admin.CreateTopicsAsync([new Admin.TopicSpecification { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }]);
+        }
+
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig(silo.Config(SaslMechanism.ScramSha512)) { Acks = Acks.All }).Build())
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await producer.ProduceAsync(topic, new Message<string, string> { Key = $"k{i}", Value = $"secret {i}" });
+            }
+        }
+
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig(silo.Config(SaslMechanism.Plain))
+        {
+            GroupId = "secure-readers",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        }).Build();
+        consumer.Assign(new Confluent.Kafka.TopicPartitionOffset(topic, 0, Offset.Beginning));
+        var values = new List<string>();
+        var deadline = DateTime.UtcNow + Deadline;
+        while (values.Count < 10 && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromSeconds(1)) is { Message: { } message })
+            {
+                values.Add(message.Value);
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"secret {i}"), values);
+    }
+
+    [Theory]
+    [InlineData(SaslMechanism.ScramSha256, "alice", "wrong")]
+    [InlineData(SaslMechanism.ScramSha512, "mallory", "alice-secret")]
+    [InlineData(SaslMechanism.Plain, "alice", "wrong")]
+    public void Wrong_credentials_fail_with_an_authentication_error(SaslMechanism mechanism, string user, string password)
+    {
+        var errors = new List<Error>();
+        using var admin = new AdminClientBuilder(silo.Config(mechanism, user, password))
+            .SetErrorHandler((_, e) =>
+            {
+                lock (errors)
+                {
+                    errors.Add(e);
+                }
+            })
+            .Build();
+
+        Assert.ThrowsAny<KafkaException>(() => admin.GetMetadata(TimeSpan.FromSeconds(10)));
+        lock (errors)
+        {
+            Assert.Contains(errors, e => e.Code == ErrorCode.SaslAuthenticationFailed.ToConfluent() || e.Reason.Contains("Authentication failed", StringComparison.OrdinalIgnoreCase));
+        }
+
+        Assert.NotEmpty(silo.Cluster.Silos[0].Logged("Authentication of a Kafka client"));
+    }
+
+    [Fact]
+    public void A_plaintext_client_at_the_tls_port_fails_within_its_timeout_with_a_transport_error()
+    {
+        var errors = new List<Error>();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = silo.Bootstrap, SocketTimeoutMs = 10_000 })
+            .SetErrorHandler((_, e) =>
+            {
+                lock (errors)
+                {
+                    errors.Add(e);
+                }
+            })
+            .Build();
+
+        Assert.ThrowsAny<KafkaException>(() => admin.GetMetadata(TimeSpan.FromSeconds(5)));
+        lock (errors)
+        {
+            Assert.Contains(errors, e => e.Code is Confluent.Kafka.ErrorCode.Local_Transport or Confluent.Kafka.ErrorCode.Local_AllBrokersDown);
+        }
+    }
+
+    [Fact]
+    public async Task Scram_users_are_added_described_and_used_through_the_admin_api()
+    {
+        using var admin = new AdminClientBuilder(silo.Config(SaslMechanism.ScramSha256)).Build();
+        await admin.AlterUserScramCredentialsAsync(
+        [
+            new Admin.UserScramCredentialUpsertion
+            {
+                User = "bob",
+                ScramCredentialInfo = new Admin.ScramCredentialInfo { Mechanism = ScramMechanism.ScramSha256.ToConfluent(), Iterations = 8192 },
+                Password = System.Text.Encoding.UTF8.GetBytes("bob-secret"),
+            },
+        ]);
+
+        var described = await admin.DescribeUserScramCredentialsAsync(["bob"]);
+        var bob = Assert.Single(described.UserScramCredentialsDescriptions);
+        Assert.Equal(8192, Assert.Single(bob.ScramCredentialInfos).Iterations);
+
+        using var asBob = new AdminClientBuilder(silo.Config(SaslMechanism.ScramSha256, "bob", "bob-secret")).Build();
+        Assert.Contains(asBob.GetMetadata(TimeSpan.FromSeconds(10)).Brokers, b => b.Port == silo.Cluster.Silos[0].KafkaPort);
+    }
+}
+
+internal static class ConfluentNames
+{
+    public static Confluent.Kafka.ErrorCode ToConfluent(this ErrorCode code) => (Confluent.Kafka.ErrorCode)(int)code;
+
+    public static Confluent.Kafka.Admin.ScramMechanism ToConfluent(this ScramMechanism mechanism) => mechanism switch
+    {
+        ScramMechanism.ScramSha256 => Confluent.Kafka.Admin.ScramMechanism.ScramSha256,
+        _ => Confluent.Kafka.Admin.ScramMechanism.ScramSha512,
+    };
+}
