@@ -88,10 +88,15 @@ internal static class SettingsCatalog
 
         // The Kafka listener.
         Integer("kafka.port", "Actors:Kafka:Port", "TCP port", 0, 65535, KafkaListenerOptions.DefaultPort.ToString(CultureInfo.InvariantCulture), "The Kafka port when listeners is not set; 0 takes a free one.", "--kafka-port"),
-        new("listeners", "Actors:Kafka:Listeners", "PLAINTEXT://host:port", "PLAINTEXT://0.0.0.0:9092", "PLAINTEXT://<ip or empty>:<port>, e.g. PLAINTEXT://0.0.0.0:9092",
-            v => Listener(v, allowEmptyHost: true), "Where the Kafka listener binds (wins over kafka.port). Only PLAINTEXT is served."),
-        new("advertised.listeners", "Actors:Kafka:AdvertisedListeners", "PLAINTEXT://host:port", "PLAINTEXT://<advertised.host>:<bound port>", "PLAINTEXT://<host>:<port>, e.g. PLAINTEXT://10.0.0.4:9092",
-            v => Listener(v, allowEmptyHost: false), "What Kafka clients are told to connect to."),
+        new("listeners", "Actors:Kafka:Listeners", "NAME://host:port", "PLAINTEXT://0.0.0.0:9092", "NAME://<ip or empty>:<port>, e.g. PLAINTEXT://0.0.0.0:9092 or SASL_SSL://:9093",
+            v => Listener(v, allowEmptyHost: true), "Where the Kafka listener binds (wins over kafka.port); its name is its security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) or is mapped to one by listener.security.protocol.map. One listener per silo."),
+        new("advertised.listeners", "Actors:Kafka:AdvertisedListeners", "NAME://host:port", "PLAINTEXT://<advertised.host>:<bound port>", "NAME://<host>:<port>, e.g. PLAINTEXT://10.0.0.4:9092",
+            v => Listener(v, allowEmptyHost: false), "What Kafka clients are told to connect to (the entry with the listener's name)."),
+        Text("listener.security.protocol.map", "Actors:Kafka:SecurityProtocolMap", "(none)", "NAME:PROTOCOL pairs for listener names other than the protocols' own, e.g. EXTERNAL:SASL_SSL."),
+        Text("sasl.enabled.mechanisms", "Actors:Kafka:SaslEnabledMechanisms", "SCRAM-SHA-256,SCRAM-SHA-512", "The SASL mechanisms of a SASL listener: SCRAM-SHA-256, SCRAM-SHA-512, PLAIN (PLAIN only over TLS: the password crosses the wire)."),
+        Text("ssl.keystore.location", "Actors:Kafka:SslKeystoreLocation", "(none)", "A TLS listener's PEM file: its certificate (with chain) and private key."),
+        Choice("ssl.keystore.type", "Actors:Kafka:SslKeystoreType", "PEM", "The keystore file's format; PEM is the one served.", "PEM"),
+        Text("ssl.key.password", "Actors:Kafka:SslKeyPassword", "(none)", "The password of an encrypted private key in ssl.keystore.location."),
         Integer("socket.request.max.bytes", "Actors:Kafka:MaxRequestBytes", "bytes", 1, int.MaxValue, KafkaDefaults.MaxRequestBytes, "The largest request accepted; a larger one closes its connection."),
         Long("queued.max.request.bytes", "Actors:Kafka:MaxQueuedRequestBytes", "bytes", 1, long.MaxValue, KafkaDefaults.MaxQueuedRequestBytes, "Bytes of requests read and not yet handled, across connections; at the bound, reading pauses."),
         Integer("connections.max.idle.ms", "Actors:Kafka:ConnectionsMaxIdleMs", "ms", 1, int.MaxValue, KafkaDefaults.ConnectionsMaxIdleMs, "An idle connection is closed after this long."),
@@ -227,8 +232,8 @@ internal static class SettingsCatalog
     {
         try
         {
-            var (host, _) = ListenerAddress.Parse(value, "listener");
-            return allowEmptyHost || host.Length > 0 ? value.Trim() : null;
+            var entries = ListenerAddress.ParseAll(value, "listener");
+            return allowEmptyHost || entries.All(e => e.Host.Length > 0) ? value.Trim() : null;
         }
         catch (ArgumentException)
         {
