@@ -17,6 +17,7 @@ internal static class Commands
             ConsumerGroupsCommand.Build(io),
             ApiVersionsCommand.Build(io),
             ClusterCommand.Build(io),
+            UserScramCommand.Build(io),
             PerfTestCommands.ProducerPerfTest(io),
             PerfTestCommands.ConsumerPerfTest(io),
         };
