@@ -59,6 +59,9 @@ public static class BrokerGrainKeys
     /// <summary>The producer-id allocator's key.</summary>
     public const string ProducerIds = "producer-ids";
 
+    /// <summary>The cluster identity grain's key.</summary>
+    public const string ClusterIdentity = "cluster-identity";
+
     /// <summary>The group directory's key.</summary>
     public const string GroupDirectory = "groups";
 
