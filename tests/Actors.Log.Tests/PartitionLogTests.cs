@@ -706,15 +706,20 @@ public class PartitionLogTests
         Assert.True(File.Exists(Path.Combine(dir.Partition, $"{1000:D20}.log")));
         long afterRestart = log.DirectorySyncCount;
 
-        // A roll since the last flush costs one more directory fsync by the time a clean close returns (the roll's
-        // background flush or the close, whichever runs first).
+        // The roll's background flush fsyncs the directory once (the new segment, the closed one's index files)...
+        long flushesBefore = log.FlushCount;
         while (log.SegmentCount < 2)
         {
             log.AppendAsLeader(batch, -1);
         }
 
-        log.Dispose();
+        await Wait.UntilAsync(() => log.FlushCount > flushesBefore, TimeSpan.FromSeconds(10), "the background flush after the roll",
+            () => $"flushes {log.FlushCount}");
         Assert.Equal(afterRestart + 1, log.DirectorySyncCount);
+
+        // ...and a clean close once more, for the index files it creates for the active segment.
+        log.Dispose();
+        Assert.Equal(afterRestart + 2, log.DirectorySyncCount);
     }
 
     [Fact]
@@ -733,6 +738,10 @@ public class PartitionLogTests
             log.AppendAsLeader(batch, 0);
         }
 
+        // The two rolls each hand their closed segment to a background flush; once both ran, no flush but the test's
+        // own touches the directory.
+        await Wait.UntilAsync(() => log.FlushCount >= 2, TimeSpan.FromSeconds(10), "the background flushes of the two rolls",
+            () => $"flushes {log.FlushCount}");
         await log.FlushAsync();
         time.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(2, log.DeleteExpiredSegments());
