@@ -72,3 +72,23 @@ public sealed class LogWriteFailedException : LogException
     {
     }
 }
+
+/// <summary>A leader append carries a leader epoch older than the newest epoch the log already holds: a deposed
+/// leader (or one restarted over a log that a newer leader wrote to) must not write under its old epoch. Kafka
+/// fences such a leader; the broker reports FENCED_LEADER_EPOCH. Nothing was written.</summary>
+public sealed class StaleLeaderEpochException : LogException
+{
+    /// <summary>Creates the exception.</summary>
+    public StaleLeaderEpochException(string directory, int leaderEpoch, int latestEpoch)
+        : base($"The log in '{directory}' refuses an append as leader of epoch {leaderEpoch}: it already holds leader epoch {latestEpoch}, so epoch {leaderEpoch} is no longer the current leader's.")
+    {
+        LeaderEpoch = leaderEpoch;
+        LatestEpoch = latestEpoch;
+    }
+
+    /// <summary>The epoch the refused append claimed.</summary>
+    public int LeaderEpoch { get; }
+
+    /// <summary>The newest epoch in the log's epoch cache.</summary>
+    public int LatestEpoch { get; }
+}

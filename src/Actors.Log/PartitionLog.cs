@@ -33,10 +33,13 @@ namespace Actors.Log;
 /// practice means after a roll; after every durable checkpoint rename (<c>leader-epoch-checkpoint</c>,
 /// <c>log-start-offset-checkpoint</c>, and <c>recovery-point-offset-checkpoint</c> when a truncation rewrites
 /// it), so a truncation that restarts the log is durable when it returns; once at open and at a clean close.
-/// Appends never fsync the directory, not even the one that rolls; until the next flush a rolled segment is as
-/// volatile as any unflushed batch. A failed directory fsync fails the log like any other write error. The
+/// Appends never fsync the directory, not even the one that rolls: as in Kafka, a roll hands the segments it closed
+/// to a background flush (off the append path) that fsyncs them and the directory and moves the recovery point to
+/// the new segment's base offset. A failed directory fsync fails the log like any other write error. The
 /// recovery-point file is replaced atomically but neither it nor the directory is fsynced when a flush moves it
-/// forward: losing that update only makes the next recovery scan further back. After a crash, segments wholly below
+/// forward: losing that update only makes the next recovery scan further back. The file follows the in-memory
+/// recovery point at most once a minute from flushes, and whenever <see cref="CheckpointRecoveryPoint"/> is called
+/// (the broker does every <c>replica.high.watermark.checkpoint.interval.ms</c>, 5 s). After a crash, segments wholly below
 /// the recovery point are trusted; the segment holding it and all later ones are re-checked (CRC, lengths,
 /// offsets), their indexes rebuilt, and the log is cut at the first torn or corrupt batch.</para>
 /// <para><b>Failure.</b> Invalid batches are refused before anything is written. When a write to a file fails
@@ -81,6 +84,8 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     private long _unflushedMessages;
     private long _lastFlushMs;
     private long _lastRecoveryCheckpointMs = long.MinValue / 2;
+    private long _checkpointedRecoveryPoint = -1;
+    private long _flushCount;
     private Exception? _failure;
     private byte[] _staging = new byte[64 * 1024];
     private int _disposed;
@@ -163,6 +168,10 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     /// <summary>How many times a segment's log file was fsynced (tests check where durability is paid for).</summary>
     internal long SegmentSyncCount => Interlocked.Read(ref _segmentSyncCount);
 
+    /// <summary>Flushes done since open: explicit (<see cref="FlushAsync"/>), by the flush policy
+    /// (<see cref="LogConfig.FlushMessages"/>, <see cref="LogConfig.FlushMs"/>) and of rolled segments.</summary>
+    public long FlushCount => Interlocked.Read(ref _flushCount);
+
     /// <summary>Opens (creating if needed) the log in <paramref name="directory"/> and recovers it: without a clean
     /// shutdown marker, segments from the recovery point on are scanned and cut at the first torn or corrupt
     /// batch; missing or damaged indexes are rebuilt. The log is writable afterwards.</summary>
@@ -227,6 +236,8 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     /// <param name="leaderEpoch">The current leader epoch; a new epoch is added to the epoch cache at the first offset.</param>
     /// <exception cref="CorruptRecordBatchException">A batch is malformed; nothing was written.</exception>
     /// <exception cref="RecordBatchTooLargeException">A batch exceeds max.message.bytes; nothing was written.</exception>
+    /// <exception cref="StaleLeaderEpochException"><paramref name="leaderEpoch"/> is below <see cref="LatestEpoch"/>;
+    /// nothing was written.</exception>
     /// <exception cref="LogWriteFailedException">The log has failed a write.</exception>
     public LogAppendInfo AppendAsLeader(ReadOnlySpan<byte> batches, int leaderEpoch)
     {
@@ -253,6 +264,14 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     public LogAppendInfo AppendAsLeader(ValidatedBatches validated, int leaderEpoch)
     {
         ThrowIfUnwritable();
+        int latestEpoch = _epochs.LatestEpoch;
+        if (leaderEpoch < latestEpoch)
+        {
+            // A newer leader already wrote here (or this log was told of a newer epoch): an append stamped with an
+            // older epoch would put a deposed leader's records after the newer leader's.
+            throw new StaleLeaderEpochException(Directory, leaderEpoch, latestEpoch);
+        }
+
         ReadOnlySpan<byte> batches = validated.Bytes;
         LogConfig config = Config;
         int batchCount = config.MaxMessageBytes < validated.MaxMessageBytes
@@ -621,6 +640,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             {
                 Volatile.Write(ref _recoveryPoint, LogEndOffset);
                 WriteRecoveryPointCheckpoint(LogEndOffset, durable: true);
+                Interlocked.Exchange(ref _checkpointedRecoveryPoint, LogEndOffset);
             }
         }
         catch (Exception e) when (e is not LogException)
@@ -651,6 +671,7 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
             _epochs.Clear();
             Volatile.Write(ref _recoveryPoint, offset);
             WriteRecoveryPointCheckpoint(offset, durable: true);
+            Interlocked.Exchange(ref _checkpointedRecoveryPoint, offset);
         }
         catch (Exception e) when (e is not LogException)
         {
@@ -686,10 +707,14 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Applies retention: deletes the oldest closed segments while their largest timestamp is older than
-    /// retention.ms or while the log exceeds retention.bytes. The active segment is never deleted. The log start
+    /// retention.ms or while the log exceeds retention.bytes. The active segment is never deleted, nor, as in Kafka,
+    /// any segment holding an offset at or above <paramref name="highWatermark"/>: only segments whose every record
+    /// is committed may go, so a record not yet replicated is never removed from under its followers. The log start
     /// offset moves to the first remaining segment and is checkpointed. May run concurrently with appends.</summary>
+    /// <param name="highWatermark">The partition's high watermark; <see cref="long.MaxValue"/> (the default) when
+    /// the log is used without replication.</param>
     /// <returns>The number of segments deleted.</returns>
-    public int DeleteExpiredSegments()
+    public int DeleteExpiredSegments(long highWatermark = long.MaxValue)
     {
         if (Volatile.Read(ref _disposed) != 0 || HasFailed)
         {
@@ -715,6 +740,12 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 for (int i = 0; i < segments.Length - 1; i++)
                 {
                     LogSegment s = segments[i];
+                    if (segments[i + 1].BaseOffset > highWatermark)
+                    {
+                        // The segment holds offsets at or above the high watermark: not fully committed yet.
+                        break;
+                    }
+
                     bool expired = config.RetentionMs >= 0 && now - LargestTimestamp(s) > config.RetentionMs;
                     bool oversize = config.RetentionBytes >= 0 && total - s.Size >= config.RetentionBytes;
                     if (!expired && !oversize)
@@ -1072,6 +1103,11 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         }
 
         LogRolled(_logger, Directory, newBaseOffset);
+        if (old.Size > 0)
+        {
+            FlushRolledInBackground(newBaseOffset);
+        }
+
         return fresh;
     }
 
@@ -1085,6 +1121,138 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         {
             throw Fail(e);
         }
+    }
+
+    /// <summary>As Kafka does after a roll, flushes the segments below <paramref name="upTo"/> (the new active
+    /// segment's base offset) off the append path, then the directory (the new segment's entry), and moves the
+    /// recovery point there. So a closed segment is on disk soon after it closes, and the recovery point advances
+    /// at runtime even when the flush policy never fires.</summary>
+    private void FlushRolledInBackground(long upTo) => _ = Task.Run(async () =>
+    {
+        await _flushGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref _disposed) != 0 || HasFailed)
+            {
+                return;
+            }
+
+            FlushRolledHeld(upTo);
+        }
+        catch (LogException)
+        {
+            // Fail already logged it; the log refuses writes until reopened.
+        }
+        finally
+        {
+            _flushGate.Release();
+        }
+    });
+
+    /// <summary>Body of <see cref="FlushRolledInBackground"/>; the caller holds <see cref="_flushGate"/>.</summary>
+    private void FlushRolledHeld(long upTo)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            LogSegment[] segments = Volatile.Read(ref _segments);
+            // Only closed segments are flushed here: a truncation since the roll may have made an older segment
+            // active again, and nothing at or above its base is known to be on disk.
+            long bound = Math.Min(upTo, segments[^1].BaseOffset);
+            for (int i = 0; i < segments.Length - 1 && segments[i].BaseOffset < bound; i++)
+            {
+                if (segments[i].IsDirty)
+                {
+                    segments[i].Flush(includeIndexes: true);
+                    Interlocked.Increment(ref _segmentSyncCount);
+                }
+            }
+
+            _directorySync.SyncIfChanged();
+            Interlocked.Increment(ref _flushCount);
+            if (bound > RecoveryPoint)
+            {
+                Volatile.Write(ref _recoveryPoint, bound);
+            }
+        }
+        catch (Exception e) when (e is not LogException)
+        {
+            throw Fail(e);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Writes the recovery point (<see cref="RecoveryPoint"/>) to <c>recovery-point-offset-checkpoint</c> when
+    /// it moved since the file was last written, so a process that dies later recovers only what lies after it. The
+    /// broker calls this every <c>replica.high.watermark.checkpoint.interval.ms</c>. Like the flush's own checkpoint
+    /// it is not fsynced: losing it only makes the next recovery scan further back. No-op on a closed or failed log.</summary>
+    /// <returns>True when the file was written.</returns>
+    /// <exception cref="LogWriteFailedException">Writing the file failed (the log is then failed).</exception>
+    public bool CheckpointRecoveryPoint()
+    {
+        if (Volatile.Read(ref _disposed) != 0 || HasFailed)
+        {
+            return false;
+        }
+
+        _flushGate.Wait();
+        try
+        {
+            if (Volatile.Read(ref _disposed) != 0 || HasFailed)
+            {
+                return false;
+            }
+
+            _lock.EnterReadLock();
+            try
+            {
+                long point = RecoveryPoint;
+                if (point == Interlocked.Read(ref _checkpointedRecoveryPoint))
+                {
+                    return false;
+                }
+
+                WriteRecoveryPointCheckpoint(point);
+                Interlocked.Exchange(ref _checkpointedRecoveryPoint, point);
+                return true;
+            }
+            catch (Exception e) when (e is not LogException)
+            {
+                throw Fail(e);
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+        finally
+        {
+            _flushGate.Release();
+        }
+    }
+
+    /// <summary>Flushes when <see cref="LogConfig.FlushMs"/> is set, records are unflushed and the last flush is at
+    /// least that old: the time-based half of the flush policy for a log that stopped receiving appends (an append
+    /// checks it too). Returns whether it flushed.</summary>
+    /// <exception cref="LogWriteFailedException">The flush failed (the log is then failed).</exception>
+    public async Task<bool> FlushIfDueAsync(CancellationToken cancellationToken = default)
+    {
+        if (_config.FlushMs == long.MaxValue || Volatile.Read(ref _disposed) != 0 || HasFailed || Interlocked.Read(ref _unflushedMessages) <= 0)
+        {
+            return false;
+        }
+
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (now - Volatile.Read(ref _lastFlushMs) < _config.FlushMs)
+        {
+            return false;
+        }
+
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Flush body; the caller holds <see cref="_flushGate"/>.</summary>
@@ -1123,10 +1291,12 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
                 if (now - _lastRecoveryCheckpointMs >= RecoveryPointCheckpointIntervalMs)
                 {
                     WriteRecoveryPointCheckpoint(end);
+                    Interlocked.Exchange(ref _checkpointedRecoveryPoint, end);
                     _lastRecoveryCheckpointMs = now;
                 }
             }
 
+            Interlocked.Increment(ref _flushCount);
             Interlocked.Add(ref _unflushedMessages, -pending);
             Volatile.Write(ref _lastFlushMs, now);
         }

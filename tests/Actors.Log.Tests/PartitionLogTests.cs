@@ -677,12 +677,16 @@ public class PartitionLogTests
         await log.FlushAsync();
         Assert.Equal(atOpen, log.DirectorySyncCount);
 
-        // The append that rolls does not fsync the directory either: that stays off the append path...
+        // The append that rolls does not fsync the directory itself: it hands the closed segment to a background
+        // flush, which fsyncs the directory once so the new segment's entry is durable...
+        long flushes = log.FlushCount;
         log.AppendAsLeader(batch, -1);
         Assert.Equal(2, log.SegmentCount);
-        Assert.Equal(atOpen, log.DirectorySyncCount);
+        await Wait.UntilAsync(() => log.FlushCount > flushes, TimeSpan.FromSeconds(10), "the background flush after the roll",
+            () => $"flushes {log.FlushCount}");
+        Assert.Equal(atOpen + 1, log.DirectorySyncCount);
 
-        // ...the next flush does, once, before it reports the new segment durable.
+        // ...so the next flush has no new file to make durable.
         await log.FlushAsync();
         Assert.Equal(atOpen + 1, log.DirectorySyncCount);
         Assert.Equal(log.LogEndOffset, log.RecoveryPoint);
@@ -702,14 +706,20 @@ public class PartitionLogTests
         Assert.True(File.Exists(Path.Combine(dir.Partition, $"{1000:D20}.log")));
         long afterRestart = log.DirectorySyncCount;
 
-        // A clean close fsyncs it once more when a roll happened since the last flush.
+        // The roll's background flush fsyncs the directory once (the new segment, the closed one's index files)...
+        long flushesBefore = log.FlushCount;
         while (log.SegmentCount < 2)
         {
             log.AppendAsLeader(batch, -1);
         }
 
-        log.Dispose();
+        await Wait.UntilAsync(() => log.FlushCount > flushesBefore, TimeSpan.FromSeconds(10), "the background flush after the roll",
+            () => $"flushes {log.FlushCount}");
         Assert.Equal(afterRestart + 1, log.DirectorySyncCount);
+
+        // ...and a clean close once more, for the index files it creates for the active segment.
+        log.Dispose();
+        Assert.Equal(afterRestart + 2, log.DirectorySyncCount);
     }
 
     [Fact]
@@ -728,6 +738,10 @@ public class PartitionLogTests
             log.AppendAsLeader(batch, 0);
         }
 
+        // The two rolls each hand their closed segment to a background flush; once both ran, no flush but the test's
+        // own touches the directory.
+        await Wait.UntilAsync(() => log.FlushCount >= 2, TimeSpan.FromSeconds(10), "the background flushes of the two rolls",
+            () => $"flushes {log.FlushCount}");
         await log.FlushAsync();
         time.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(2, log.DeleteExpiredSegments());

@@ -27,10 +27,17 @@ public static class TopicConfigNames
     /// <summary>Whether an out-of-sync replica may become leader. Default unclean.leader.election.enable.</summary>
     public const string UncleanLeaderElectionEnable = "unclean.leader.election.enable";
 
+    /// <summary>Records appended since the last fsync that trigger one; default log.flush.interval.messages
+    /// (never: durability comes from replication, as in Kafka).</summary>
+    public const string FlushMessages = "flush.messages";
+
+    /// <summary>Age of the last fsync, in ms, that triggers one; default log.flush.interval.ms (never).</summary>
+    public const string FlushMs = "flush.ms";
+
     /// <summary>Every name a topic accepts.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         RetentionMs, RetentionBytes, SegmentBytes, SegmentMs, MinInsyncReplicas, MaxMessageBytes,
-        CleanupPolicy, UncleanLeaderElectionEnable,
+        CleanupPolicy, UncleanLeaderElectionEnable, FlushMessages, FlushMs,
     ];
 }

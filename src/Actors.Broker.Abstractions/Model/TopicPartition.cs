@@ -62,6 +62,9 @@ public static class BrokerGrainKeys
     /// <summary>The SCRAM credential store's key.</summary>
     public const string ScramCredentials = "scram-credentials";
 
+    /// <summary>The cluster identity grain's key.</summary>
+    public const string ClusterIdentity = "cluster-identity";
+
     /// <summary>The group directory's key.</summary>
     public const string GroupDirectory = "groups";
 

@@ -38,6 +38,23 @@ public sealed class BrokerOptions
     /// <summary>log.retention.check.interval.ms (5 minutes).</summary>
     public long LogRetentionCheckIntervalMs { get; set; } = 5 * 60 * 1000;
 
+    /// <summary>log.flush.interval.messages: fsync a partition's log once this many records were appended since its
+    /// last flush (topic config flush.messages overrides it). Default <see cref="long.MaxValue"/>, as in Kafka:
+    /// never by count; an acknowledged record is durable through replication (acks=all, min.insync.replicas) and the
+    /// page cache, and survives a process kill but not a power loss of every replica at once. Set 1 to fsync every
+    /// append (slow).</summary>
+    public long LogFlushIntervalMessages { get; set; } = long.MaxValue;
+
+    /// <summary>log.flush.interval.ms: fsync a partition's log when its last flush is this old (topic config flush.ms
+    /// overrides it); checked on append and every replica.high.watermark.checkpoint.interval.ms. Default
+    /// <see cref="long.MaxValue"/>, as in Kafka: never by time (see <see cref="LogFlushIntervalMessages"/>).</summary>
+    public long LogFlushIntervalMs { get; set; } = long.MaxValue;
+
+    /// <summary>replica.high.watermark.checkpoint.interval.ms (5 s): how often each partition's high watermark and
+    /// recovery point are written to their checkpoint files, so a killed silo recovers only the tail after its last
+    /// recovery point. Segments are flushed when they roll, which moves the recovery point forward.</summary>
+    public long ReplicaHighWatermarkCheckpointIntervalMs { get; set; } = 5_000;
+
     /// <summary>min.insync.replicas.</summary>
     public int MinInsyncReplicas { get; set; } = 1;
 
@@ -129,6 +146,9 @@ public sealed class BrokerOptions
         Require(LogSegmentBytes >= TopicConfigValidator.MinSegmentBytes, $"Actors:Broker:LogSegmentBytes (log.segment.bytes) must be at least {TopicConfigValidator.MinSegmentBytes}; got {LogSegmentBytes}.");
         Require(LogRollMs >= 1, $"Actors:Broker:LogRollMs (log.roll.ms) must be at least 1; got {LogRollMs}.");
         Require(LogRetentionCheckIntervalMs >= 1, $"Actors:Broker:LogRetentionCheckIntervalMs (log.retention.check.interval.ms) must be at least 1; got {LogRetentionCheckIntervalMs}.");
+        Require(LogFlushIntervalMessages >= 1, $"Actors:Broker:LogFlushIntervalMessages (log.flush.interval.messages) must be at least 1; got {LogFlushIntervalMessages}.");
+        Require(LogFlushIntervalMs >= 0, $"Actors:Broker:LogFlushIntervalMs (log.flush.interval.ms) must be 0 or more; got {LogFlushIntervalMs}.");
+        Require(ReplicaHighWatermarkCheckpointIntervalMs >= 1, $"Actors:Broker:ReplicaHighWatermarkCheckpointIntervalMs (replica.high.watermark.checkpoint.interval.ms) must be at least 1; got {ReplicaHighWatermarkCheckpointIntervalMs}.");
         Require(MinInsyncReplicas >= 1, $"Actors:Broker:MinInsyncReplicas (min.insync.replicas) must be at least 1; got {MinInsyncReplicas}.");
         Require(MessageMaxBytes >= 0, $"Actors:Broker:MessageMaxBytes (message.max.bytes) must be 0 or more; got {MessageMaxBytes}.");
         Require(ReplicaLagTimeMaxMs >= 1, $"Actors:Broker:ReplicaLagTimeMaxMs (replica.lag.time.max.ms) must be at least 1; got {ReplicaLagTimeMaxMs}.");

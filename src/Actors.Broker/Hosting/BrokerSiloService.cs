@@ -7,8 +7,10 @@ namespace Actors.Broker.Hosting;
 /// <summary>
 /// The silo side of the broker's lifecycle: once the silo runs it wakes the controller (which then tells this silo
 /// what to replicate); when the silo stops gracefully it first asks the controller to move the leadership it holds
-/// to other in-sync replicas (Kafka's controlled shutdown), before its grains deactivate. At start it also removes
-/// the logs of topics deleted while the silo was away.
+/// to other in-sync replicas (Kafka's controlled shutdown), before its grains deactivate. At start it first checks
+/// that its logs belong to this cluster (the cluster id each partition directory records against the metadata
+/// store's, <see cref="IClusterIdentityGrain"/>) and refuses to start otherwise, deleting nothing; then it moves aside
+/// (never deletes) the logs of topics the controller does not know.
 /// <para>
 /// The controller acts on membership from a timer inside its activation, and an activation exists only where the
 /// grain was last called. When the silo holding it dies, nothing else may call the controller for a long time (an
@@ -30,6 +32,7 @@ internal sealed partial class BrokerSiloService(
     ILogger<BrokerSiloService> logger)
     : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
+
     /// <summary>The lifecycle stage: after the silo is Active (start), before it stops being Active (stop).</summary>
     public const int Stage = ServiceLifecycleStage.Active + 1;
 
@@ -44,13 +47,56 @@ internal sealed partial class BrokerSiloService(
     public void Participate(ISiloLifecycle lifecycle)
     {
         ArgumentNullException.ThrowIfNull(lifecycle);
+
+        // No log is handed out before StartAsync checked the logs' cluster id.
+        logs.RequireClusterId();
         lifecycle.Subscribe(nameof(BrokerSiloService), Stage, StartAsync, StopAsync);
     }
 
-    private Task StartAsync(CancellationToken cancellationToken)
+    private async Task StartAsync(CancellationToken cancellationToken)
     {
+        await VerifyClusterIdAsync(cancellationToken).ConfigureAwait(false);
         loop = RunAsync(stopping.Token);
-        return Task.CompletedTask;
+    }
+
+    /// <summary>Reads the metadata store's cluster id (retrying while the store or the grain is unreachable) and checks
+    /// the logs against it; a mismatch stops the silo's start with a message that says what to check.</summary>
+    private async Task VerifyClusterIdAsync(CancellationToken cancellationToken)
+    {
+        var identity = grainFactory.GetGrain<IClusterIdentityGrain>(BrokerGrainKeys.ClusterIdentity);
+        Exception? last = null;
+        for (var attempt = 0; attempt < WakeAttempts; attempt++)
+        {
+            string clusterId;
+            try
+            {
+                clusterId = await identity.GetClusterIdAsync().WaitAsync(WakeCallTimeout, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                last = e;
+                LogWakeFailed(logger, e.Message);
+                await Task.Delay(WakeRetryDelay, time, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            try
+            {
+                logs.VerifyClusterId(clusterId);
+            }
+            catch (InvalidOperationException e)
+            {
+                LogForeignLogs(logger, e.Message);
+                throw;
+            }
+
+            LogClusterId(logger, clusterId, logs.Partitions.Count);
+            return;
+        }
+
+        throw new InvalidOperationException(
+            $"Silo {silo.Name} could not read the cluster id from the metadata store (grain storage \"Default\") in {WakeAttempts} attempts, " +
+            "so it cannot check that its logs belong to this cluster; check that the store is reachable. Last error: " + last?.Message, last);
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
@@ -145,14 +191,18 @@ internal sealed partial class BrokerSiloService(
         {
             try
             {
-                // Logs found at start whose topic the controller no longer knows were deleted while this silo was away.
+                // Logs found at start whose topic the controller does not know: most likely deleted while this silo was
+                // away, but a name missing from a list is no proof (a stale or replaced metadata store lists nothing),
+                // so they are moved aside, never deleted.
                 var found = logs.Partitions;
                 var controller = grainFactory.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
                 var topics = (await controller.ListTopicsAsync().ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
                 foreach (var tp in found.Where(tp => !topics.Contains(tp.Topic)))
                 {
-                    logs.Delete(tp);
-                    LogDeletedOrphan(logger, tp.ToString());
+                    if (logs.MoveAside(tp) is { } moved)
+                    {
+                        LogMovedAsideOrphan(logger, tp.ToString(), moved);
+                    }
                 }
 
                 await controller.ReconcileMembershipAsync().ConfigureAwait(false);
@@ -175,8 +225,14 @@ internal sealed partial class BrokerSiloService(
     [LoggerMessage(EventId = 5406, Level = LogLevel.Information, Message = "Silo {Silo} is stopping abruptly: no controlled shutdown; its partitions fail over when it leaves membership")]
     private static partial void LogAbruptStop(ILogger logger, string silo);
 
-    [LoggerMessage(EventId = 5404, Level = LogLevel.Information, Message = "Deleted the log of {Partition}: its topic was deleted while this silo was away")]
-    private static partial void LogDeletedOrphan(ILogger logger, string partition);
+    [LoggerMessage(EventId = 5404, Level = LogLevel.Warning, Message = "The controller does not know the topic of the local log of {Partition}; the log was moved aside to {Directory} and kept, not deleted. If the topic was deleted while this silo was away, delete that directory; if the topic should exist, check that this silo uses the cluster's metadata store (grain storage), then stop the silo and rename the directory back")]
+    private static partial void LogMovedAsideOrphan(ILogger logger, string partition, string directory);
+
+    [LoggerMessage(EventId = 5407, Level = LogLevel.Critical, Message = "Refusing to start: {Reason}")]
+    private static partial void LogForeignLogs(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 5408, Level = LogLevel.Information, Message = "Cluster id {ClusterId}: the {Count} local partition logs belong to this cluster")]
+    private static partial void LogClusterId(ILogger logger, string clusterId, int count);
 
     [LoggerMessage(EventId = 5405, Level = LogLevel.Warning, Message = "Could not wake the controller after a membership change in {Attempts} attempts; its own timer reconciles once it is called again")]
     private static partial void LogWakeGaveUp(ILogger logger, int attempts);

@@ -44,8 +44,16 @@ public sealed class LocalPartition : IDisposable
         Log = log;
         this.time = time;
         highWatermark = Math.Min(ReadHighWatermarkCheckpoint(log.Directory), log.LogEndOffset);
+
+        // The fence survives a restart: no role may claim an epoch older than the newest one the log holds, so a
+        // silo restarted over a log that a newer leader wrote to cannot lead (or follow) an older epoch again.
+        roleEpoch = Math.Max(-1, log.LatestEpoch);
+        Metadata = PartitionMetadata.Read(log.Directory);
         RebuildProducerState();
     }
+
+    /// <summary>The topic id and cluster id recorded in the partition directory (<see cref="PartitionMetadata"/>).</summary>
+    public PartitionMetadata Metadata { get; private set; }
 
     public TopicPartition TopicPartition { get; }
 
@@ -69,12 +77,13 @@ public sealed class LocalPartition : IDisposable
     public Task Changed => Volatile.Read(ref changed).Task;
 
     /// <summary>Claims the partition for a role of leader epoch <paramref name="leaderEpoch"/>. Returns false when a
-    /// newer epoch already holds it.</summary>
+    /// newer epoch already holds it, or the log already holds a newer epoch (<see cref="PartitionLog.LatestEpoch"/>,
+    /// which seeds the fence when the log is opened).</summary>
     public bool ClaimRole(int leaderEpoch)
     {
         lock (writeLock)
         {
-            if (leaderEpoch < roleEpoch)
+            if (leaderEpoch < roleEpoch || leaderEpoch < Log.LatestEpoch)
             {
                 return false;
             }
@@ -269,6 +278,50 @@ public sealed class LocalPartition : IDisposable
         }
     }
 
+    /// <summary>Records <paramref name="metadata"/> in the partition directory (<c>partition.metadata</c>).</summary>
+    internal void WriteMetadata(PartitionMetadata metadata)
+    {
+        lock (writeLock)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            metadata.Write(Log.Directory);
+            Metadata = metadata;
+        }
+    }
+
+    /// <summary>Closes the log cleanly and renames its directory to <paramref name="newDirectory"/>, keeping every
+    /// file: a log that must not be served (a deleted topic's leftover, or a topic this silo cannot place) is kept
+    /// for an operator to inspect or restore, never deleted.</summary>
+    internal void CloseAndMoveTo(string newDirectory)
+    {
+        lock (writeLock)
+        {
+            if (!disposed)
+            {
+                try
+                {
+                    CheckpointHighWatermark();
+                    WriteProducerSnapshot();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Best effort, as in Dispose: the log's own files are what matters.
+                }
+
+                disposed = true;
+                Log.Dispose();
+            }
+
+            Directory.Move(Log.Directory, newDirectory);
+        }
+
+        Volatile.Read(ref changed).TrySetResult();
+    }
+
     /// <summary>Rebuilds idempotence state: from the newest intact producer-state snapshot inside the log (snapshots
     /// past the log end, left by a truncation, or below the log start are deleted), then by replaying the batches
     /// after it; with no usable snapshot, from the whole log.</summary>
@@ -451,6 +504,7 @@ public sealed class LocalPartition : IDisposable
     /// <summary>The broker error for a log's refusal of a leader append.</summary>
     private BrokerException ToBrokerException(LogException e) => e switch
     {
+        StaleLeaderEpochException => new BrokerException(ErrorCode.FencedLeaderEpoch, $"{TopicPartition}: {e.Message}", e),
         RecordBatchTooLargeException tooLarge => new BrokerException(ErrorCode.MessageTooLarge,
             $"{TopicPartition}: a batch of {tooLarge.Size} bytes exceeds max.message.bytes = {tooLarge.Limit}.", e),
         LogWriteFailedException => new BrokerException(ErrorCode.KafkaStorageError, $"{TopicPartition}: {e.Message}", e),

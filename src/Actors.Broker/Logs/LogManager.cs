@@ -35,8 +35,14 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
     private readonly string[] directories;
     private CancellationTokenSource? retentionStop;
     private Task? retentionLoop;
+    private Task? checkpointLoop;
     private int started;
     private bool closed;
+
+    // Set by the silo: until VerifyClusterId ran, no log is handed out, so a silo started over another cluster's logs
+    // (or over a replaced metadata store) changes nothing before it refuses to start.
+    private bool clusterIdRequired;
+    private string? clusterId;
 
     public LogManager(IOptions<BrokerOptions> options, TimeProvider time, ILogger<LogManager>? logger = null)
     {
@@ -54,6 +60,69 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
 
     /// <summary>The log directories.</summary>
     public IReadOnlyList<string> Directories => directories;
+
+    /// <summary>The cluster id this silo's logs belong to, once <see cref="VerifyClusterId"/> accepted it.</summary>
+    public string? ClusterId => Volatile.Read(ref clusterId);
+
+    /// <summary>Suffix of a partition directory moved aside instead of served or deleted:
+    /// <c>&lt;topic&gt;-&lt;partition&gt;.&lt;id&gt;-stray</c>, as Kafka names the logs it finds stray. Never opened again
+    /// by the silo; an operator inspects it and deletes it, or renames it back.</summary>
+    public const string StraySuffix = "-stray";
+
+    /// <summary>Makes <see cref="GetOrCreate"/> refuse until <see cref="VerifyClusterId"/> ran (the silo does this at
+    /// construction: nothing may write a log before its cluster id is checked).</summary>
+    public void RequireClusterId() => clusterIdRequired = true;
+
+    /// <summary>Checks that every partition directory that records a cluster id records <paramref name="expected"/>
+    /// (the metadata store's), then records it in those that have none. On a mismatch nothing is changed or deleted
+    /// and an exception says what to check.</summary>
+    /// <exception cref="InvalidOperationException">A directory belongs to another cluster.</exception>
+    public void VerifyClusterId(string expected)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(expected);
+        lock (openLock)
+        {
+            var foreign = partitions.Values
+                .Where(p => p.Metadata.ClusterId is { } id && !string.Equals(id, expected, StringComparison.Ordinal))
+                .ToArray();
+            if (foreign.Length > 0)
+            {
+                var found = string.Join(", ", foreign.Select(p => p.Metadata.ClusterId).Distinct(StringComparer.Ordinal));
+                var examples = string.Join(", ", foreign.Take(5).Select(p => p.Log.Directory));
+                throw new InvalidOperationException(
+                    $"The logs under log.dirs ({string.Join(", ", directories)}) belong to cluster id {found}, but the metadata store " +
+                    $"(grain storage \"Default\") holds cluster id {expected}; {foreign.Length} partition directories differ, e.g. {examples}. " +
+                    "Check that this silo uses the cluster's shared metadata store (the grain storage database path or connection) " +
+                    "and the right log.dirs; a fresh or replaced metadata store would forget every topic. Nothing was deleted. " +
+                    $"To start this silo empty on purpose, move those directories away (their {PartitionMetadata.FileName} names the cluster).");
+            }
+
+            Volatile.Write(ref clusterId, expected);
+            foreach (var p in partitions.Values.Where(p => p.Metadata.ClusterId is null))
+            {
+                p.WriteMetadata(p.Metadata with { ClusterId = expected });
+            }
+        }
+    }
+
+    /// <summary>Closes the partition's log and moves its directory aside (<see cref="StraySuffix"/>), keeping every
+    /// file. Returns the new directory, or null when this silo has no log of <paramref name="tp"/>.</summary>
+    public string? MoveAside(TopicPartition tp)
+    {
+        lock (openLock)
+        {
+            if (!partitions.TryRemove(tp, out var p))
+            {
+                return null;
+            }
+
+            configs.TryRemove(tp, out _);
+            unconfirmed.TryRemove(tp, out _);
+            var target = StrayDirectory(p);
+            p.CloseAndMoveTo(target);
+            return target;
+        }
+    }
 
     /// <summary>Opens (and recovers) every partition found under log.dirs, then starts the retention loop. Idempotent.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
@@ -82,6 +151,7 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
 
         retentionStop = new CancellationTokenSource();
         retentionLoop = RunRetentionLoopAsync(retentionStop.Token);
+        checkpointLoop = RunCheckpointLoopAsync(retentionStop.Token);
         return Task.CompletedTask;
     }
 
@@ -98,7 +168,12 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
     public LocalPartition? TryGet(TopicPartition tp) => partitions.TryGetValue(tp, out var p) ? p : null;
 
     /// <summary>The partition's local copy, created (or given <paramref name="config"/> in place when its settings changed).</summary>
-    public LocalPartition GetOrCreate(TopicPartition tp, EffectiveTopicConfig config)
+    /// <param name="tp">The partition.</param>
+    /// <param name="config">The topic's effective config.</param>
+    /// <param name="topicId">The controller's id of the topic (<see cref="Guid.Empty"/> when unknown). A local log
+    /// recorded under another id is a deleted topic's leftover: it is moved aside (never reused, never deleted) and
+    /// the partition starts empty. The id is recorded in the partition directory.</param>
+    public LocalPartition GetOrCreate(TopicPartition tp, EffectiveTopicConfig config, Guid topicId = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         TopicNameValidator.Validate(tp.Topic);
@@ -110,8 +185,28 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
                 throw new BrokerException(ErrorCode.NotLeaderOrFollower, $"{tp}: this silo is stopping and has closed its logs; retry on the current leader.");
             }
 
+            if (clusterIdRequired && clusterId is null)
+            {
+                throw new BrokerException(ErrorCode.NotLeaderOrFollower, $"{tp}: this silo is still checking that its logs belong to this cluster; retry shortly.");
+            }
+
+            if (partitions.TryGetValue(tp, out var existing)
+                && topicId != Guid.Empty
+                && existing.Metadata.TopicId != Guid.Empty
+                && existing.Metadata.TopicId != topicId)
+            {
+                // A topic of this name was deleted and re-created while this copy was away (or its deletion failed
+                // here): the old records must not show up in the new topic.
+                partitions.TryRemove(tp, out _);
+                configs.TryRemove(tp, out _);
+                var target = StrayDirectory(existing);
+                existing.CloseAndMoveTo(target);
+                LogStaleTopicId(logger, tp.ToString(), PartitionMetadata.FormatUuid(existing.Metadata.TopicId), PartitionMetadata.FormatUuid(topicId), target);
+                existing = null;
+            }
+
             unconfirmed.TryRemove(tp, out _);
-            if (partitions.TryGetValue(tp, out var existing))
+            if (existing is not null)
             {
                 if (configs.TryGetValue(tp, out var current) && current != logConfig)
                 {
@@ -119,6 +214,7 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
                     configs[tp] = logConfig;
                 }
 
+                RecordIdentity(existing, topicId);
                 return existing;
             }
 
@@ -127,6 +223,7 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
             var partition = new LocalPartition(tp, log, time);
             configs[tp] = logConfig;
             partitions[tp] = partition;
+            RecordIdentity(partition, topicId);
             LogCreated(logger, tp.ToString(), directory);
             return partition;
         }
@@ -187,7 +284,9 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
             {
                 if (!unconfirmed.ContainsKey(tp))
                 {
-                    deleted += p.Log.DeleteExpiredSegments();
+                    // Only segments wholly below the high watermark may go (Kafka's rule): never a record that is
+                    // not yet committed.
+                    deleted += p.Log.DeleteExpiredSegments(p.HighWatermark);
                 }
 
                 p.RemoveExpiredProducers(options.ProducerIdExpirationMs);
@@ -203,22 +302,52 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
         return deleted;
     }
 
+    /// <summary>Every <c>replica.high.watermark.checkpoint.interval.ms</c>: writes each partition's high watermark and
+    /// recovery point checkpoints, and flushes logs whose flush.ms elapsed. The recovery point moves when segments
+    /// roll (they are flushed then) and with the flush policy, so a silo killed now rescans only the tail after it.</summary>
+    /// <returns>How many recovery-point files were rewritten.</returns>
+    public async Task<int> CheckpointAsync()
+    {
+        var written = 0;
+        foreach (var p in partitions.Values)
+        {
+            try
+            {
+                await p.Log.FlushIfDueAsync().ConfigureAwait(false);
+                p.CheckpointHighWatermark();
+                if (p.Log.CheckpointRecoveryPoint())
+                {
+                    written++;
+                }
+            }
+            catch (Exception e) when (e is LogException or IOException or ObjectDisposedException or UnauthorizedAccessException)
+            {
+                LogCheckpointFailed(logger, p.TopicPartition.ToString(), e);
+            }
+        }
+
+        return written;
+    }
+
     public async ValueTask DisposeAsync()
     {
         var stop = Interlocked.Exchange(ref retentionStop, null);
         if (stop is not null)
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            try
+            foreach (var task in new[] { retentionLoop, checkpointLoop })
             {
-                if (retentionLoop is not null)
+                try
                 {
-                    await retentionLoop.ConfigureAwait(false);
+                    if (task is not null)
+                    {
+                        await task.ConfigureAwait(false);
+                    }
                 }
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping.
+                catch (OperationCanceledException)
+                {
+                    // Stopping.
+                }
             }
 
             stop.Dispose();
@@ -265,6 +394,8 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
             SegmentMs = config.SegmentMs,
             RetentionMs = config.RetentionMs,
             RetentionBytes = config.RetentionBytes,
+            FlushMessages = config.FlushMessages,
+            FlushMs = config.FlushMs,
             MaxMessageBytes = Math.Max(config.MaxMessageBytes, Actors.Log.Records.RecordBatchLayout.HeaderSize),
             AllowTinySegments = config.SegmentBytes < LogConfig.MinSegmentBytes,
         };
@@ -274,6 +405,35 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
         .OrderBy(d => partitions.Values.Count(p => p.Log.Directory.StartsWith(d + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
         .ThenBy(d => d, StringComparer.Ordinal)
         .First();
+
+    private void RecordIdentity(LocalPartition partition, Guid topicId)
+    {
+        var wanted = partition.Metadata with
+        {
+            TopicId = topicId != Guid.Empty ? topicId : partition.Metadata.TopicId,
+            ClusterId = partition.Metadata.ClusterId ?? Volatile.Read(ref clusterId),
+        };
+        if (wanted != partition.Metadata)
+        {
+            partition.WriteMetadata(wanted);
+        }
+    }
+
+    private static string StrayDirectory(LocalPartition partition)
+    {
+        var dir = partition.Log.Directory;
+        return $"{dir}.{Guid.NewGuid():N}{StraySuffix}";
+    }
+
+    private async Task RunCheckpointLoopAsync(CancellationToken cancellationToken)
+    {
+        var interval = TimeSpan.FromMilliseconds(options.ReplicaHighWatermarkCheckpointIntervalMs);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(interval, time, cancellationToken).ConfigureAwait(false);
+            await CheckpointAsync().ConfigureAwait(false);
+        }
+    }
 
     private async Task RunRetentionLoopAsync(CancellationToken cancellationToken)
     {
@@ -306,4 +466,10 @@ public sealed partial class LogManager : IHostedService, ILifecycleParticipant<I
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Retention of partition {Partition} failed")]
     private static partial void LogRetentionFailed(ILogger logger, string partition, Exception exception);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "Checkpointing partition {Partition} failed")]
+    private static partial void LogCheckpointFailed(ILogger logger, string partition, Exception exception);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "The local log of {Partition} belongs to topic id {OldTopicId}, not to the current topic's id {TopicId} (the topic was deleted and re-created); it was moved aside to {Directory}, kept for inspection, and the partition starts empty here")]
+    private static partial void LogStaleTopicId(ILogger logger, string partition, string oldTopicId, string topicId, string directory);
 }

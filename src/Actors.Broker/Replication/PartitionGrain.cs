@@ -29,6 +29,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain
     private readonly TopicPartition tp;
     private PartitionLeader? leader;
     private PartitionState? lastState;
+    private Guid topicId;
     private IGrainTimer? isrTimer;
 
     public PartitionGrain(LogManager logs, IOptions<BrokerOptions> options, TimeProvider time, ILogger<PartitionGrain> logger, ILocalSiloDetails silo)
@@ -115,7 +116,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain
         }
 
         leader?.Resign();
-        var local = logs.GetOrCreate(tp, config);
+        var local = logs.GetOrCreate(tp, config, topicId);
         leader = new PartitionLeader(local, state, localSilo, config, options.ReplicaLagTimeMaxMs, time,
             request => Controller.AlterPartitionAsync(request), logger);
         DelayDeactivation(TimeSpan.FromDays(3650));
@@ -125,6 +126,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain
     private async Task<EffectiveTopicConfig> TopicConfigAsync()
     {
         var description = (await Controller.DescribeTopicsAsync([tp.Topic]))[0];
+        topicId = description.TopicId;
         return EffectiveTopicConfig.Resolve(description.Configs, options);
     }
 

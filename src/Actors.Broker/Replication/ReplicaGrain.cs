@@ -70,7 +70,7 @@ public sealed class ReplicaGrain : Grain, IReplicaGrain, IDisposable
 
         await StopLoopAsync();
         var description = (await GrainFactory.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller).DescribeTopicsAsync([tp.Topic]))[0];
-        var local = logs.GetOrCreate(tp, EffectiveTopicConfig.Resolve(description.Configs, options));
+        var local = logs.GetOrCreate(tp, EffectiveTopicConfig.Resolve(description.Configs, options), description.TopicId);
         var fetcher = new ReplicaFetcher(local, state, localSilo, new GrainLeaderLink(GrainFactory, tp), options.ReplicaFetchMaxBytes, options.ReplicaFetchWaitMaxMs, time, logger);
         stop = new CancellationTokenSource();
         var token = stop.Token;

@@ -13,7 +13,9 @@ public sealed record EffectiveTopicConfig(
     int MinInsyncReplicas,
     int MaxMessageBytes,
     string CleanupPolicy,
-    bool UncleanLeaderElectionEnable)
+    bool UncleanLeaderElectionEnable,
+    long FlushMessages = long.MaxValue,
+    long FlushMs = long.MaxValue)
 {
     /// <summary>Resolves <paramref name="overrides"/> (already validated) over <paramref name="defaults"/>.</summary>
     public static EffectiveTopicConfig Resolve(IReadOnlyDictionary<string, string>? overrides, BrokerOptions defaults)
@@ -29,7 +31,9 @@ public sealed record EffectiveTopicConfig(
             Get(TopicConfigNames.MinInsyncReplicas) is { } mir ? ParseInt(mir) : defaults.MinInsyncReplicas,
             Get(TopicConfigNames.MaxMessageBytes) is { } mmb ? ParseInt(mmb) : defaults.MessageMaxBytes,
             Get(TopicConfigNames.CleanupPolicy) ?? "delete",
-            Get(TopicConfigNames.UncleanLeaderElectionEnable) is { } u ? bool.Parse(u) : defaults.UncleanLeaderElectionEnable);
+            Get(TopicConfigNames.UncleanLeaderElectionEnable) is { } u ? bool.Parse(u) : defaults.UncleanLeaderElectionEnable,
+            Get(TopicConfigNames.FlushMessages) is { } fm ? ParseLong(fm) : defaults.LogFlushIntervalMessages,
+            Get(TopicConfigNames.FlushMs) is { } fms ? ParseLong(fms) : defaults.LogFlushIntervalMs);
     }
 
     private static long ParseLong(string s) => long.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture);
@@ -123,6 +127,12 @@ public static class TopicConfigValidator
                 break;
             case TopicConfigNames.MinInsyncReplicas:
                 RequireInt(name, value, 1);
+                break;
+            case TopicConfigNames.FlushMessages:
+                RequireLong(name, value, 1);
+                break;
+            case TopicConfigNames.FlushMs:
+                RequireLong(name, value, 0);
                 break;
             case TopicConfigNames.MaxMessageBytes:
                 RequireInt(name, value, 0);

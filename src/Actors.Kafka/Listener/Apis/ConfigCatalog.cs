@@ -71,8 +71,6 @@ internal sealed record TopicConfigDefinition(
 /// </remarks>
 internal static class ConfigCatalog
 {
-    private const string KafkaLongMax = "9223372036854775807";
-
     private static readonly BrokerOptions BuiltIn = new();
 
     /// <summary>Every topic config the broker knows, the settable ones (<see cref="TopicConfigNames.All"/>) first.</summary>
@@ -95,14 +93,14 @@ internal static class ConfigCatalog
         new(TopicConfigNames.UncleanLeaderElectionEnable, ConfigType.Boolean, "unclean.leader.election.enable",
             o => Format(o.UncleanLeaderElectionEnable), false,
             "Whether a replica out of the ISR may become leader when no in-sync replica is left (losing records)."),
+        new(TopicConfigNames.FlushMessages, ConfigType.Long, "log.flush.interval.messages", o => Format(o.LogFlushIntervalMessages), false,
+            "Records appended since the last fsync that trigger one. The default (never) leaves durability to replication and the page cache, as Kafka's."),
+        new(TopicConfigNames.FlushMs, ConfigType.Long, "log.flush.interval.ms", o => Format(o.LogFlushIntervalMs), false,
+            "Age of the last fsync, in ms, that triggers one. The default (never) leaves durability to replication and the page cache, as Kafka's."),
         new("compression.type", ConfigType.String, "compression.type", _ => "producer", true,
             "Batches are stored as the producer compressed them (read-only)."),
         new("message.timestamp.type", ConfigType.String, "log.message.timestamp.type", _ => "CreateTime", true,
             "Records keep the producer's timestamps (read-only)."),
-        new("flush.messages", ConfigType.Long, "log.flush.interval.messages", _ => KafkaLongMax, true,
-            "Logs are left to the page cache and replication, as Kafka's default (read-only)."),
-        new("flush.ms", ConfigType.Long, "log.flush.interval.ms", _ => KafkaLongMax, true,
-            "Logs are left to the page cache and replication, as Kafka's default (read-only)."),
         new("index.interval.bytes", ConfigType.Int, "log.index.interval.bytes", _ => "4096", true,
             "Bytes of log between two entries of the offset index (read-only)."),
     ];
