@@ -33,6 +33,7 @@ try
     settings = SiloSettings.Read(builder.Configuration);
     settings.AdvertisedAddress();
     settings.ValidateBroker(builder.Configuration);
+    HttpHosting.AddHttpHosting(builder);
 }
 catch (ArgumentException exception)
 {

@@ -13,7 +13,8 @@ internal static class SiloCommandLine
     public const string Usage =
         "usage: Actors.Silo [--name <name>] [--host <advertised host>] [--port <silo port>] [--gateway-port <port>] " +
         "[--data <folder>] [--cluster-id <id>] [--kafka-port <port, default 9092>] " +
-        "[--listeners PLAINTEXT://<bind ip>:<port>] [--advertised.listeners PLAINTEXT://<host>:<port>]\n" +
+        "[--listeners PLAINTEXT://<bind ip>:<port>] [--advertised.listeners PLAINTEXT://<host>:<port>] " +
+        "[--http-port <port, default 8080; 0 = off>] [--console.allow.changes true|false, default false]\n" +
         "Settings also come from appsettings.json (section \"Actors\") and ACTORS_* environment variables, e.g. ACTORS_SILO__SILOPORT=11112.";
 
     private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
@@ -27,6 +28,8 @@ internal static class SiloCommandLine
         ["--kafka-port"] = "Actors:Kafka:Port",
         ["--listeners"] = "Actors:Kafka:Listeners",
         ["--advertised.listeners"] = "Actors:Kafka:AdvertisedListeners",
+        ["--http-port"] = "Actors:Http:Port",
+        ["--console.allow.changes"] = "Actors:Console:AllowChanges",
     };
 
     /// <summary>Parses flags into configuration keys.</summary>
