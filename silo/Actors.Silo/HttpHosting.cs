@@ -55,8 +55,10 @@ internal static class HttpHosting
         public async Task StartAsync(CancellationToken cancellationToken)
         {
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+            // The web host logs its own warnings and errors to the console; requests are not logged.
             builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(silo.GetRequiredService<ILoggerFactory>());
+            builder.Logging.AddConsole();
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
             builder.Services.AddSingleton(silo.GetRequiredService<IGrainFactory>());
             builder.Services.AddSingleton(silo.GetRequiredService<ILocalSiloDetails>());
             builder.Services.AddActorsConsole(o => console.Bind(o));

@@ -25,6 +25,9 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
     /// <summary>The port of the silo's Kafka listener (a free one per start, so silos on one machine do not collide on 9092).</summary>
     public int KafkaPort { get; private set; }
 
+    /// <summary>The port of the silo's HTTP host (the web console), a free one per start.</summary>
+    public int HttpPort { get; private set; }
+
     public int Pid => process?.Id ?? -1;
 
     public bool Running => process is { HasExited: false };
@@ -32,10 +35,11 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
     /// <summary>Starts the silo on new free ports (a restart is a new incarnation on new ports, same name and folder).</summary>
     public void Start()
     {
-        var ports = Ports.GetFreeTcpPorts(3);
+        var ports = Ports.GetFreeTcpPorts(4);
         SiloPort = ports[0];
         GatewayPort = ports[1];
         KafkaPort = ports[2];
+        HttpPort = ports[3];
         var silo = Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll");
         if (!File.Exists(silo))
         {
@@ -50,6 +54,7 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
             "--name", Name, "--host", "127.0.0.1",
             "--port", SiloPort.ToString(CultureInfo.InvariantCulture), "--gateway-port", GatewayPort.ToString(CultureInfo.InvariantCulture),
             "--kafka-port", KafkaPort.ToString(CultureInfo.InvariantCulture),
+            "--http-port", HttpPort.ToString(CultureInfo.InvariantCulture),
             "--data", Path.Combine(folder, Name),
         }.Concat(extraArgs))
         {
@@ -68,7 +73,7 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        log($"started {Name} pid {process.Id} silo port {SiloPort} gateway port {GatewayPort} kafka port {KafkaPort}");
+        log($"started {Name} pid {process.Id} silo port {SiloPort} gateway port {GatewayPort} kafka port {KafkaPort} http port {HttpPort}");
     }
 
     /// <summary>True once the silo logged that it is Active.</summary>

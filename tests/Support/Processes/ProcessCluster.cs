@@ -27,7 +27,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
     private readonly Action<string> log;
     private IHost? client;
 
-    private ProcessCluster(int silos, string? azureConnectionString, Action<string> log, IReadOnlyDictionary<string, string>? extraEnvironment)
+    private ProcessCluster(int silos, string? azureConnectionString, Action<string> log, IReadOnlyDictionary<string, string>? extraEnvironment,
+        Func<string, IEnumerable<string>>? siloArgs = null)
     {
         this.azureConnectionString = azureConnectionString;
         this.log = log;
@@ -56,7 +57,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
         for (var i = 1; i <= silos; i++)
         {
-            Silos.Add(new BrokerProcess($"silo{i}", folder.Path, environment, FastBrokerArgs, log));
+            var name = $"silo{i}";
+            Silos.Add(new BrokerProcess(name, folder.Path, environment, [.. FastBrokerArgs, .. siloArgs?.Invoke(name) ?? []], log));
         }
     }
 
@@ -74,10 +76,12 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public BrokerProcess Silo(string name) => Silos.Single(s => s.Name == name);
 
     /// <summary>Starts <paramref name="silos"/> silo processes, waits until each says it is Active, then connects a client.
-    /// <paramref name="environment"/> adds variables to every silo's environment (e.g. DOTNET_GCHeapHardLimit).</summary>
-    public static async Task<ProcessCluster> StartAsync(int silos, Action<string> log, string? azureConnectionString = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <paramref name="environment"/> adds variables to every silo's environment (e.g. DOTNET_GCHeapHardLimit);
+    /// <paramref name="siloArgs"/> adds flags to one silo's command line, by its name.</summary>
+    public static async Task<ProcessCluster> StartAsync(int silos, Action<string> log, string? azureConnectionString = null, IReadOnlyDictionary<string, string>? environment = null,
+        Func<string, IEnumerable<string>>? siloArgs = null)
     {
-        var cluster = new ProcessCluster(silos, azureConnectionString, log, environment);
+        var cluster = new ProcessCluster(silos, azureConnectionString, log, environment, siloArgs);
         try
         {
             foreach (var silo in cluster.Silos)
