@@ -236,8 +236,11 @@ internal static class Pages
             return $"<div class=\"chart\" id=\"lag-chart\"><p class=\"muted\">No lag samples yet: the silo samples every {E(Duration(options.SampleInterval))}.</p></div>";
         }
 
+        // The x axis spans the samples held (up to the whole window), so a young silo's few samples are not a sliver.
+        from = shown[0].At < now - TimeSpan.FromSeconds(1) ? shown[0].At : now - TimeSpan.FromSeconds(1);
+        var span = now - from;
         var max = Math.Max(1, shown.Max(s => s.TotalLag));
-        double X(DateTimeOffset at) => left + (width - left - right) * ((at - from).TotalMilliseconds / options.History.TotalMilliseconds);
+        double X(DateTimeOffset at) => left + (width - left - right) * ((at - from).TotalMilliseconds / span.TotalMilliseconds);
         double Y(long lag) => top + (height - top - bottom) * (1 - (double)lag / max);
         var points = string.Join(' ', shown.Select(s => string.Create(CultureInfo.InvariantCulture, $"{X(s.At):0.#},{Y(s.TotalLag):0.#}")));
         var svg = new StringBuilder();
@@ -246,7 +249,7 @@ internal static class Pages
             .Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{height - bottom}\" stroke=\"currentColor\" stroke-opacity=\".3\"/>")
             .Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 6}\" y=\"{top + 10}\" text-anchor=\"end\" font-size=\"11\" fill=\"currentColor\">{N(max)}</text>")
             .Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 6}\" y=\"{height - bottom}\" text-anchor=\"end\" font-size=\"11\" fill=\"currentColor\">0</text>")
-            .Append(CultureInfo.InvariantCulture, $"<text x=\"{left}\" y=\"{height - 6}\" font-size=\"11\" fill=\"currentColor\">{E(Duration(options.History))} ago</text>")
+            .Append(CultureInfo.InvariantCulture, $"<text x=\"{left}\" y=\"{height - 6}\" font-size=\"11\" fill=\"currentColor\">{E(Duration(span))} ago</text>")
             .Append(CultureInfo.InvariantCulture, $"<text x=\"{width - right}\" y=\"{height - 6}\" text-anchor=\"end\" font-size=\"11\" fill=\"currentColor\">now</text>")
             .Append("<polyline fill=\"none\" stroke=\"#2457c5\" stroke-width=\"2\" points=\"").Append(points).Append("\"/>");
         var last = shown[^1];
