@@ -42,7 +42,15 @@ internal static class HttpHosting
 
         var console = builder.Configuration.GetSection(ConsoleOptions.ConfigurationSection);
         var probe = new ConsoleOptions();
-        console.Bind(probe);
+        try
+        {
+            console.Bind(probe);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"{ConsoleOptions.ConfigurationSection}: {e.Message} ({e.InnerException?.Message}).", e);
+        }
+
         probe.Validate();
         builder.Services.AddSingleton<IHostedService>(sp => new HttpHost(sp, port, console));
     }
