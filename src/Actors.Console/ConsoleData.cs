@@ -63,6 +63,9 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>Most Dead membership entries the Cluster page lists (the newest).</summary>
+    public const int MaxDeadRows = 20;
+
     public ConsoleOptions Options => options.Value;
 
     public ConsoleSampler Sampler => sampler;
@@ -80,7 +83,10 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
         var topicsTask = Controller.DescribeTopicsAsync(null).WaitAsync(CallTimeout, cancellation);
         var controllerTask = management.GetActivationAddress(Controller).AsTask().WaitAsync(CallTimeout, cancellation);
 #pragma warning restore CA2016
-        var hosts = await hostsTask;
+        // Dead entries stay in the membership table until its cleanup: the page keeps the most recent ones only.
+        var all = await hostsTask;
+        var hosts = all.Where(h => h.Status != SiloStatus.Dead)
+            .Concat(all.Where(h => h.Status == SiloStatus.Dead).OrderByDescending(h => h.IAmAliveTime).Take(MaxDeadRows)).ToArray();
         var topics = await topicsTask;
         SiloAddress? controllerAddress = null;
         try
