@@ -178,9 +178,23 @@ internal static class Pages
         return html.ToString();
     }
 
+    /// <summary>What a member owns: a consumer-protocol member's partitions as the grain keeps them, a classic member's
+    /// decoded from the assignment its leader relayed (empty when it is not the consumer protocol's layout).</summary>
+    public static TopicPartition[] Assignment(GroupMemberDescription member) =>
+        member.Assigned.Length > 0 ? member.Assigned : ClassicAssignment.TryDecode(member.Assignment);
+
     public static string GroupDetail(ConsumerGroupDescription g, LagSample[] history, ConsoleOptions options, DateTimeOffset now)
     {
         var total = ConsoleData.TotalLag(g);
+        var owner = new Dictionary<TopicPartition, string>();
+        foreach (var member in g.Members)
+        {
+            foreach (var tp in Assignment(member))
+            {
+                owner[tp] = member.MemberId;
+            }
+        }
+
         var html = new StringBuilder();
         html.Append("<div class=\"cards\">")
             .Append($"<div class=\"card\"><b id=\"total-lag\">{N(total)}</b><span>total lag</span></div>")
@@ -198,7 +212,7 @@ internal static class Pages
                 .Append("<td class=\"num committed\">").Append(Offset(o.CommittedOffset)).Append("</td>")
                 .Append("<td class=\"num end\">").Append(Offset(o.LogEndOffset)).Append("</td>")
                 .Append("<td class=\"num lag\">").Append(o.Lag < 0 ? "–" : o.Lag.ToString(CultureInfo.InvariantCulture)).Append("</td>")
-                .Append("<td>").Append(E(o.MemberId ?? "")).Append("</td></tr>");
+                .Append("<td>").Append(E(o.MemberId ?? owner.GetValueOrDefault(o.TopicPartition) ?? "")).Append("</td></tr>");
         }
 
         if (g.Offsets.Length == 0)
@@ -213,7 +227,7 @@ internal static class Pages
             html.Append("<tr><td>").Append(E(m.MemberId)).Append(m.InstanceId is null ? "" : $" <span class=\"muted\">({E(m.InstanceId)})</span>").Append("</td>")
                 .Append("<td>").Append(E(m.ClientId)).Append("</td><td>").Append(E(m.ClientHost)).Append("</td>")
                 .Append("<td>").Append(E(string.Join(", ", m.SubscribedTopics))).Append("</td>")
-                .Append("<td>").Append(E(string.Join(", ", m.Assigned.Order().Select(p => p.ToString())))).Append("</td></tr>");
+                .Append("<td>").Append(E(string.Join(", ", Assignment(m).Order().Select(p => p.ToString())))).Append("</td></tr>");
         }
 
         if (g.Members.Length == 0)

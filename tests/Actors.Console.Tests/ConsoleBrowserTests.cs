@@ -212,6 +212,10 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture, ITestOutputHelpe
             consumer.Commit([new TopicPartitionOffset(topic, 0, 5), new TopicPartitionOffset(topic, 1, 5)]);
 
             await page.GotoAsync(fixture.Url("silo1", $"/console/groups/{group}"));
+            // The classic member's assignment, decoded from what its leader relayed.
+            var members = "";
+            await Wait.UntilAsync(async () => (members = await page.Locator("#members").InnerTextAsync()).Contains($"{topic}-0, {topic}-1", StringComparison.Ordinal),
+                Deadline, $"the members table to show the consumer's assignment {topic}-0, {topic}-1", () => members);
             await page.SelectOptionAsync("#reset-offsets select[name=mode]", "to-earliest");
             await page.ClickAsync("#reset-offsets button");
             var refusal = (await page.Locator("#result").InnerTextAsync()).Trim();
