@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Actors.Console;
+using Actors.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;

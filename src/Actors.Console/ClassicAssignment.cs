@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Actors.Broker;
 
-namespace Actors.Console;
+namespace Actors.WebConsole;
 
 /// <summary>Reads the partitions out of a classic consumer's assignment (Kafka's ConsumerProtocolAssignment: int16
 /// version, then an array of topic name and partition ids, then user data), as its group leader relayed it.</summary>

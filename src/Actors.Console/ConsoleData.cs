@@ -3,7 +3,7 @@ using Actors.Broker.Partitioning;
 using Actors.Log.Records;
 using Microsoft.Extensions.Options;
 
-namespace Actors.Console;
+namespace Actors.WebConsole;
 
 /// <summary>One silo on the Cluster page: one membership entry (a restarted silo has one entry per incarnation).</summary>
 public sealed record SiloRow(

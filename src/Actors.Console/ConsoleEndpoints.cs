@@ -7,9 +7,9 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using static Actors.Console.Html;
+using static Actors.WebConsole.Html;
 
-namespace Actors.Console;
+namespace Actors.WebConsole;
 
 /// <summary><c>services.AddActorsConsole(...)</c> and <c>endpoints.MapActorsConsole()</c>.</summary>
 public static class ConsoleEndpoints

@@ -1,4 +1,4 @@
-namespace Actors.Console;
+namespace Actors.WebConsole;
 
 /// <summary>The console's settings, bound from "Actors:Console" (flag <c>--console.allow.changes</c>, environment
 /// <c>ACTORS_CONSOLE__ALLOWCHANGES</c>).</summary>

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Actors.Console;
+namespace Actors.WebConsole;
 
 /// <summary>One lag sample of a group: when, and the group's total lag then.</summary>
 public readonly record struct LagSample(DateTimeOffset At, long TotalLag);

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Actors.Console;
+namespace Actors.WebConsole;
 
 /// <summary>Small helpers for writing HTML as strings: every value from the cluster goes through <see cref="E"/>.</summary>
 internal static class Html

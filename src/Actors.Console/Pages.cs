@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using Actors.Broker;
-using static Actors.Console.Html;
+using static Actors.WebConsole.Html;
 
-namespace Actors.Console;
+namespace Actors.WebConsole;
 
 /// <summary>The console's pages and the fragments their scripts refresh. Pure functions of the data they are given.</summary>
 internal static class Pages

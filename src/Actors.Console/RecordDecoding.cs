@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Actors.Log.Records;
 
-namespace Actors.Console;
+namespace Actors.WebConsole;
 
 /// <summary>One record as the message browser shows it.</summary>
 public sealed record BrowsedRecord(long Offset, long Timestamp, byte[]? Key, byte[]? Value, IReadOnlyList<BrowsedHeader> Headers);

@@ -3,7 +3,7 @@ using Actors.Broker;
 using Actors.Broker.Logs;
 using Actors.Broker.Placement;
 
-namespace Actors.Console;
+namespace Actors.WebConsole;
 
 /// <summary>One silo's own figures (key "console@silo", placed on the silo of that name): what only that process
 /// knows, its heap, its start time and its logs on disk.</summary>

@@ -6,7 +6,7 @@ using Confluent.Kafka.Admin;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 
-namespace Actors.Console.Tests;
+namespace Actors.WebConsole.Tests;
 
 /// <summary>
 /// The web console in a real browser (headless chromium through Playwright) against three real silo processes: what

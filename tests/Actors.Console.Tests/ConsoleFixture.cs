@@ -2,7 +2,7 @@ using System.Net;
 using Actors.Testing;
 using Microsoft.Playwright;
 
-namespace Actors.Console.Tests;
+namespace Actors.WebConsole.Tests;
 
 /// <summary>A fact that needs Debian's chromium at /usr/bin/chromium; skipped, saying how to get it, when it is missing.</summary>
 public sealed class ChromiumFactAttribute : FactAttribute
