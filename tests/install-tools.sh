@@ -54,6 +54,24 @@ else
   fi
 fi
 
+# chromium, Debian's browser, for the web console's browser tests (Microsoft.Playwright drives it through
+# /usr/bin/chromium; the tests are skipped, saying why, when it is missing). Needs root or sudo for apt-get, as kcat does.
+if [ -x /usr/bin/chromium ]; then
+  echo "chromium already installed at /usr/bin/chromium"
+else
+  apt_get="apt-get"
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then apt_get="sudo -n apt-get"; else apt_get=""; fi
+  fi
+  if [ -z "$apt_get" ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "chromium is missing and cannot be installed here (no apt-get as root); the console's browser tests will be skipped"
+  elif $apt_get install -y --no-install-recommends chromium || { $apt_get update && $apt_get install -y --no-install-recommends chromium; }; then
+    echo "chromium installed at /usr/bin/chromium"
+  else
+    echo "installing chromium failed; the console's browser tests will be skipped"
+  fi
+fi
+
 # kafkajs, a Kafka client in JavaScript with its own protocol code, for the listener's client tests.
 kafkajs_version="2.2.4"
 kafkajs_dir="$root/tools/kafkajs"

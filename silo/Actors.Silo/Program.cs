@@ -40,6 +40,7 @@ try
     settings = SiloSettings.Read(builder.Configuration);
     settings.AdvertisedAddress();
     settings.ValidateBroker(builder.Configuration);
+    SiloHttpEndpoint.ValidateConsole(builder.Configuration);
 }
 catch (ArgumentException exception)
 {

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text.Json;
 using Actors.Kafka.Listener;
+using Actors.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,7 +17,9 @@ namespace Actors.Silo;
 /// <summary>
 /// The silo's HTTP port (<c>http.port</c>, default 8080, every interface): <c>/health</c> answers 200 with a JSON
 /// status while the silo is Active in cluster membership and its Kafka listener accepts connections, 503 otherwise;
-/// <c>/metrics</c> is the Prometheus text of every "Actors.*" meter (OpenTelemetry's Prometheus exporter).
+/// <c>/metrics</c> is the Prometheus text of every "Actors.*" meter (OpenTelemetry's Prometheus exporter);
+/// <c>/console/</c> is the web console (<see cref="ConsoleEndpoints.MapActorsConsole"/>), served from the silo's own
+/// grain factory.
 /// </summary>
 /// <remarks>A small Kestrel app of its own beside the silo's host, started by the silo's host after the silo (so a
 /// port in use fails the silo's start with a message naming http.port) and stopped with it.</remarks>
@@ -29,9 +33,14 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Any, port));
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Actors.*").AddPrometheusExporter());
+        builder.Services.AddSingleton(silo.GetRequiredService<IGrainFactory>());
+        builder.Services.AddSingleton(silo.GetRequiredService<ILocalSiloDetails>());
+        var console = silo.GetRequiredService<IConfiguration>().GetSection(ConsoleOptions.ConfigurationSection);
+        builder.Services.AddActorsConsole(o => console.Bind(o));
         var web = builder.Build();
         web.MapPrometheusScrapingEndpoint("/metrics");
         web.MapGet("/health", Health);
+        web.MapActorsConsole();
         try
         {
             await web.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -39,7 +48,7 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
         catch (IOException e)
         {
             await web.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidOperationException($"The HTTP port {port} (/health, /metrics) cannot be bound ({e.Message}); set http.port (--http-port) to a free port, or none.", e);
+            throw new InvalidOperationException($"The HTTP port {port} (/health, /metrics, /console/) cannot be bound ({e.Message}); set http.port (--http-port) to a free port, or none.", e);
         }
 
         app = web;
@@ -78,7 +87,24 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
         return Results.Text(JsonSerializer.Serialize(body, HealthJson.Default.HealthStatus), "application/json", statusCode: healthy ? 200 : 503);
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "HTTP on port {Port}: /health and /metrics")]
+    /// <summary>Checks the console's settings before the silo starts.</summary>
+    /// <exception cref="ArgumentException">A console setting does not parse or is out of range; the message names it.</exception>
+    public static void ValidateConsole(IConfiguration configuration)
+    {
+        var probe = new ConsoleOptions();
+        try
+        {
+            configuration.GetSection(ConsoleOptions.ConfigurationSection).Bind(probe);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"{ConsoleOptions.ConfigurationSection}: {e.Message} ({e.InnerException?.Message}).", e);
+        }
+
+        probe.Validate();
+    }
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "HTTP on port {Port}: /health, /metrics and the console at /console/")]
     private static partial void LogListening(ILogger logger, int port);
 }
 

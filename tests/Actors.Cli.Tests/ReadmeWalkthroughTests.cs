@@ -62,6 +62,11 @@ public sealed class ReadmeWalkthroughTests(ITestOutputHelper output)
             }
 
             Check(lines.Skip(1).ToArray(), runs);
+
+            // The README's address of the web console: the silo's HTTP port, 8080 by default.
+            var console = await RunAsync(network, "curl -sS --fail http://127.0.0.1:8080/console/api/topics", root, path);
+            Assert.True(console.Exit == 0 && console.Out.Contains("\"name\":\"test\"", StringComparison.Ordinal),
+                $"the README's console address should list topic test\n{console}\nsilo:\n{Tail(log)}");
         }
         finally
         {

@@ -83,7 +83,8 @@ internal static class SettingsCatalog
         // Operations.
         new("http.port", "Actors:Http:Port", "TCP port", "8080", "a port from 1 to 65535, or 0 or none to serve no HTTP",
             v => string.Equals(v, "none", StringComparison.OrdinalIgnoreCase) ? "0" : IntIn(v, 0, 65535),
-            "The port of /health and Prometheus /metrics (bound on every interface).", "--http-port"),
+            "The port of /health, Prometheus /metrics and the web console at /console/ (bound on every interface).", "--http-port"),
+        Bool("console.allow.changes", "Actors:Console:AllowChanges", false, "Whether the web console may change the cluster (create and delete topics, add partitions, reset offsets, produce); read-only otherwise."),
         Choice("log.format", "Actors:Logging:Format", "simple", "Console log lines: simple (one line each, UTC timestamp) or json (one JSON object per line).", "simple", "json") with { Flag = "--log-format" },
 
         // The Kafka listener.

@@ -18,6 +18,7 @@ public sealed class ProjectLayeringTests
         ["Actors.Orleans.Sqlite"] = [],
         ["Actors.Client"] = ["Actors.Broker.Abstractions"],
         ["Actors.Kafka"] = ["Actors.Broker", "Actors.Broker.Abstractions", "Actors.Log"],
+        ["Actors.Console"] = ["Actors.Broker", "Actors.Broker.Abstractions", "Actors.Log"],
     };
 
     /// <summary>Packages each project may take; a project not listed may take any.</summary>

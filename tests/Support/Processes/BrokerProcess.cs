@@ -25,7 +25,7 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
     /// <summary>The port of the silo's Kafka listener (a free one per start, so silos on one machine do not collide on 9092).</summary>
     public int KafkaPort { get; private set; }
 
-    /// <summary>The port of the silo's /health and /metrics (a free one per start; the default 8080 would collide).</summary>
+    /// <summary>The port of the silo's HTTP host (/health, /metrics and the web console): a free one per start; the default 8080 would collide.</summary>
     public int HttpPort { get; private set; }
 
     public int Pid => process?.Id ?? -1;

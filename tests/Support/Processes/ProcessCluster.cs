@@ -27,7 +27,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
     private readonly Action<string> log;
     private IHost? client;
 
-    private ProcessCluster(int silos, string? azureConnectionString, Action<string> log, IReadOnlyDictionary<string, string>? extraEnvironment, IReadOnlyList<string>? extraArgs)
+    private ProcessCluster(int silos, string? azureConnectionString, Action<string> log, IReadOnlyDictionary<string, string>? extraEnvironment,
+        IReadOnlyList<string>? extraArgs, Func<string, IEnumerable<string>>? siloArgs)
     {
         this.azureConnectionString = azureConnectionString;
         this.log = log;
@@ -56,7 +57,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
         for (var i = 1; i <= silos; i++)
         {
-            Silos.Add(new BrokerProcess($"silo{i}", folder.Path, environment, [.. FastBrokerArgs, .. extraArgs ?? []], log));
+            var name = $"silo{i}";
+            Silos.Add(new BrokerProcess(name, folder.Path, environment, [.. FastBrokerArgs, .. extraArgs ?? [], .. siloArgs?.Invoke(name) ?? []], log));
         }
     }
 
@@ -75,10 +77,12 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     /// <summary>Starts <paramref name="silos"/> silo processes, waits until each says it is Active, then connects a client.
     /// <paramref name="environment"/> adds variables to every silo's environment (e.g. DOTNET_GCHeapHardLimit);
-    /// <paramref name="args"/> adds flags to every silo's command line (e.g. --config).</summary>
-    public static async Task<ProcessCluster> StartAsync(int silos, Action<string> log, string? azureConnectionString = null, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? args = null)
+    /// <paramref name="args"/> adds flags to every silo's command line (e.g. --config); <paramref name="siloArgs"/> adds
+    /// flags to one silo's command line, by its name.</summary>
+    public static async Task<ProcessCluster> StartAsync(int silos, Action<string> log, string? azureConnectionString = null, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? args = null, Func<string, IEnumerable<string>>? siloArgs = null)
     {
-        var cluster = new ProcessCluster(silos, azureConnectionString, log, environment, args);
+        var cluster = new ProcessCluster(silos, azureConnectionString, log, environment, args, siloArgs);
         try
         {
             foreach (var silo in cluster.Silos)
