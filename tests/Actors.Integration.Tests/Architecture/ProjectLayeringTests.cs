@@ -16,7 +16,7 @@ public sealed class ProjectLayeringTests
         ["Actors.Broker.Abstractions"] = [],
         ["Actors.Broker"] = ["Actors.Broker.Abstractions", "Actors.Log"],
         ["Actors.Orleans.Sqlite"] = [],
-        ["Actors.Client"] = ["Actors.Broker.Abstractions"],
+        ["Actors.Client"] = ["Actors.Broker.Abstractions", "Actors.Log"],
         ["Actors.Kafka"] = ["Actors.Broker", "Actors.Broker.Abstractions", "Actors.Log"],
         ["Actors.Console"] = ["Actors.Broker", "Actors.Broker.Abstractions", "Actors.Log"],
     };
