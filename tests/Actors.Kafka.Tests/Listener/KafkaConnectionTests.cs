@@ -54,25 +54,25 @@ public sealed class KafkaConnectionTests
         await run.WaitAsync(Deadline);
     }
 
-    private delegate void BodyWriter(ref KafkaWriter writer);
+    internal delegate void BodyWriter(ref KafkaWriter writer);
 
     /// <summary>A handler whose Metadata answers come from <paramref name="metadata"/>; no grain is called.</summary>
     internal static KafkaRequestHandler Handler(Func<BrokerMetadataRequest, Task<BrokerMetadataResponse>> metadata) =>
         new(new KafkaBroker(null!, "silo-1", 1, "127.0.0.1", 9092, "c", new ClusterView(metadata, TimeProvider.System),
             new KafkaListenerOptions(), TimeProvider.System, NullLogger.Instance));
 
-    private static async Task<(TcpClient Client, Task Run)> ConnectAsync(KafkaRequestHandler handler, int maxInFlight)
+    internal static async Task<(TcpClient Client, Task Run)> ConnectAsync(KafkaRequestHandler handler, int maxInFlight, Actors.Kafka.Security.ConnectionSession? session = null)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port).WaitAsync(Deadline);
         var server = await listener.AcceptSocketAsync().WaitAsync(Deadline);
-        var connection = new KafkaConnection(server, handler, new KafkaFrameReader(), maxInFlight, NullLogger.Instance);
+        var connection = new KafkaConnection(server, handler, new KafkaFrameReader(), maxInFlight, NullLogger.Instance, session: session);
         return (client, Task.Run(() => connection.RunAsync(CancellationToken.None)));
     }
 
-    private static byte[] Frame(KafkaApi api, short version, int correlationId, BodyWriter body)
+    internal static byte[] Frame(KafkaApi api, short version, int correlationId, BodyWriter body)
     {
         var payload = new ArrayBufferWriter<byte>();
         var writer = new KafkaWriter(payload);
@@ -83,7 +83,7 @@ public sealed class KafkaConnectionTests
         return frame.WrittenSpan.ToArray();
     }
 
-    private static async Task<int> ReadCorrelationIdAsync(TcpClient client)
+    internal static async Task<int> ReadCorrelationIdAsync(TcpClient client)
     {
         var prefix = new byte[4];
         await client.GetStream().ReadExactlyAsync(prefix).AsTask().WaitAsync(Deadline);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -9,7 +8,6 @@ using Actors.Kafka.Listener;
 using Actors.Kafka.Protocol.Messages;
 using Actors.Kafka.Security;
 using Actors.Kafka.Tests.Security;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Actors.Kafka.Tests.Listener;
 
@@ -23,8 +21,6 @@ public sealed class SaslConnectionTests
         new("SASL_PLAINTEXT", "SASL_PLAINTEXT", false, true, [SaslMechanisms.ScramSha256, SaslMechanisms.ScramSha512, SaslMechanisms.Plain], null);
 
     private static readonly ScramCredential Alice = Scram.FromPassword(ScramMechanism.ScramSha256, "alice-secret");
-
-    private delegate void BodyWriter(ref KafkaWriter writer);
 
     [Fact]
     public async Task A_request_before_authentication_closes_the_connection_unanswered()
@@ -62,7 +58,7 @@ public sealed class SaslConnectionTests
             Assert.True(scram.ServerIsAuthentic(last.AuthBytes));
 
             await client.GetStream().WriteAsync(MetadataFrame(5));
-            Assert.Equal(5, await ReadCorrelationIdAsync(client));
+            Assert.Equal(5, await KafkaConnectionTests.ReadCorrelationIdAsync(client));
         }
 
         await run.WaitAsync(Deadline);
@@ -119,7 +115,7 @@ public sealed class SaslConnectionTests
             Assert.Equal(0, BinaryPrimitives.ReadInt32BigEndian(prefix));
 
             await client.GetStream().WriteAsync(MetadataFrame(2));
-            Assert.Equal(2, await ReadCorrelationIdAsync(client));
+            Assert.Equal(2, await KafkaConnectionTests.ReadCorrelationIdAsync(client));
         }
 
         await run.WaitAsync(Deadline);
@@ -169,51 +165,23 @@ public sealed class SaslConnectionTests
     }
 
     private static byte[] MetadataFrame(int correlationId) =>
-        Frame(ApiKeys.Metadata, 12, correlationId, (ref KafkaWriter w) => MetadataCodec.WriteRequest(ref w, new Actors.Kafka.Protocol.MetadataRequest { Topics = [] }, 12));
+        KafkaConnectionTests.Frame(ApiKeys.Metadata, 12, correlationId, (ref KafkaWriter w) => MetadataCodec.WriteRequest(ref w, new Actors.Kafka.Protocol.MetadataRequest { Topics = [] }, 12));
 
-    private static async Task<(TcpClient Client, Task Run)> ConnectAsync()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port).WaitAsync(Deadline);
-        var server = await listener.AcceptSocketAsync().WaitAsync(Deadline);
-        var handler = KafkaConnectionTests.Handler(_ => Task.FromResult(new Actors.Broker.MetadataResponse()));
-        var session = new ConnectionSession(SaslPlaintext,
-            (user, mechanism) => Task.FromResult(user == "alice" && mechanism == ScramMechanism.ScramSha256 ? Alice : null));
-        var connection = new KafkaConnection(server, handler, new KafkaFrameReader(), 8, NullLogger.Instance, session: session);
-        return (client, Task.Run(() => connection.RunAsync(CancellationToken.None)));
-    }
+    private static Task<(TcpClient Client, Task Run)> ConnectAsync() =>
+        KafkaConnectionTests.ConnectAsync(
+            KafkaConnectionTests.Handler(_ => Task.FromResult(new Actors.Broker.MetadataResponse())),
+            maxInFlight: 8,
+            new ConnectionSession(SaslPlaintext, (user, mechanism) => Task.FromResult(user == "alice" && mechanism == ScramMechanism.ScramSha256 ? Alice : null)));
 
     /// <summary>Sends one request and returns its answer's payload (after the size prefix).</summary>
-    private static async Task<byte[]> AskAsync(TcpClient client, KafkaApi api, short version, int correlationId, BodyWriter body)
+    private static async Task<byte[]> AskAsync(TcpClient client, KafkaApi api, short version, int correlationId, KafkaConnectionTests.BodyWriter body)
     {
-        await client.GetStream().WriteAsync(Frame(api, version, correlationId, body));
+        await client.GetStream().WriteAsync(KafkaConnectionTests.Frame(api, version, correlationId, body));
         var prefix = new byte[4];
         await client.GetStream().ReadExactlyAsync(prefix).AsTask().WaitAsync(Deadline);
         var payload = new byte[BinaryPrimitives.ReadInt32BigEndian(prefix)];
         await client.GetStream().ReadExactlyAsync(payload).AsTask().WaitAsync(Deadline);
         Assert.Equal(correlationId, BinaryPrimitives.ReadInt32BigEndian(payload));
         return payload;
-    }
-
-    private static byte[] Frame(KafkaApi api, short version, int correlationId, BodyWriter body)
-    {
-        var payload = new ArrayBufferWriter<byte>();
-        var writer = new KafkaWriter(payload);
-        new RequestHeader((short)api.Key, version, correlationId, "test").Write(ref writer, api.RequestHeaderVersion(version));
-        body(ref writer);
-        var frame = new ArrayBufferWriter<byte>();
-        KafkaFrames.WriteFrame(frame, payload.WrittenSpan);
-        return frame.WrittenSpan.ToArray();
-    }
-
-    private static async Task<int> ReadCorrelationIdAsync(TcpClient client)
-    {
-        var prefix = new byte[4];
-        await client.GetStream().ReadExactlyAsync(prefix).AsTask().WaitAsync(Deadline);
-        var payload = new byte[BinaryPrimitives.ReadInt32BigEndian(prefix)];
-        await client.GetStream().ReadExactlyAsync(payload).AsTask().WaitAsync(Deadline);
-        return BinaryPrimitives.ReadInt32BigEndian(payload);
     }
 }
