@@ -273,7 +273,9 @@ public sealed class ScramSaslServer(ScramMechanism mechanism, ScramCredentialLoo
             return SaslStep.Fail($"{Mechanism}: the channel binding does not match the GS2 header of the first message.");
         }
 
-        if (!string.Equals(finalNonce, nonce, StringComparison.Ordinal))
+        // Kafka accepts a final nonce that ends with the server's (librdkafka before 2.1 sends its own nonce again in
+        // front of it); the server's random part is still what must come back.
+        if (!finalNonce.EndsWith(nonce!, StringComparison.Ordinal))
         {
             return SaslStep.Fail($"{Mechanism}: the nonce of the final message is not the server's.");
         }

@@ -85,6 +85,32 @@ public class SaslServerTests
         Assert.Contains("already over", (await server.EvaluateAsync(Encoding.UTF8.GetBytes(final))).Failure, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_final_nonce_with_the_client_nonce_again_in_front_is_accepted_as_Kafka_accepts_it()
+    {
+        // librdkafka 2.0.2 (Debian's kcat and Python client) sends r=<client nonce><client nonce><server nonce>.
+        var server = new ScramSaslServer(ScramMechanism.ScramSha256, Lookup, () => "SERVER");
+        var client = new ScramClient(ScramMechanism.ScramSha256, "alice", "alice-secret", "abc");
+        var first = await server.EvaluateAsync(client.ClientFirst());
+        Assert.StartsWith("r=abcSERVER,", Encoding.UTF8.GetString(first.Response), StringComparison.Ordinal);
+
+        var last = await server.EvaluateAsync(client.ClientFinal(first.Response, nonce => "abc" + nonce));
+
+        Assert.Null(last.Failure);
+        Assert.Equal("alice", last.Principal);
+    }
+
+    [Fact]
+    public async Task A_final_nonce_without_the_servers_part_fails()
+    {
+        var server = new ScramSaslServer(ScramMechanism.ScramSha256, Lookup, () => "SERVER");
+        var client = new ScramClient(ScramMechanism.ScramSha256, "alice", "alice-secret", "abc");
+        var first = await server.EvaluateAsync(client.ClientFirst());
+        var last = await server.EvaluateAsync(client.ClientFinal(first.Response, nonce => nonce.Replace("SERVER", "SERVEX", StringComparison.Ordinal)));
+
+        Assert.Contains("nonce", last.Failure, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("p=tls-unique,,n=alice,r=abc", "channel binding")]
     [InlineData("n,,n=alice", "n=<user>,r=<nonce>")]

@@ -16,8 +16,9 @@ internal sealed class ScramClient(ScramMechanism mechanism, string user, string 
         return Encoding.UTF8.GetBytes("n,," + clientFirstBare);
     }
 
-    /// <summary>The client-final message for the server-first message, with the proof.</summary>
-    public byte[] ClientFinal(byte[] serverFirstBytes)
+    /// <summary>The client-final message for the server-first message, with the proof; <paramref name="finalNonce"/>
+    /// replaces the nonce sent back (as some clients send it).</summary>
+    public byte[] ClientFinal(byte[] serverFirstBytes, Func<string, string>? finalNonce = null)
     {
         var serverFirst = Encoding.UTF8.GetString(serverFirstBytes);
         var fields = serverFirst.Split(',').ToDictionary(f => f[0], f => f[2..]);
@@ -26,7 +27,7 @@ internal sealed class ScramClient(ScramMechanism mechanism, string user, string 
         var salted = Scram.SaltedPassword(mechanism, password, salt, iterations);
         var clientKey = Scram.Hmac(mechanism, salted, "Client Key"u8);
         var storedKey = Scram.H(mechanism, clientKey);
-        var withoutProof = $"c=biws,r={fields['r']}";
+        var withoutProof = $"c=biws,r={finalNonce?.Invoke(fields['r']) ?? fields['r']}";
         var authMessage = Encoding.UTF8.GetBytes($"{clientFirstBare},{serverFirst},{withoutProof}");
         var signature = Scram.Hmac(mechanism, storedKey, authMessage);
         var proof = clientKey.Select((b, i) => (byte)(b ^ signature[i])).ToArray();

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Actors.Broker;
 using Actors.Broker.Security;
+using Actors.Integration.Tests.Kafka.Clients;
 using Actors.Testing;
 using Confluent.Kafka;
 using Admin = Confluent.Kafka.Admin;
@@ -197,6 +198,49 @@ public sealed class SaslSslClientTests(SaslSslSiloFixture silo) : IClassFixture<
 
         using var asBob = new AdminClientBuilder(silo.Config(SaslMechanism.ScramSha256, "bob", "bob-secret")).Build();
         Assert.Contains(asBob.GetMetadata(TimeSpan.FromSeconds(10)).Brokers, b => b.Port == silo.Cluster.Silos[0].KafkaPort);
+    }
+
+    [KcatFact]
+    public async Task Kcat_produces_and_consumes_over_sasl_ssl_with_scram_and_is_refused_a_wrong_password()
+    {
+        var topic = $"kcat-secure-{Guid.NewGuid():N}"[..24];
+        using (var admin = new AdminClientBuilder(silo.Config(SaslMechanism.ScramSha512)).Build())
+        {
+            await admin.CreateTopicsAsync([new Admin.TopicSpecification { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }]);
+        }
+
+        string[] Secure(string password) =>
+        [
+            "-b", silo.Bootstrap, "-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanisms=SCRAM-SHA-256",
+            "-X", $"sasl.username={SaslSslSiloFixture.User}", "-X", $"sasl.password={password}", "-X", $"ssl.ca.location={silo.CaLocation}",
+        ];
+        var produced = await ClientProcess.RunAsync(KcatFactAttribute.Path!, [.. Secure(SaslSslSiloFixture.Password), "-t", topic, "-P"], Deadline, stdin: "one\ntwo\n");
+        Assert.True(produced.Exit == 0, $"kcat -P exited {produced.Exit}: {produced.Stderr}");
+        var consumed = await ClientProcess.RunAsync(KcatFactAttribute.Path!, [.. Secure(SaslSslSiloFixture.Password), "-t", topic, "-C", "-o", "beginning", "-e", "-q"], Deadline);
+        Assert.True(consumed.Exit == 0, $"kcat -C exited {consumed.Exit}: {consumed.Stderr}");
+        Assert.Equal(["one", "two"], consumed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        var refused = await ClientProcess.RunAsync(KcatFactAttribute.Path!, [.. Secure("wrong"), "-L", "-m", "5"], Deadline);
+        Assert.NotEqual(0, refused.Exit);
+        Assert.Contains("Authentication failed", refused.Stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [PythonConfluentKafkaFact]
+    public async Task Debians_python_client_authenticates_with_scram_sha_512_over_tls()
+    {
+        const string Script = """
+            import sys
+            from confluent_kafka.admin import AdminClient
+            admin = AdminClient({"bootstrap.servers": sys.argv[1], "security.protocol": "SASL_SSL", "sasl.mechanisms": "SCRAM-SHA-512",
+                                 "sasl.username": sys.argv[2], "sasl.password": sys.argv[3], "ssl.ca.location": sys.argv[4]})
+            metadata = admin.list_topics(timeout=20)
+            print(",".join(str(b.port) for b in metadata.brokers.values()))
+            """;
+        var run = await ClientProcess.RunAsync(PythonConfluentKafkaFactAttribute.Python,
+            ["-c", Script, silo.Bootstrap, SaslSslSiloFixture.User, SaslSslSiloFixture.Password, silo.CaLocation], Deadline);
+
+        Assert.True(run.Exit == 0, $"python exited {run.Exit}: {run.Stderr}");
+        Assert.Equal(silo.Cluster.Silos[0].KafkaPort.ToString(System.Globalization.CultureInfo.InvariantCulture), run.Stdout.Trim());
     }
 }
 
