@@ -59,7 +59,6 @@ public sealed class ChaosWorkloadTests(ITestOutputHelper output)
             {
                 output.WriteLine($"fault {i}: SIGKILL {victim.Name} (pid {victim.Pid}), then restart");
                 victim.Kill();
-                victim.Start();
             }
             else
             {
@@ -71,19 +70,25 @@ public sealed class ChaosWorkloadTests(ITestOutputHelper output)
                 victim.Thaw();
             }
 
-            await UntilAsync($"{victim.Name} to be Active again after fault {i}", HealthyWithin, cluster.Tails, () =>
+            var restart = victim.Running is false;
+            await UntilAsync($"{victim.Name} to be Active again and every partition's ISR to hold all three silos after fault {i}", HealthyWithin, cluster.Tails, async () =>
             {
                 if (!victim.Running)
                 {
                     // Declared dead while stopped, it exits when it wakes; bring it back as a new incarnation.
                     output.WriteLine($"fault {i}: {victim.Name} exited after waking; restart");
                     victim.Start();
+                    restart = true;
                 }
 
                 var now = victim.Logged($"Silo {victim.Name} started at").Length;
-                return Task.FromResult((victim.Running && (now > starts || victim.Started), $"{victim.Name} running={victim.Running}, starts {now} (was {starts})"));
+                if (restart && now <= starts)
+                {
+                    return (false, $"{victim.Name} restarted, not yet Active");
+                }
+
+                return await HealthAsync(cluster);
             });
-            await UntilHealthyAsync(cluster, $"every partition's ISR to hold all three silos after fault {i}");
         }
 
         await stop.CancelAsync();
@@ -105,7 +110,7 @@ public sealed class ChaosWorkloadTests(ITestOutputHelper output)
     private static string Bootstrap(ProcessCluster cluster) =>
         string.Join(',', cluster.Silos.Where(s => s.Running).Select(s => $"127.0.0.1:{s.KafkaPort}"));
 
-    private static async Task ProduceAsync(ProcessCluster cluster, HistoryRecorder recorder, string id, Random random, CancellationToken stop)
+    private async Task ProduceAsync(ProcessCluster cluster, HistoryRecorder recorder, string id, Random random, CancellationToken stop)
     {
         var config = new ProducerConfig
         {
@@ -115,37 +120,61 @@ public sealed class ChaosWorkloadTests(ITestOutputHelper output)
             MessageTimeoutMs = 180_000,
             LingerMs = 5,
         };
-        using var producer = new ProducerBuilder<string, string>(config).Build();
+        var incarnation = 1;
+        var fatal = 0;
+        var producer = new ProducerBuilder<string, string>(config).Build();
         var sequence = 0;
         while (!stop.IsCancellationRequested)
         {
+            if (Volatile.Read(ref fatal) != 0)
+            {
+                // A fatal error (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER) ends an idempotent producer; the workload goes on
+                // with a new one (a new producer id), recorded under a new name so its order is checked on its own.
+                producer.Flush(TimeSpan.FromSeconds(30));
+                producer.Dispose();
+                producer = new ProducerBuilder<string, string>(config).Build();
+                incarnation++;
+                Volatile.Write(ref fatal, 0);
+            }
+
+            var name = incarnation == 1 ? id : $"{id}.{incarnation}";
             var partition = random.Next(Partitions);
             var key = $"k{random.Next(1000)}";
-            var value = $"{id}-{sequence++}";
-            recorder.Send(id, partition, key, value);
+            var value = $"{name}-{sequence++}";
+            recorder.Send(name, partition, key, value);
             try
             {
                 producer.Produce(new TopicPartition(Topic, partition), new Message<string, string> { Key = key, Value = value }, report =>
                 {
                     if (report.Error.IsError)
                     {
-                        recorder.Fail(id, partition, key, value, report.Error.Code.ToString());
+                        recorder.Fail(name, partition, key, value, report.Error.Code.ToString());
+                        if (report.Error.IsFatal)
+                        {
+                            Volatile.Write(ref fatal, 1);
+                        }
                     }
                     else
                     {
-                        recorder.Ack(id, report.Partition.Value, report.Offset.Value, key, value);
+                        recorder.Ack(name, report.Partition.Value, report.Offset.Value, key, value);
                     }
                 });
             }
             catch (ProduceException<string, string> e)
             {
-                recorder.Fail(id, partition, key, value, e.Error.Code.ToString());
+                recorder.Fail(name, partition, key, value, e.Error.Code.ToString());
+                if (e.Error.IsFatal)
+                {
+                    Volatile.Write(ref fatal, 1);
+                }
             }
 
             // Pacing of the workload (about 200 records a second per producer), not a wait for a condition.
             await Task.Delay(5, CancellationToken.None);
         }
 
+        output.WriteLine($"{id}: {incarnation} producer incarnation(s)");
+        using var last = producer;
         var left = producer.Flush(TimeSpan.FromSeconds(200));
         Assert.True(left == 0, $"{id}: {left} records still unanswered 200 s after the last send");
     }
@@ -228,20 +257,22 @@ public sealed class ChaosWorkloadTests(ITestOutputHelper output)
             return (true, "created");
         });
 
-    private static Task UntilHealthyAsync(ProcessCluster cluster, string what) =>
-        UntilAsync(what, HealthyWithin, cluster.Tails, async () =>
-        {
-            var seen = new List<string>();
-            var healthy = true;
-            for (var p = 0; p < Partitions; p++)
-            {
-                var state = await cluster.Controller.GetPartitionStateAsync(new Actors.Broker.TopicPartition(Topic, p));
-                healthy &= state.Leader is not null && state.Isr.Length == 3;
-                seen.Add($"p{p} leader {state.Leader ?? "none"} isr {state.Isr.Length}");
-            }
+    private static Task UntilHealthyAsync(ProcessCluster cluster, string what) => UntilAsync(what, HealthyWithin, cluster.Tails, () => HealthAsync(cluster));
 
-            return (healthy, string.Join("; ", seen));
-        });
+    /// <summary>Whether every partition has a leader and all three replicas in its ISR, as the controller sees it.</summary>
+    private static async Task<(bool Done, string Seen)> HealthAsync(ProcessCluster cluster)
+    {
+        var seen = new List<string>();
+        var healthy = true;
+        for (var p = 0; p < Partitions; p++)
+        {
+            var state = await cluster.Controller.GetPartitionStateAsync(new Actors.Broker.TopicPartition(Topic, p));
+            healthy &= state.Leader is not null && state.Isr.Length == 3;
+            seen.Add($"p{p} leader {state.Leader ?? "none"} isr {state.Isr.Length}");
+        }
+
+        return (healthy, string.Join("; ", seen));
+    }
 
     private static Task UntilAsync(string what, TimeSpan timeout, Func<string> tails, Func<Task<(bool Done, string Seen)>> attempt) =>
         UntilAsync<bool>(what, timeout, tails, async () =>
