@@ -122,7 +122,17 @@ public sealed class ChaosWorkloadTests(ITestOutputHelper output)
         };
         var incarnation = 1;
         var fatal = 0;
-        var producer = new ProducerBuilder<string, string>(config).Build();
+        IProducer<string, string> Build() => new ProducerBuilder<string, string>(config)
+            .SetErrorHandler((_, e) =>
+            {
+                if (e.IsFatal)
+                {
+                    output.WriteLine($"{id}: fatal producer error {e.Code}: {e.Reason}");
+                    Volatile.Write(ref fatal, 1);
+                }
+            })
+            .Build();
+        var producer = Build();
         var sequence = 0;
         while (!stop.IsCancellationRequested)
         {
@@ -132,7 +142,7 @@ public sealed class ChaosWorkloadTests(ITestOutputHelper output)
                 // with a new one (a new producer id), recorded under a new name so its order is checked on its own.
                 producer.Flush(TimeSpan.FromSeconds(30));
                 producer.Dispose();
-                producer = new ProducerBuilder<string, string>(config).Build();
+                producer = Build();
                 incarnation++;
                 Volatile.Write(ref fatal, 0);
             }
