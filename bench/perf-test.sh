@@ -28,10 +28,11 @@ peak_rss() {
   done
 }
 run() {
-  local silos="$1" rf="$2" acks="$3" kafka_port=$((19092 + silos * 10)) http_port=$((18080 + silos * 10))
+  local silos="$1" rf="$2" acks="$3"
+  local kafka_port=$((19092 + silos * 10)) http_port=$((18080 + silos * 10))
   deploy/local-cluster.sh start --silos "$silos" --dir "$dir/c$silos" --silo-port $((21111 + silos * 10)) \
     --gateway-port $((31000 + silos * 10)) --kafka-port "$kafka_port" --http-port "$http_port" > /dev/null
-  trap 'deploy/local-cluster.sh stop --dir "$dir/c$silos" > /dev/null' EXIT
+  trap "deploy/local-cluster.sh stop --dir '$dir/c$silos' > /dev/null" EXIT
   local bootstrap="127.0.0.1:$kafka_port" topic="perf-rf$rf"
   bin/actors topics --create --bootstrap-server "$bootstrap" --topic "$topic" --partitions 1 --replication-factor "$rf" > /dev/null
   echo "perf-test setup=$silos-silo rf=$rf acks=$acks records=$records record-size=100"
