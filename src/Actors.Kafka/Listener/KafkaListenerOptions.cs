@@ -267,21 +267,6 @@ public static class ListenerAddress
         return result;
     }
 
-    /// <summary>The host and port of the PLAINTEXT listener in <paramref name="value"/>.</summary>
-    /// <exception cref="ArgumentException">Malformed, or no PLAINTEXT listener; the message names <paramref name="setting"/>.</exception>
-    public static (string Host, int Port) Parse(string value, string setting)
-    {
-        foreach (var (name, host, port) in ParseAll(value, setting))
-        {
-            if (name == "PLAINTEXT")
-            {
-                return (host, port);
-            }
-        }
-
-        throw new ArgumentException($"{setting} '{value}' has no PLAINTEXT listener.");
-    }
-
     private static (string Host, int Port) HostAndPort(string address, string entry, string setting)
     {
         var colon = address.LastIndexOf(':');
