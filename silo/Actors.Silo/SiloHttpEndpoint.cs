@@ -16,16 +16,20 @@ namespace Actors.Silo;
 
 /// <summary>
 /// The silo's HTTP port (<c>http.port</c>, default 8080, every interface): <c>/health</c> answers 200 with a JSON
-/// status while the silo is Active in cluster membership and its Kafka listener accepts connections, 503 otherwise;
-/// <c>/metrics</c> is the Prometheus text of every "Actors.*" meter (OpenTelemetry's Prometheus exporter);
+/// status while the silo is Active in cluster membership and its Kafka listener accepts connections, 503 otherwise
+/// (with the reason: not Active, the listener down, or shutting down); <c>/metrics</c> is the Prometheus text of every "Actors.*" meter (OpenTelemetry's Prometheus exporter);
 /// <c>/console/</c> is the web console (<see cref="ConsoleEndpoints.MapActorsConsole"/>), served from the silo's own
 /// grain factory.
 /// </summary>
 /// <remarks>A small Kestrel app of its own beside the silo's host, started by the silo's host after the silo (so a
-/// port in use fails the silo's start with a message naming http.port) and stopped with it.</remarks>
-internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, ILogger<SiloHttpEndpoint> logger) : IHostedService, IAsyncDisposable
+/// port in use fails the silo's start with a message naming http.port). It outlives the silo's shutdown: when the
+/// host begins to stop (SIGTERM), <c>/health</c> turns 503 "shutting down" at once, while leadership moves away and
+/// the silo leaves membership, and the port closes only once every other service has stopped, so a load balancer
+/// or a supervisor sees the silo go out of service instead of a refused connection.</remarks>
+internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, ILogger<SiloHttpEndpoint> logger) : IHostedLifecycleService, IAsyncDisposable
 {
     private WebApplication? app;
+    private volatile bool stopping;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -55,7 +59,22 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
         LogListening(logger, port);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The host begins to stop: /health answers 503 from now on.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        stopping = true;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Nothing yet: the port stays open while the silo shuts down (<see cref="StoppedAsync"/> closes it).</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Every service has stopped (the silo has left membership): the port closes.</summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         if (app is not null)
         {
@@ -78,12 +97,17 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
         var status = membership.CurrentSnapshot.GetSiloStatus(details.SiloAddress);
         var kafka = silo.GetService<KafkaListener>();
         var kafkaUp = kafka is { Listening: true };
-        var healthy = status == SiloStatus.Active && kafkaUp;
+        var healthy = status == SiloStatus.Active && kafkaUp && !stopping;
+        var reason = stopping ? "the silo is shutting down"
+            : status != SiloStatus.Active ? $"the silo is {status} in cluster membership, not Active"
+            : !kafkaUp ? "the Kafka listener is not accepting connections"
+            : null;
         var body = new HealthStatus(
             healthy ? "ok" : "unavailable",
             details.Name,
             status.ToString(),
-            kafkaUp ? kafka!.LocalEndpoint?.ToString() ?? "up" : "down");
+            kafkaUp ? kafka!.LocalEndpoint?.ToString() ?? "up" : "down",
+            reason);
         return Results.Text(JsonSerializer.Serialize(body, HealthJson.Default.HealthStatus), "application/json", statusCode: healthy ? 200 : 503);
     }
 
@@ -113,7 +137,8 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
 /// <param name="Silo">The silo's name.</param>
 /// <param name="Membership">The silo's status in cluster membership (Active when it serves).</param>
 /// <param name="Kafka">The Kafka listener's bound endpoint, or "down".</param>
-internal sealed record HealthStatus(string Status, string Silo, string Membership, string Kafka);
+/// <param name="Reason">Why the silo is not serving (null while it is).</param>
+internal sealed record HealthStatus(string Status, string Silo, string Membership, string Kafka, string? Reason);
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(HealthStatus))]
