@@ -10,6 +10,9 @@ public sealed class SiloFixture : IAsyncLifetime
 
     public string Bootstrap => $"127.0.0.1:{cluster!.Silos[0].KafkaPort}";
 
+    /// <summary>The silo's HTTP port (/health, /metrics).</summary>
+    public int HttpPort => cluster!.Silos[0].HttpPort;
+
     public async Task InitializeAsync()
     {
         cluster = await ProcessCluster.StartAsync(1, _ => { });
