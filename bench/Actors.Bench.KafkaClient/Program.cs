@@ -144,6 +144,7 @@ internal static class Program
             GroupId = $"bench-{Guid.NewGuid():N}",
             EnableAutoCommit = false,
             EnablePartitionEof = false,
+            FetchWaitMaxMs = o.Int("--fetch-wait-ms", 500),
             // Only the value is marshalled to .NET.
             ConsumeResultFields = "none",
         }).Build();
@@ -194,6 +195,7 @@ internal static class Program
         var size = Math.Max(o.Int("--size", 100), sizeof(long));
         var expected = (long)(rate * seconds);
         var latencies = new long[expected + 1];
+        var sentAts = new long[expected + 1];
         long received = 0;
         var probeSeen = new ManualResetEventSlim();
         using var stop = new CancellationTokenSource();
@@ -218,6 +220,7 @@ internal static class Program
                 }
                 else if (received < latencies.Length)
                 {
+                    sentAts[received] = sentAt;
                     latencies[received++] = now - sentAt;
                 }
             }
@@ -255,6 +258,7 @@ internal static class Program
 
         // Fixed rate: every pass sends the records due by now, each stamped as it is handed to Produce.
         long sent = 0;
+        var clockStart = Stopwatch.GetTimestamp();
         var clock = Stopwatch.StartNew();
         while (sent < expected)
         {
@@ -292,9 +296,10 @@ internal static class Program
         reader.Join();
         consumer.Close();
         var n = (int)Math.Min(received, latencies.Length);
+        var slow = Slow(sentAts, latencies, n, clockStart);
         Array.Sort(latencies, 0, n);
         double Ms(double q) => n == 0 ? double.NaN : latencies[Math.Min(n - 1, (int)(q * n))] * 1000.0 / Stopwatch.Frequency;
-        Result($"mode=latency p50_ms={Ms(0.50):F2} p99_ms={Ms(0.99):F2} p999_ms={Ms(0.999):F2} max_ms={Ms(1.0):F2} rate={rate:F0} achieved_rate={sent / sendSeconds:F0} sent={sent} received={n} errors={errors}");
+        Result($"mode=latency p50_ms={Ms(0.50):F2} p99_ms={Ms(0.99):F2} p999_ms={Ms(0.999):F2} max_ms={Ms(1.0):F2} rate={rate:F0} achieved_rate={sent / sendSeconds:F0} sent={sent} received={n} errors={errors} {slow}");
         if (errors > 0 || n < sent)
         {
             Console.Error.WriteLine($"latency: {errors} records failed, {n} of {sent} received; first error: {firstError}");
@@ -302,6 +307,28 @@ internal static class Program
         }
 
         return 0;
+    }
+
+    /// <summary>Where the slow records were: how many took over 100 ms, and the 100 ms send windows holding the
+    /// slowest (send time in seconds from the start of the run, and the worst latency in the window).</summary>
+    private static string Slow(long[] sentAts, long[] latencies, int n, long start)
+    {
+        var threshold = Stopwatch.Frequency / 10;
+        var windows = new Dictionary<long, long>();
+        var count = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (latencies[i] > threshold)
+            {
+                count++;
+                var window = (sentAts[i] - start) / threshold;
+                windows[window] = Math.Max(windows.GetValueOrDefault(window), latencies[i]);
+            }
+        }
+
+        var worst = windows.OrderByDescending(w => w.Value).Take(8).OrderBy(w => w.Key)
+            .Select(w => $"{w.Key / 10.0:F1}s:{w.Value * 1000.0 / Stopwatch.Frequency:F0}ms");
+        return $"over_100ms={count} slow_windows={string.Join(',', worst)}";
     }
 
     private static void Result(params string[] parts) => Console.Out.WriteLine($"result {string.Join(' ', parts)}");

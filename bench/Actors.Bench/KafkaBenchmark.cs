@@ -44,9 +44,25 @@ public sealed class KafkaBenchmark : IBenchmarkSuite
             Inflight: Int(args, "--inflight", 8),
             WarmUp: TimeSpan.FromSeconds(Double(args, "--warmup-seconds", 3)),
             LatencySeconds: Double(args, "--latency-seconds", 10),
-            Idempotence: args.Contains("--no-idempotence") ? "false" : "true");
+            Idempotence: args.Contains("--no-idempotence") ? "false" : "true",
+            FetchWaitMs: Int(args, "--fetch-wait-ms", 500));
         Console.WriteLine(Inv($"kafka: {o.Runs} run(s), alternating direct-to-grain and Kafka; Kafka produce {o.Records} records of {RecordSize} bytes (or {o.Seconds} s), linger.ms=5 batch.size=16384, 1 partition; direct {o.DirectSeconds} s with {o.Inflight} requests in flight; latency {o.LatencySeconds} s at half the RF 3 rate"));
         Console.WriteLine(Inv($"targets (2 cores, not asserted): rf1-acks1 >= {ProduceRf1Target:F0} records/s; rf3-acksall >= {ProduceRf3Target:F0} records/s; consume >= {ConsumeTarget:F0} records/s; e2e-p99 < {P99TargetMs:F0} ms at half load"));
+
+        if (Double(args, "--latency-rate", 0) is var fixedRate && fixedRate > 0)
+        {
+            // Only the end-to-end latency, at a given rate (no produce or consume figures): for profiling latency.
+            await using var only = await BenchCluster.StartAsync("latency", 3);
+            await only.CreateTopicAsync("direct", 3);
+            var direct = await only.LeaderGrainAsync("direct");
+            await LatencyAsync(only, direct, fixedRate, "all", o, cancellationToken);
+            if (args.Contains("--silo-logs"))
+            {
+                Console.WriteLine(only.Processes.Tails());
+            }
+
+            return;
+        }
 
         var rf1 = await ProduceSetupAsync("rf1-acks1", silos: 1, rf: 1, acks: "1", o, ProduceRf1Target, thenConsume: false, cancellationToken);
         await ProduceSetupAsync("rf3-acksall", silos: 3, rf: 3, acks: "all", o, ProduceRf3Target, thenConsume: true, cancellationToken);
@@ -128,7 +144,7 @@ public sealed class KafkaBenchmark : IBenchmarkSuite
             await cluster.CreateTopicAsync(topic, rf);
             var k = await KafkaClientProcess.RunAsync(
                 ["latency", "--bootstrap", cluster.Bootstrap, "--topic", topic, "--acks", acks, "--idempotence", acks == "all" ? o.Idempotence : "false", "--rate", Inv($"{rate:F0}"),
-                 "--seconds", Inv($"{o.LatencySeconds}"), "--size", Inv($"{RecordSize}")],
+                 "--seconds", Inv($"{o.LatencySeconds}"), "--size", Inv($"{RecordSize}"), "--fetch-wait-ms", Inv($"{o.FetchWaitMs}")],
                 cluster.Processes.Tails, ct);
             kp50.Add(k.Number("p50_ms"));
             kp99.Add(k.Number("p99_ms"));
@@ -215,5 +231,5 @@ public sealed class KafkaBenchmark : IBenchmarkSuite
     private static string Tail(string text, int lines) =>
         string.Join(Environment.NewLine, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(lines));
 
-    private sealed record Settings(int Runs, long Records, double Seconds, double DirectSeconds, int Inflight, TimeSpan WarmUp, double LatencySeconds, string Idempotence);
+    private sealed record Settings(int Runs, long Records, double Seconds, double DirectSeconds, int Inflight, TimeSpan WarmUp, double LatencySeconds, string Idempotence, int FetchWaitMs);
 }
