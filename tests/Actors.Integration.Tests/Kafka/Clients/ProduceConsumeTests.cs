@@ -16,7 +16,7 @@ namespace Actors.Integration.Tests.Kafka.Clients;
 /// Each test makes its own topics, so they share the three-silo fixture.
 /// </summary>
 [Collection(ProcessCollection.Name)]
-public sealed class ProduceConsumeTests(KafkaClusterFixture fixture, ITestOutputHelper output) : IClassFixture<KafkaClusterFixture>
+public sealed partial class ProduceConsumeTests(KafkaClusterFixture fixture, ITestOutputHelper output) : IClassFixture<KafkaClusterFixture>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
