@@ -19,6 +19,7 @@ public sealed partial class ProduceConsumeTests
         var config = ConsumerConfig();
         config.FetchWaitMaxMs = 60_000;
         config.FetchMinBytes = 1;
+        config.SocketTimeoutMs = 90_000; // above the fetch wait, as librdkafka asks
         using var consumer = new ConsumerBuilder<string, string>(config).Build();
         using var producer = new ProducerBuilder<string, string>(ProducerConfig(Acks.All, idempotent: true)).Build();
         var start = consumer.QueryWatermarkOffsets(partition, Deadline).High;
