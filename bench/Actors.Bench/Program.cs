@@ -37,6 +37,8 @@ public static class Program
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
         await suites.First(s => s.Name == args[0]).RunAsync(args[1..], cts.Token);
-        return 0;
+
+        // A suite that found damage (chaos) sets the exit code.
+        return Environment.ExitCode;
     }
 }

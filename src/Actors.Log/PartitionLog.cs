@@ -589,7 +589,8 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
 
     /// <summary>Removes every batch whose last offset is at least <paramref name="offset"/> (a follower does this
     /// after a leader change). When <paramref name="offset"/> falls inside a batch the whole batch goes, so the log
-    /// end offset becomes that batch's base offset. Epoch cache entries at or after the new end are dropped.
+    /// end offset becomes that batch's base offset. Epoch cache entries at or after the new end are dropped (also
+    /// when nothing is cut: an epoch starting at the log end holds no batch).
     /// Truncating to at or below the first segment's base offset empties the log and restarts it at
     /// <paramref name="offset"/>.</summary>
     /// <exception cref="LogWriteFailedException">The log has failed, or the truncation's file operations failed.</exception>
@@ -599,6 +600,11 @@ public sealed partial class PartitionLog : IDisposable, IAsyncDisposable
         ThrowIfUnwritable();
         if (offset >= LogEndOffset)
         {
+            // Nothing to cut, but an epoch that starts at the log end and holds no batch (this replica led it and
+            // appended nothing before another leader took over) is dropped, as Kafka does: the new leader never had
+            // that epoch, so a follower that kept it would ask with it and be answered "diverging" at its own end
+            // forever, never catching up or rejoining the ISR.
+            _epochs.TruncateFromEnd(LogEndOffset);
             return;
         }
 

@@ -18,8 +18,16 @@ internal static class HistoryKind
     /// <summary>A consumer read a record: consumer, partition, offset, key, value.</summary>
     public const string Poll = "poll";
 
-    /// <summary>A consumer committed an offset (the next offset it will read): consumer, partition, offset.</summary>
+    /// <summary>A consumer committed an offset (the next offset it will read) and the coordinator accepted it: the
+    /// group as consumer, partition, offset.</summary>
     public const string Commit = "commit";
+
+    /// <summary>The group's committed offset as the coordinator reported it when asked: the group as consumer,
+    /// partition, offset.</summary>
+    public const string Committed = "committed";
+
+    /// <summary>The controller's state of a partition as seen by a poll: partition, leader, leader epoch.</summary>
+    public const string State = "state";
 }
 
 /// <summary>
@@ -35,7 +43,9 @@ internal sealed record HistoryEvent(
     [property: JsonPropertyName("consumer")] string? Consumer = null,
     [property: JsonPropertyName("key")] string? Key = null,
     [property: JsonPropertyName("value")] string? Value = null,
-    [property: JsonPropertyName("error")] string? Error = null);
+    [property: JsonPropertyName("error")] string? Error = null,
+    [property: JsonPropertyName("leader")] string? Leader = null,
+    [property: JsonPropertyName("leaderEpoch")] int LeaderEpoch = -1);
 
 /// <summary>
 /// Appends history events to a file as JSON lines, each flushed as it is written, from any thread; keeps them in
@@ -82,6 +92,12 @@ internal sealed class HistoryRecorder : IDisposable
 
     public void Commit(string consumer, int partition, long offset) =>
         Append(new HistoryEvent(DateTimeOffset.UtcNow, HistoryKind.Commit, partition, offset, Consumer: consumer));
+
+    public void Committed(string group, int partition, long offset) =>
+        Append(new HistoryEvent(DateTimeOffset.UtcNow, HistoryKind.Committed, partition, offset, Consumer: group));
+
+    public void State(int partition, string? leader, int leaderEpoch) =>
+        Append(new HistoryEvent(DateTimeOffset.UtcNow, HistoryKind.State, partition, Leader: leader, LeaderEpoch: leaderEpoch));
 
     public void Append(HistoryEvent e)
     {

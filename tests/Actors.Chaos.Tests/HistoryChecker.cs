@@ -20,6 +20,13 @@ internal static class DamageKind
 
     /// <summary>A consumer committed an offset beyond the high watermark it read.</summary>
     public const string CommitAboveHighWatermark = "commit-above-high-watermark";
+
+    /// <summary>A group's committed offset of a partition went backwards: a commit below an earlier accepted commit, or
+    /// the coordinator reporting an offset below a commit it accepted before it was asked.</summary>
+    public const string CommitRegression = "commit-regression";
+
+    /// <summary>A partition's leader epoch went backwards, or one leader epoch had two leaders.</summary>
+    public const string EpochRegression = "epoch-regression";
 }
 
 /// <summary>One finding, with the events that show it.</summary>
@@ -40,7 +47,8 @@ internal sealed record CheckResult(int Acked, IReadOnlyList<Damage> Damages)
 /// Checks a chaos history (in the spirit of Jepsen's Kafka workload): no acknowledged record lost; each offset of a
 /// partition holds one record; each producer's records appear once, in send order; each consumer's polls of a
 /// partition move forward; no commit is above the high watermark read (the highest offset polled in that partition,
-/// plus one). Values must be unique across the history (a producer writes its id and a sequence into each).
+/// plus one); a group's committed offsets never go backwards; a partition's leader epoch never decreases and each
+/// epoch has one leader (the controller's states as polled). Values must be unique across the history (a producer writes its id and a sequence into each).
 /// </summary>
 internal static class HistoryChecker
 {
@@ -143,6 +151,49 @@ internal static class HistoryChecker
             {
                 damages.Add(new Damage(DamageKind.CommitAboveHighWatermark, commit.Partition, $"{commit.Consumer} committed offset {commit.Offset}, above the high watermark read {watermark}"));
             }
+        }
+
+        // A group's committed offsets never go backwards: its accepted commits of a partition never decrease, and the
+        // coordinator never reports an offset below the last commit it accepted before it was asked.
+        var lastCommit = new Dictionary<(string? Group, int Partition), long>();
+        foreach (var e in history.Where(e => e.Kind is HistoryKind.Commit or HistoryKind.Committed))
+        {
+            var known = lastCommit.TryGetValue((e.Consumer, e.Partition), out var previous);
+            if (e.Kind == HistoryKind.Commit)
+            {
+                if (known && e.Offset < previous)
+                {
+                    damages.Add(new Damage(DamageKind.CommitRegression, e.Partition, $"{e.Consumer} committed offset {e.Offset} after its commit of {previous} was accepted"));
+                }
+
+                lastCommit[(e.Consumer, e.Partition)] = e.Offset;
+            }
+            else if (known && e.Offset < previous)
+            {
+                damages.Add(new Damage(DamageKind.CommitRegression, e.Partition, $"the coordinator reported offset {e.Offset} for {e.Consumer} after it accepted a commit of {previous}"));
+            }
+        }
+
+        // The controller's states: a partition's leader epoch never decreases, and one epoch has one leader.
+        var epochs = new Dictionary<int, (int Epoch, string? Leader)>();
+        foreach (var state in history.Where(e => e.Kind == HistoryKind.State))
+        {
+            if (epochs.TryGetValue(state.Partition, out var seen))
+            {
+                if (state.LeaderEpoch < seen.Epoch)
+                {
+                    damages.Add(new Damage(DamageKind.EpochRegression, state.Partition, $"leader epoch {state.LeaderEpoch} ({state.Leader}) seen after epoch {seen.Epoch} ({seen.Leader})"));
+                    continue;
+                }
+
+                if (state.LeaderEpoch == seen.Epoch && state.Leader is not null && seen.Leader is not null && !string.Equals(state.Leader, seen.Leader, StringComparison.Ordinal))
+                {
+                    damages.Add(new Damage(DamageKind.EpochRegression, state.Partition, $"leader epoch {state.LeaderEpoch} has two leaders: {seen.Leader} and {state.Leader}"));
+                    continue;
+                }
+            }
+
+            epochs[state.Partition] = (state.LeaderEpoch, state.Leader ?? (seen.Epoch == state.LeaderEpoch ? seen.Leader : null));
         }
 
         return new CheckResult(acks.Count, damages);

@@ -1,7 +1,6 @@
 namespace Actors.Chaos.Tests;
 
 /// <summary>The history checker over hand-written histories: a clean one passes, and each kind of damage is found.</summary>
-[Trait("Category", "Soak")]
 public sealed class HistoryCheckerTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 3, 9, 0, 0, TimeSpan.Zero);
@@ -100,6 +99,59 @@ public sealed class HistoryCheckerTests
 
         var damage = Assert.Single(result.Damages);
         Assert.Equal(DamageKind.CommitAboveHighWatermark, damage.Kind);
+    }
+
+    [Fact]
+    public void A_commit_below_an_accepted_commit_is_a_regression()
+    {
+        var history = Clean();
+        history.Add(Event(HistoryKind.Commit, 0, offset: 2, consumer: "c1"));
+
+        var result = HistoryChecker.Check(history);
+
+        var damage = Assert.Single(result.Damages);
+        Assert.Equal(DamageKind.CommitRegression, damage.Kind);
+    }
+
+    [Fact]
+    public void A_committed_offset_reported_below_an_accepted_commit_is_a_regression()
+    {
+        var history = Clean();
+        history.Add(Event(HistoryKind.Committed, 0, offset: 3, consumer: "c1"));
+        history.Add(Event(HistoryKind.Committed, 0, offset: 1, consumer: "c1"));
+
+        var result = HistoryChecker.Check(history);
+
+        var damage = Assert.Single(result.Damages);
+        Assert.Equal(DamageKind.CommitRegression, damage.Kind);
+        Assert.Contains("reported offset 1", damage.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_leader_epoch_that_goes_back_or_has_two_leaders_is_an_epoch_regression()
+    {
+        var history = Clean();
+        history.Add(new HistoryEvent(T0, HistoryKind.State, 0, Leader: "silo0", LeaderEpoch: 3));
+        history.Add(new HistoryEvent(T0, HistoryKind.State, 0, Leader: "silo1", LeaderEpoch: 4));
+        history.Add(new HistoryEvent(T0, HistoryKind.State, 0, Leader: "silo0", LeaderEpoch: 3));
+        history.Add(new HistoryEvent(T0, HistoryKind.State, 0, Leader: "silo2", LeaderEpoch: 4));
+
+        var result = HistoryChecker.Check(history);
+
+        Assert.Equal(2, result.Count(DamageKind.EpochRegression));
+        Assert.Contains(result.Damages, d => d.Detail.Contains("two leaders", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Rising_leader_epochs_and_commits_are_clean()
+    {
+        var history = Clean();
+        history.Add(new HistoryEvent(T0, HistoryKind.State, 0, Leader: "silo0", LeaderEpoch: 3));
+        history.Add(new HistoryEvent(T0, HistoryKind.State, 0, Leader: null, LeaderEpoch: 3));
+        history.Add(new HistoryEvent(T0, HistoryKind.State, 0, Leader: "silo1", LeaderEpoch: 4));
+        history.Add(Event(HistoryKind.Committed, 0, offset: 3, consumer: "c1"));
+
+        Assert.Empty(HistoryChecker.Check(history).Damages);
     }
 
     [Fact]

@@ -190,6 +190,8 @@ public sealed class LocalPartition : IDisposable
             EnsureRole(leaderEpoch);
             if (offset >= Log.LogEndOffset)
             {
+                // No batch goes; only an epoch begun at the log end with no batch in it (see PartitionLog.TruncateTo).
+                Log.TruncateTo(offset);
                 return;
             }
 

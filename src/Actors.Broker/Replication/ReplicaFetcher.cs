@@ -194,8 +194,11 @@ public sealed partial class ReplicaFetcher
         if (target < local.LogEndOffset)
         {
             LogTruncating(logger, State.TopicPartition.ToString(), local.LogEndOffset, target, State.LeaderEpoch);
-            local.TruncateTo(target, State.LeaderEpoch);
         }
+
+        // Also at the log end: an epoch this replica began there as leader, with no batch in it, is dropped (the
+        // leader does not have it, and asking with it would be answered "diverging" again and again).
+        local.TruncateTo(target, State.LeaderEpoch);
     }
 
     private bool Apply(ReplicaFetchResponse response)

@@ -27,6 +27,9 @@ internal sealed partial class KafkaConnection(
     private readonly ConnectionSession? session = session;
     private readonly TimeSpan idleTimeout = idleTimeout ?? Timeout.InfiniteTimeSpan;
 
+    /// <summary>The turn of the last Produce request read (touched by the read loop only).</summary>
+    private ProduceTurn? lastProduce;
+
     private readonly string remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
     private readonly string? clientHost = (socket.RemoteEndPoint as System.Net.IPEndPoint)?.Address is { } address
         ? "/" + (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)
@@ -176,6 +179,7 @@ internal sealed partial class KafkaConnection(
     private Task DispatchAsync(byte[] request, int size, long held, ChannelWriter<Task<byte[]?>> pending, SemaphoreSlim slots,
         CancellationToken cancellationToken)
     {
+        RequestHeader header;
         try
         {
             if (session is { RawTokens: true })
@@ -184,7 +188,7 @@ internal sealed partial class KafkaConnection(
                 return QueueAsync(request, size, held, pending, slots, cancellationToken, raw: true);
             }
 
-            var header = KafkaRequestHandler.ReadHeader(request.AsSpan(0, size), out _);
+            header = KafkaRequestHandler.ReadHeader(request.AsSpan(0, size), out _);
             if (session is { Authenticated: false } && header.ApiKey is not ((short)ApiKey.ApiVersions or (short)ApiKey.SaslHandshake or (short)ApiKey.SaslAuthenticate))
             {
                 throw new KafkaProtocolException(
@@ -200,21 +204,29 @@ internal sealed partial class KafkaConnection(
             throw;
         }
 
-        return QueueAsync(request, size, held, pending, slots, cancellationToken);
+        return QueueAsync(request, size, held, pending, slots, cancellationToken, produce: header.ApiKey == (short)ApiKey.Produce);
     }
 
     private async Task QueueAsync(byte[] request, int size, long held, ChannelWriter<Task<byte[]?>> pending, SemaphoreSlim slots,
-        CancellationToken cancellationToken, bool raw = false)
+        CancellationToken cancellationToken, bool raw = false, bool produce = false)
     {
         Task<byte[]?> answer;
+        ProduceTurn? turn = null;
         // Before authentication requests run one at a time, so the SASL state changes in order.
         var oneAtATime = session is { Authenticated: false };
         try
         {
             await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (produce)
+            {
+                // Taken here, in the order the requests were read: the handler issues this request's partition calls
+                // only after the previous Produce request issued its own (ProduceTurn).
+                turn = lastProduce = new ProduceTurn(lastProduce);
+            }
+
             answer = raw
                 ? RawTokenAsync(request.AsMemory(0, size).ToArray(), session!)
-                : handler.HandleAsync(request.AsMemory(0, size), clientHost, session);
+                : handler.HandleAsync(request.AsMemory(0, size), clientHost, session, turn);
             if (oneAtATime)
             {
                 answer = MarkLastAsync(answer, session!);
@@ -222,6 +234,7 @@ internal sealed partial class KafkaConnection(
         }
         catch
         {
+            turn?.MarkIssued();
             RequestArrays.Return(request);
             budget.Release(held);
             throw;
@@ -230,6 +243,7 @@ internal sealed partial class KafkaConnection(
         _ = answer.ContinueWith(
             _ =>
             {
+                turn?.MarkIssued();
                 RequestArrays.Return(request);
                 budget.Release(held);
             },

@@ -16,6 +16,10 @@ public sealed record KafkaRequest(RequestHeader Header, KafkaApi Api, ReadOnlyMe
     /// <summary>The connection's authentication (plaintext and anonymous when the caller has none).</summary>
     public Security.ConnectionSession? Session { get; init; }
 
+    /// <summary>For a Produce request, its place among the connection's Produce requests (null when the caller does not
+    /// order them, e.g. a single request).</summary>
+    public ProduceTurn? ProduceTurn { get; init; }
+
     /// <summary>The request's API version.</summary>
     public short Version => Header.ApiVersion;
 

@@ -43,7 +43,8 @@ public sealed class KafkaRequestHandler
     }
 
     /// <summary>The response frame (size prefix included) to <paramref name="frame"/>, or null when Kafka sends none.</summary>
-    public Task<byte[]?> HandleAsync(ReadOnlyMemory<byte> frame, string? clientHost = null, Security.ConnectionSession? session = null)
+    public Task<byte[]?> HandleAsync(ReadOnlyMemory<byte> frame, string? clientHost = null, Security.ConnectionSession? session = null,
+        ProduceTurn? produceTurn = null)
     {
         var header = ReadHeader(frame.Span, out var headerBytes);
         var api = ApiKeys.Get(header.ApiKey);
@@ -53,7 +54,7 @@ public sealed class KafkaRequestHandler
         }
 
         var started = Stopwatch.GetTimestamp();
-        var answer = handle(new KafkaRequest(header, api, frame[headerBytes..], headerBytes) { ClientHost = clientHost, Session = session });
+        var answer = handle(new KafkaRequest(header, api, frame[headerBytes..], headerBytes) { ClientHost = clientHost, Session = session, ProduceTurn = produceTurn });
         if (answer.IsCompleted)
         {
             KafkaMetrics.Answered(api.Key, started);

@@ -33,10 +33,50 @@ internal sealed class ProduceApi(KafkaBroker broker, RecordRouting routing)
 
     public async Task<byte[]?> ProduceAsync(KafkaRequest request)
     {
-        var asked = request.Read<ProduceRequestData>();
-        var snapshot = await routing.SnapshotAsync(asked.TopicData.Select(t => t.Name)).ConfigureAwait(false);
         var response = new ProduceResponseData();
         var calls = new List<Task>();
+        ProduceRequestData asked;
+        try
+        {
+            asked = request.Read<ProduceRequestData>();
+            var snapshot = await routing.SnapshotAsync(asked.TopicData.Select(t => t.Name)).ConfigureAwait(false);
+            if (request.ProduceTurn is { } turn)
+            {
+                // The partition calls of the connection's previous Produce request go first (see ProduceTurn): the
+                // snapshot above may have waited for the controller while a later request found it cached.
+                await turn.Previous.ConfigureAwait(false);
+            }
+
+            Issue(asked, snapshot, response, calls);
+        }
+        finally
+        {
+            request.ProduceTurn?.MarkIssued();
+        }
+
+        await Task.WhenAll(calls).ConfigureAwait(false);
+        if (asked.Acks != 0)
+        {
+            return request.Respond(response);
+        }
+
+        var failed = response.Responses.SelectMany(t => t.PartitionResponses.Where(p => p.ErrorCode != 0).Select(p => (t.Name, p)))
+            .FirstOrDefault();
+        if (failed.p is not null)
+        {
+            throw new KafkaProtocolException(
+                $"acks=0 produce to {failed.Name}-{failed.p.Index} failed with {(ErrorCode)failed.p.ErrorCode}; closing the connection as Kafka does so the client refreshes its metadata",
+                -1,
+                (ErrorCode)failed.p.ErrorCode);
+        }
+
+        return null;
+    }
+
+    /// <summary>Answers the partitions refused here and starts the partition call of every other one (each call is
+    /// issued before this returns).</summary>
+    private void Issue(ProduceRequestData asked, ClusterSnapshot snapshot, ProduceResponseData response, List<Task> calls)
+    {
         foreach (var topic in asked.TopicData)
         {
             var answer = new ProduceResponseData.TopicProduceResponse { Name = topic.Name };
@@ -65,24 +105,6 @@ internal sealed class ProduceApi(KafkaBroker broker, RecordRouting routing)
                 calls.Add(ProduceOneAsync(topic.Name, partition, asked, result));
             }
         }
-
-        await Task.WhenAll(calls).ConfigureAwait(false);
-        if (asked.Acks != 0)
-        {
-            return request.Respond(response);
-        }
-
-        var failed = response.Responses.SelectMany(t => t.PartitionResponses.Where(p => p.ErrorCode != 0).Select(p => (t.Name, p)))
-            .FirstOrDefault();
-        if (failed.p is not null)
-        {
-            throw new KafkaProtocolException(
-                $"acks=0 produce to {failed.Name}-{failed.p.Index} failed with {(ErrorCode)failed.p.ErrorCode}; closing the connection as Kafka does so the client refreshes its metadata",
-                -1,
-                (ErrorCode)failed.p.ErrorCode);
-        }
-
-        return null;
     }
 
     private async Task ProduceOneAsync(string topic, ProduceRequestData.PartitionProduceData partition, ProduceRequestData asked,

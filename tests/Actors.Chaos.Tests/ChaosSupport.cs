@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Actors.Testing;
+using Actors.Broker;
+using Confluent.Kafka;
+
+namespace Actors.Chaos.Tests;
+
+/// <summary>What the chaos tests share: topic creation, the controller's view of a topic's health, and polling with
+/// a deadline that names what was awaited.</summary>
+internal static class ChaosSupport
+{
+    /// <summary>The bootstrap list of the running silos.</summary>
+    public static string Bootstrap(ProcessCluster cluster) =>
+        string.Join(',', cluster.Silos.Where(s => s.Running).Select(s => $"127.0.0.1:{s.KafkaPort}"));
+
+    /// <summary>Creates <paramref name="topic"/> with replication factor 3 and min.insync.replicas 2 once all three
+    /// silos are Active (an earlier attempt whose answer was lost counts as done).</summary>
+    public static Task CreateTopicAsync(ProcessCluster cluster, string topic, int partitions) =>
+        UntilAsync($"topic {topic} created with replication factor 3 (all three silos Active)", TimeSpan.FromSeconds(60), cluster.Tails, async () =>
+        {
+            try
+            {
+                await cluster.Controller.CreateTopicAsync(new CreateTopicRequest
+                {
+                    Name = topic, NumPartitions = partitions, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" },
+                });
+            }
+            catch (BrokerException e) when (e.Code == ErrorCode.TopicAlreadyExists)
+            {
+                // An earlier attempt went through but its answer was lost.
+            }
+
+            return (true, "created");
+        });
+
+    /// <summary>The controller's state of every partition of <paramref name="topic"/>.</summary>
+    public static async Task<PartitionState[]> StatesAsync(ProcessCluster cluster, string topic, int partitions)
+    {
+        var states = new PartitionState[partitions];
+        for (var p = 0; p < partitions; p++)
+        {
+            states[p] = await cluster.Controller.GetPartitionStateAsync(new Actors.Broker.TopicPartition(topic, p));
+        }
+
+        return states;
+    }
+
+    /// <summary>Whether every partition has a leader and all three replicas in its ISR, as the controller sees it (each
+    /// state seen is written to <paramref name="recorder"/> when given).</summary>
+    public static async Task<(bool Done, string Seen)> HealthAsync(ProcessCluster cluster, string topic, int partitions, HistoryRecorder? recorder = null)
+    {
+        var states = await StatesAsync(cluster, topic, partitions);
+        foreach (var s in states)
+        {
+            recorder?.State(s.Partition, s.Leader, s.LeaderEpoch);
+        }
+
+        return (states.All(s => s.Leader is not null && s.Isr.Length == 3), Describe(states));
+    }
+
+    public static string Describe(IEnumerable<PartitionState> states) =>
+        string.Join("; ", states.Select(s => $"p{s.Partition} leader {s.Leader ?? "none"} epoch {s.LeaderEpoch}/{s.PartitionEpoch} isr [{string.Join(',', s.Isr)}]"));
+
+    public static Task UntilAsync(string what, TimeSpan timeout, Func<string> tails, Func<Task<(bool Done, string Seen)>> attempt) =>
+        UntilAsync<bool>(what, timeout, tails, async () =>
+        {
+            var (done, seen) = await attempt();
+            return (done, done, seen);
+        });
+
+    /// <summary>Polls <paramref name="attempt"/> until it is done or <paramref name="timeout"/> passes (a transient
+    /// failure or a call slower than 5 s counts as "not yet"); the failure names what was awaited and what was seen last.</summary>
+    public static async Task<T> UntilAsync<T>(string what, TimeSpan timeout, Func<string> tails, Func<Task<(bool Done, T Value, string Seen)>> attempt)
+    {
+        var clock = Stopwatch.StartNew();
+        var seen = "nothing yet";
+        while (true)
+        {
+            try
+            {
+                var (done, value, last) = await attempt().WaitAsync(TimeSpan.FromSeconds(5));
+                if (done)
+                {
+                    return value;
+                }
+
+                seen = last;
+            }
+            catch (Exception e) when (Transient.Is(e) || e is KafkaException or TimeoutException)
+            {
+                seen = $"{e.GetType().Name}: {e.Message}";
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}; last seen: {seen}{Environment.NewLine}{tails()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
