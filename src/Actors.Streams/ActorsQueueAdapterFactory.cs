@@ -93,17 +93,14 @@ internal sealed class ActorsQueueAdapterFactory : IQueueAdapterFactory, IQueueAd
     private async Task MakeTopicAsync(string topic)
     {
         var controller = grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
-        var found = (await controller.DescribeTopicsAsync([topic]).ConfigureAwait(false)).FirstOrDefault(t => t.Name == topic);
-        if (found is null)
+        TopicDescription found;
+        try
         {
-            try
-            {
-                found = await controller.CreateTopicAsync(new CreateTopicRequest { Name = topic, NumPartitions = options.Partitions, ReplicationFactor = options.ReplicationFactor }).ConfigureAwait(false);
-            }
-            catch (BrokerException e) when (e.Code == BrokerErrorCode.TopicAlreadyExists)
-            {
-                found = (await controller.DescribeTopicsAsync([topic]).ConfigureAwait(false)).First(t => t.Name == topic);
-            }
+            found = await controller.CreateTopicAsync(new CreateTopicRequest { Name = topic, NumPartitions = options.Partitions, ReplicationFactor = options.ReplicationFactor }).ConfigureAwait(false);
+        }
+        catch (BrokerException e) when (e.Code == BrokerErrorCode.TopicAlreadyExists)
+        {
+            found = (await controller.DescribeTopicsAsync([topic]).ConfigureAwait(false)).First(t => t.Name == topic);
         }
 
         if (found.Partitions.Length != options.Partitions)

@@ -9,7 +9,7 @@ namespace Actors.Streams;
 /// A stream goes to its namespace's topic and to the partition Kafka's murmur2 partitioner gives its key, the partition
 /// the provider writes its events to, so a Kafka client producing with the stream's key lands in the same queue.
 /// </summary>
-internal sealed class ActorsStreamQueueMapper : IStreamQueueMapper
+internal sealed class ActorsStreamQueueMapper : IConsistentRingStreamQueueMapper
 {
     private readonly string providerName;
     private readonly ActorsStreamOptions options;
@@ -35,6 +35,8 @@ internal sealed class ActorsStreamQueueMapper : IStreamQueueMapper
     }
 
     public IEnumerable<QueueId> GetAllQueues() => queues.Values;
+
+    public IEnumerable<QueueId> GetQueuesForRange(IRingRange range) => queues.Values.Where(q => range.InRange(q.GetUniformHashCode()));
 
     public QueueId GetQueueForStream(StreamId streamId)
     {
