@@ -66,6 +66,8 @@ public sealed class ClientCluster : IAsyncLifetime
                 });
             }
 
+            silo.AddActorsStreams(StreamTests.Provider, StreamTests.Configure);
+            silo.AddSqliteGrainStorage("PubSubStore", o => o.DatabasePath = db);
             silo.AddSqliteGrainStorage("Default", o => o.DatabasePath = db)
                 .AddBroker(o =>
                 {
@@ -78,6 +80,7 @@ public sealed class ClientCluster : IAsyncLifetime
         builder.ConfigureClient(client =>
         {
             client.Services.AddActorsClient(o => o.Common["client.id"] = "client-tests");
+            client.AddActorsStreams(StreamTests.Provider, StreamTests.Configure);
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
         });
         cluster = builder.Build();

@@ -242,4 +242,56 @@ public class ConsumerTests(ClientCluster cluster)
         Assert.Equal(ErrorCode.Local_AutoOffsetReset, e.Error.Code);
         Assert.Contains("auto.offset.reset", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_regex_subscription_reads_matching_topics_and_picks_up_one_created_later()
+    {
+        var prefix = $"rx{Guid.NewGuid():N}"[..10];
+        var first = await cluster.TopicAsync($"{prefix}-a", 2);
+        var other = await cluster.TopicAsync($"x{prefix}-b", 1);
+        await ProduceAsync(first, 0, 10);
+        await ProduceAsync(other, 100, 10);
+
+        using var consumer = Consumer(new()
+        {
+            ["group.id"] = $"g-{Guid.NewGuid():N}",
+            ["auto.offset.reset"] = "earliest",
+            ["topic.metadata.refresh.interval.ms"] = "200",
+        });
+        consumer.Subscribe($"^{prefix}-.*");
+        Assert.Equal([$"^{prefix}-.*"], consumer.Subscription);
+        var seen = new List<(string Topic, string Value)>();
+        void ReadUntil(int count, string what)
+        {
+            var deadline = DateTime.UtcNow + Patience;
+            while (seen.Count < count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}; read {string.Join(",", seen)}");
+                if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } r)
+                {
+                    seen.Add((r.Topic, r.Message.Value));
+                }
+            }
+        }
+
+        ReadUntil(10, $"the 10 records of {first}, which matches");
+
+        // A topic made after Subscribe is matched at the next refresh and read from the start.
+        var later = await cluster.TopicAsync($"{prefix}-c", 1);
+        await ProduceAsync(later, 200, 5);
+        ReadUntil(15, $"the 5 records of {later}, created after Subscribe");
+
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"v{i}").Order(), seen.Where(s => s.Topic == first).Select(s => s.Value).Order());
+        Assert.Equal(Enumerable.Range(200, 5).Select(i => $"v{i}"), seen.Where(s => s.Topic == later).Select(s => s.Value));
+        Assert.DoesNotContain(seen, s => s.Topic == other);
+    }
+
+    [Fact]
+    public void A_subscription_pattern_that_does_not_parse_is_refused_naming_it()
+    {
+        using var consumer = Consumer(new() { ["group.id"] = $"g-{Guid.NewGuid():N}" });
+        var e = Assert.Throws<ArgumentException>(() => consumer.Subscribe("^orders-(.*"));
+        Assert.Contains("^orders-(.*", e.Message, StringComparison.Ordinal);
+        Assert.Empty(consumer.Subscription);
+    }
 }

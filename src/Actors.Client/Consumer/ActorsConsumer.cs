@@ -157,8 +157,8 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     public void Subscribe(string topic) => Subscribe([topic]);
 
-    /// <summary>Joins group.id with these topics (a name starting with '^' is a regular expression matched against the
-    /// cluster's topics at every heartbeat).</summary>
+    /// <summary>Joins group.id with these topics (a name starting with '^' is a regular expression, matched against the
+    /// cluster's topics at once and again every topic.metadata.refresh.interval.ms).</summary>
     public void Subscribe(IEnumerable<string> topics)
     {
         ArgumentNullException.ThrowIfNull(topics);
@@ -169,6 +169,23 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
 
         var list = topics.ToArray();
+        if (list.Length == 0 || list.Any(string.IsNullOrEmpty))
+        {
+            throw new ArgumentException("Subscribe needs at least one topic name or pattern, none empty.", nameof(topics));
+        }
+
+        foreach (var t in list.Where(t => t.StartsWith('^')))
+        {
+            try
+            {
+                _ = new Regex(t, RegexOptions.None, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"Subscribe: '{t}' starts with ^, so it is a regular expression, but it does not parse ({e.Message}). Fix the pattern, or drop the ^ to name a topic.", nameof(topics), e);
+            }
+        }
+
         lock (gate)
         {
             if (membership is null)
@@ -1041,6 +1058,8 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
         private readonly CancellationTokenSource stop = new();
         private bool subscriptionChanged = true;
         private Task? loop;
+        private string[] resolved = [];
+        private DateTime nextResolve = DateTime.MinValue;
 
         public string[] Topics { get; private set; } = topics;
 
@@ -1064,6 +1083,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
         {
             Topics = newTopics;
             subscriptionChanged = true;
+            nextResolve = DateTime.MinValue;
             HeartbeatNow();
         }
 
@@ -1177,25 +1197,41 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
             }
         }
 
+        /// <summary>The subscribed topic names with the patterns' matches: patterns are matched again every
+        /// topic.metadata.refresh.interval.ms (or at once after Subscribe), and the group hears of a change in the
+        /// list only; when the topics cannot be listed, the last matches stay.</summary>
         private async Task<string[]> ResolveAsync()
         {
-            if (!Topics.Any(t => t.StartsWith('^')))
+            var patterns = Topics.Where(t => t.StartsWith('^')).ToArray();
+            var names = Topics.Where(t => !t.StartsWith('^'));
+            if (patterns.Length == 0)
             {
                 return Topics;
+            }
+
+            if (DateTime.UtcNow < nextResolve)
+            {
+                return resolved;
             }
 
             try
             {
                 var all = await consumer.metadata.Controller.ListTopicsAsync().ConfigureAwait(false);
-                var patterns = Topics.Where(t => t.StartsWith('^')).Select(t => new Regex(t, RegexOptions.None, TimeSpan.FromSeconds(1))).ToArray();
-                var matched = all.Where(t => patterns.Any(p => p.IsMatch(t)));
-                var result = Topics.Where(t => !t.StartsWith('^')).Concat(matched).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-                subscriptionChanged = true;
-                return result;
+                var regexes = patterns.Select(t => new Regex(t, RegexOptions.None, TimeSpan.FromSeconds(1))).ToArray();
+                var result = names.Concat(all.Where(t => regexes.Any(r => r.IsMatch(t)))).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+                nextResolve = DateTime.UtcNow.AddMilliseconds(consumer.settings.TopicMetadataRefreshIntervalMs);
+                if (!result.SequenceEqual(resolved, StringComparer.Ordinal))
+                {
+                    resolved = result;
+                    subscriptionChanged = true;
+                }
+
+                return resolved;
             }
             catch (Exception e) when (e is TimeoutException or OrleansException)
             {
-                return Topics.Where(t => !t.StartsWith('^')).ToArray();
+                nextResolve = DateTime.UtcNow.AddMilliseconds(consumer.settings.RetryBackoffMs);
+                return resolved.Length > 0 ? resolved : names.ToArray();
             }
         }
 

@@ -26,6 +26,7 @@ internal sealed class ConsumerSettings
         GroupInstanceId = c.Get("group.instance.id");
         AllowAutoCreate = c.Bool("allow.auto.create.topics", false);
         MetadataMaxAgeMs = c.Int("metadata.max.age.ms", 300_000, min: 1);
+        TopicMetadataRefreshIntervalMs = c.Int("topic.metadata.refresh.interval.ms", 300_000, min: 1);
         RetryBackoffMs = c.Int("retry.backoff.ms", 100);
     }
 
@@ -60,6 +61,9 @@ internal sealed class ConsumerSettings
     public bool AllowAutoCreate { get; }
 
     public int MetadataMaxAgeMs { get; }
+
+    /// <summary>How often a regular-expression subscription is matched again against the cluster's topics.</summary>
+    public int TopicMetadataRefreshIntervalMs { get; }
 
     public int RetryBackoffMs { get; }
 }

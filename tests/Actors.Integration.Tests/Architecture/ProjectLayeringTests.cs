@@ -17,6 +17,7 @@ public sealed class ProjectLayeringTests
         ["Actors.Broker"] = ["Actors.Broker.Abstractions", "Actors.Log"],
         ["Actors.Orleans.Sqlite"] = [],
         ["Actors.Client"] = ["Actors.Broker.Abstractions", "Actors.Log"],
+        ["Actors.Streams"] = ["Actors.Client", "Actors.Broker.Abstractions", "Actors.Log"],
         ["Actors.Kafka"] = ["Actors.Broker", "Actors.Broker.Abstractions", "Actors.Log"],
         ["Actors.Console"] = ["Actors.Broker", "Actors.Broker.Abstractions", "Actors.Log"],
     };
