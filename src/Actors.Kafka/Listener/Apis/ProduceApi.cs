@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using Actors.Kafka.Diagnostics;
+using Actors.Broker;
 using Actors.Kafka.Protocol.Messages;
+using Actors.Kafka.Security;
 using BrokerProduceRequest = Actors.Broker.ProduceRequest;
 using BrokerProduceResponse = Actors.Broker.ProduceResponse;
 
@@ -34,7 +36,10 @@ internal sealed class ProduceApi(KafkaBroker broker, RecordRouting routing)
     public async Task<byte[]?> ProduceAsync(KafkaRequest request)
     {
         var asked = request.Read<ProduceRequestData>();
-        var snapshot = await routing.SnapshotAsync(asked.TopicData.Select(t => t.Name)).ConfigureAwait(false);
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        var writable = asked.TopicData.Select(t => t.Name).Distinct(StringComparer.Ordinal)
+            .Where(t => access.AllowsTopic(AclOperation.Write, t)).ToHashSet(StringComparer.Ordinal);
+        var snapshot = await routing.SnapshotAsync(asked.TopicData.Select(t => t.Name).Where(writable.Contains)).ConfigureAwait(false);
         var response = new ProduceResponseData();
         var calls = new List<Task>();
         foreach (var topic in asked.TopicData)
@@ -45,8 +50,8 @@ internal sealed class ProduceApi(KafkaBroker broker, RecordRouting routing)
             {
                 var result = new ProduceResponseData.PartitionProduceResponse { Index = partition.Index, BaseOffset = -1 };
                 answer.PartitionResponses.Add(result);
-                var error = asked.TransactionalId is not null
-                    ? ErrorCode.TransactionalIdAuthorizationFailed
+                var error = asked.TransactionalId is not null ? ErrorCode.TransactionalIdAuthorizationFailed
+                    : !writable.Contains(topic.Name) ? ErrorCode.TopicAuthorizationFailed
                     : routing.Check(snapshot, topic.Name, partition.Index);
                 if (error == ErrorCode.None)
                 {
