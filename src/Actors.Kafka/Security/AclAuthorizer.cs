@@ -19,7 +19,8 @@ public sealed record AuthorizerSettings(bool Enabled, IReadOnlySet<string> Super
         var users = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in (superUsers ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!entry.StartsWith("User:", StringComparison.Ordinal) || entry.Length == 5 || entry.Length > Acls.MaxNameLength)
+            // Entries are separated by ';' as in Kafka: a ',' is taken for a mistaken separator.
+            if (!entry.StartsWith("User:", StringComparison.Ordinal) || entry.Length == 5 || entry.Length > Acls.MaxNameLength || entry.Contains(',', StringComparison.Ordinal))
             {
                 throw new ArgumentException(
                     $"super.users (Actors:Kafka:SuperUsers): '{entry}' is not a principal; write User:<name> entries separated by ';', e.g. User:admin;User:bob.");
@@ -57,6 +58,11 @@ public sealed class AclAuthorizer
     private readonly Lock gate = new();
     private volatile AclView? view;
     private long checkedAt;
+    private long changes;
+    private long checkedChanges = -1;
+    private long fetches;
+    private long published;
+    private long refreshingChanges;
     private Task<AclView>? refreshing;
 
     public AclAuthorizer(AuthorizerSettings settings, Func<long, Task<AclSnapshot?>> fetch, TimeProvider time, ILogger logger)
@@ -81,53 +87,63 @@ public sealed class AclAuthorizer
     public ValueTask<AclView> CurrentAsync()
     {
         var current = view;
-        return current is not null && time.GetElapsedTime(Interlocked.Read(ref checkedAt)) < Staleness
+        return current is not null && Interlocked.Read(ref checkedChanges) == Interlocked.Read(ref changes)
+            && time.GetElapsedTime(Interlocked.Read(ref checkedAt)) < Staleness
             ? ValueTask.FromResult(current)
             : new ValueTask<AclView>(RefreshAsync());
     }
 
-    /// <summary>This silo changed the ACLs: the next request checks the store.</summary>
-    public void Changed() => Interlocked.Exchange(ref checkedAt, 0);
+    /// <summary>This silo changed the ACLs: the next request checks the store (a check begun before is not trusted).</summary>
+    public void Changed() => Interlocked.Increment(ref changes);
 
-    /// <summary>The store's ACLs now (DescribeAcls answers from them).</summary>
+    /// <summary>The store's ACLs now (DescribeAcls answers from them): joins a check in progress unless a change was made
+    /// through this silo since it began.</summary>
     public Task<AclView> RefreshAsync()
     {
         lock (gate)
         {
-            if (refreshing is null || refreshing.IsCompleted)
+            var changed = Interlocked.Read(ref changes);
+            if (refreshing is null || refreshing.IsCompleted || refreshingChanges != changed)
             {
-                refreshing = FetchAsync();
+                refreshingChanges = changed;
+                refreshing = FetchAsync(changed, Interlocked.Increment(ref fetches));
             }
 
             return refreshing;
         }
     }
 
-    private async Task<AclView> FetchAsync()
+    private async Task<AclView> FetchAsync(long changesAtStart, long sequence)
     {
         var started = time.GetTimestamp();
         var current = view;
         try
         {
             var snapshot = await fetch(current?.Version ?? -1).ConfigureAwait(false);
-            if (snapshot is not null && (current is null || snapshot.Version != current.Version))
+            lock (gate)
             {
-                current = new AclView(snapshot);
-                view = current;
-            }
-            else if (current is null)
-            {
-                current = new AclView(new AclSnapshot(-1, []));
-                view = current;
-            }
+                // A later check may have published already: an older answer never replaces a newer one.
+                if (sequence > published)
+                {
+                    published = sequence;
+                    if (snapshot is not null && (view is null || snapshot.Version != view.Version))
+                    {
+                        view = new AclView(snapshot);
+                    }
 
-            Interlocked.Exchange(ref checkedAt, started);
-            return current;
+                    view ??= new AclView(new AclSnapshot(-1, []));
+                    Interlocked.Exchange(ref checkedAt, started);
+                    Interlocked.Exchange(ref checkedChanges, changesAtStart);
+                }
+
+                return view ?? new AclView(snapshot ?? new AclSnapshot(-1, []));
+            }
         }
         catch (Exception e) when (current is not null)
         {
             SecurityLog.AclRefreshFailed(logger, current.Version, e.Message);
             Interlocked.Exchange(ref checkedAt, started);
+            Interlocked.Exchange(ref checkedChanges, changesAtStart);
             return current;
         }
     }
