@@ -81,7 +81,7 @@ public sealed partial class SaslSslClientTests
         await Wait.UntilAsync(() => Task.FromResult(silo.Cluster.Silos[0].Logged($"Refused CREATE on TOPIC").Length > 0
                 && silo.Cluster.Silos[0].Logged($"to User:{reader}").Length > 0),
             Deadline, "the silo to log the refused requests", () => silo.Cluster.Tails());
-        Assert.Contains(silo.Cluster.Silos[0].Logged($"to User:{reader}"), l => l.Contains($"Refused READ on TOPIC '{other}'", StringComparison.Ordinal));
+        Assert.Contains(silo.Cluster.Silos[0].Logged($"to User:{reader}"), l => l.Contains($"Refused DESCRIBE on TOPIC '{other}'", StringComparison.Ordinal));
     }
 
     [Fact]
