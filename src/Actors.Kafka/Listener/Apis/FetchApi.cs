@@ -53,9 +53,11 @@ internal sealed class FetchApi(KafkaBroker broker, RecordRouting routing)
         var maxWait = TimeSpan.FromMilliseconds(Math.Clamp(asked.MaxWaitMs, 0, MaxWaitCapMs));
         var maxBytes = Math.Clamp(asked.MaxBytes, 1, MaxResponseBytes);
         var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
-        var readable = asked.Topics.Select(t => t.Topic).Distinct(StringComparer.Ordinal)
-            .Where(t => access.AllowsTopic(AclOperation.Read, t)).ToHashSet(StringComparer.Ordinal);
-        var snapshot = await routing.SnapshotAsync(asked.Topics.Select(t => t.Topic).Where(readable.Contains)).ConfigureAwait(false);
+        // Without an authorizer every topic may be read (no set is built on this hot path).
+        var readable = access.Enabled
+            ? asked.Topics.Select(t => t.Topic).Distinct(StringComparer.Ordinal).Where(t => access.AllowsTopic(AclOperation.Read, t)).ToHashSet(StringComparer.Ordinal)
+            : null;
+        var snapshot = await routing.SnapshotAsync(asked.Topics.Select(t => t.Topic).Where(t => readable?.Contains(t) ?? true)).ConfigureAwait(false);
 
         var slots = new List<Slot>();
         var response = new FetchResponseData { SessionId = 0 };
@@ -68,7 +70,7 @@ internal sealed class FetchApi(KafkaBroker broker, RecordRouting routing)
                 var slot = new Slot(topic.Topic, partition, new FetchResponseData.PartitionData { PartitionIndex = partition.Partition });
                 answer.Partitions.Add(slot.Answer);
                 slots.Add(slot);
-                var error = readable.Contains(topic.Topic) ? routing.Check(snapshot, topic.Topic, partition.Partition) : ErrorCode.TopicAuthorizationFailed;
+                var error = readable?.Contains(topic.Topic) ?? true ? routing.Check(snapshot, topic.Topic, partition.Partition) : ErrorCode.TopicAuthorizationFailed;
                 if (error != ErrorCode.None)
                 {
                     slot.Result = new BrokerFetchResponse { Error = error };

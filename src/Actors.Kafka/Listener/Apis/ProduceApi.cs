@@ -37,9 +37,11 @@ internal sealed class ProduceApi(KafkaBroker broker, RecordRouting routing)
     {
         var asked = request.Read<ProduceRequestData>();
         var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
-        var writable = asked.TopicData.Select(t => t.Name).Distinct(StringComparer.Ordinal)
-            .Where(t => access.AllowsTopic(AclOperation.Write, t)).ToHashSet(StringComparer.Ordinal);
-        var snapshot = await routing.SnapshotAsync(asked.TopicData.Select(t => t.Name).Where(writable.Contains)).ConfigureAwait(false);
+        // Without an authorizer every topic may be written (no set is built on this hot path).
+        var writable = access.Enabled
+            ? asked.TopicData.Select(t => t.Name).Distinct(StringComparer.Ordinal).Where(t => access.AllowsTopic(AclOperation.Write, t)).ToHashSet(StringComparer.Ordinal)
+            : null;
+        var snapshot = await routing.SnapshotAsync(asked.TopicData.Select(t => t.Name).Where(t => writable?.Contains(t) ?? true)).ConfigureAwait(false);
         var response = new ProduceResponseData();
         var calls = new List<Task>();
         foreach (var topic in asked.TopicData)
@@ -51,7 +53,7 @@ internal sealed class ProduceApi(KafkaBroker broker, RecordRouting routing)
                 var result = new ProduceResponseData.PartitionProduceResponse { Index = partition.Index, BaseOffset = -1 };
                 answer.PartitionResponses.Add(result);
                 var error = asked.TransactionalId is not null ? ErrorCode.TransactionalIdAuthorizationFailed
-                    : !writable.Contains(topic.Name) ? ErrorCode.TopicAuthorizationFailed
+                    : writable is not null && !writable.Contains(topic.Name) ? ErrorCode.TopicAuthorizationFailed
                     : routing.Check(snapshot, topic.Name, partition.Index);
                 if (error == ErrorCode.None)
                 {

@@ -19,7 +19,7 @@ const security = process.env.SASL_MECHANISM
   }
   : {};
 const kafka = new Kafka({
-  clientId: 'kafkajs-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING,
+  clientId: 'kafkajs-test', brokers: brokers.split(','), logLevel: mode === 'sasl-connect' ? logLevel.NOTHING : logLevel.ERROR,
   retry: { retries: mode === 'sasl-connect' ? 0 : 10 }, ...security,
 });
 const deadline = Date.now() + 60_000;
