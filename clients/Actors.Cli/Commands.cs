@@ -18,6 +18,7 @@ internal static class Commands
             ApiVersionsCommand.Build(io),
             ClusterCommand.Build(io),
             UserScramCommand.Build(io),
+            AclsCommand.Build(io),
             PerfTestCommands.ProducerPerfTest(io),
             PerfTestCommands.ConsumerPerfTest(io),
         };

@@ -20,6 +20,7 @@ MESSAGES = [
     "CreateTopics", "DeleteTopics", "CreatePartitions", "DescribeConfigs", "IncrementalAlterConfigs",
     "InitProducerId", "DescribeCluster",
     "SaslHandshake", "SaslAuthenticate", "DescribeUserScramCredentials", "AlterUserScramCredentials",
+    "CreateAcls", "DescribeAcls", "DeleteAcls",
 ]
 DATA_TYPES = ["ConsumerProtocolSubscription", "ConsumerProtocolAssignment"]
 

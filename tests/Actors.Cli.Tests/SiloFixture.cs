@@ -15,7 +15,13 @@ public sealed class SiloFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        cluster = await ProcessCluster.StartAsync(1, _ => { });
+        // The authorizer is on and open where no ACL applies (allow.everyone.if.no.acl.found): the CLI connects as
+        // User:ANONYMOUS, which may do everything until an ACL names a resource (AclsTests add and remove some).
+        cluster = await ProcessCluster.StartAsync(1, _ => { }, environment: new Dictionary<string, string>
+        {
+            ["Actors__Kafka__AuthorizerClassName"] = "acl",
+            ["Actors__Kafka__AllowEveryoneIfNoAclFound"] = "true",
+        });
         // The Kafka port answers once the listener is up; wait for the CLI to see the broker.
         await Wait.UntilAsync(async () => (await Cli.RunAsync(["topics", "--list", "--bootstrap-server", Bootstrap])).Exit == 0,
             TimeSpan.FromSeconds(60), "the silo's Kafka port to answer the CLI", () => cluster.Tails());

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Actors.Broker.Configuration;
 using Actors.Kafka.Listener;
+using Actors.Kafka.Security;
 
 namespace Actors.Silo.Configuration;
 
@@ -98,6 +99,10 @@ internal static class SettingsCatalog
         Text("ssl.keystore.location", "Actors:Kafka:SslKeystoreLocation", "(none)", "A TLS listener's PEM file: its certificate (with chain) and private key."),
         Choice("ssl.keystore.type", "Actors:Kafka:SslKeystoreType", "PEM", "The keystore file's format; PEM is the one served.", "PEM"),
         Text("ssl.key.password", "Actors:Kafka:SslKeyPassword", "(none)", "The password of an encrypted private key in ssl.keystore.location."),
+        Text("authorizer.class.name", "Actors:Kafka:AuthorizerClassName", "(none: no ACL checks)", "Any value turns ACL checks on for every Kafka request (Kafka's org.apache.kafka.metadata.authorizer.StandardAuthorizer works unchanged; acl is enough). See docs/security.md."),
+        new("super.users", "Actors:Kafka:SuperUsers", "principals", "(none)", "User:<name> entries separated by ';', e.g. User:admin;User:bob",
+            v => SuperUsers(v), "Principals every ACL check allows (the administrators), when authorizer.class.name is set."),
+        Bool("allow.everyone.if.no.acl.found", "Actors:Kafka:AllowEveryoneIfNoAclFound", KafkaDefaults.AllowEveryoneIfNoAclFound, "With the authorizer on: whether a resource no ACL names is open to everyone (false: closed to all but super users)."),
         Integer("socket.request.max.bytes", "Actors:Kafka:MaxRequestBytes", "bytes", 1, int.MaxValue, KafkaDefaults.MaxRequestBytes, "The largest request accepted; a larger one closes its connection."),
         Long("queued.max.request.bytes", "Actors:Kafka:MaxQueuedRequestBytes", "bytes", 1, long.MaxValue, KafkaDefaults.MaxQueuedRequestBytes, "Bytes of requests read and not yet handled, across connections; at the bound, reading pauses."),
         Integer("connections.max.idle.ms", "Actors:Kafka:ConnectionsMaxIdleMs", "ms", 1, int.MaxValue, KafkaDefaults.ConnectionsMaxIdleMs, "An idle connection is closed after this long."),
@@ -228,6 +233,18 @@ internal static class SettingsCatalog
         int.TryParse(value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
             ? n.ToString(CultureInfo.InvariantCulture)
             : null;
+
+    private static string? SuperUsers(string value)
+    {
+        try
+        {
+            return AuthorizerSettings.Parse("check", value, false).SuperUsers.Count > 0 ? value.Trim() : null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
 
     private static string? Listener(string value, bool allowEmptyHost)
     {

@@ -62,6 +62,9 @@ public static class BrokerGrainKeys
     /// <summary>The SCRAM credential store's key.</summary>
     public const string ScramCredentials = "scram-credentials";
 
+    /// <summary>The ACL store's key.</summary>
+    public const string Acls = "acls";
+
     /// <summary>The cluster identity grain's key.</summary>
     public const string ClusterIdentity = "cluster-identity";
 

@@ -2,6 +2,8 @@ using Actors.Broker;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Orleans.Runtime;
+using AclBinding = Confluent.Kafka.Admin.AclBinding;
+using AclBindingFilter = Confluent.Kafka.Admin.AclBindingFilter;
 using BrokerGroupDescription = Actors.Broker.ConsumerGroupDescription;
 using ConsumerGroupDescription = Confluent.Kafka.Admin.ConsumerGroupDescription;
 using ConsumerGroupState = Confluent.Kafka.ConsumerGroupState;

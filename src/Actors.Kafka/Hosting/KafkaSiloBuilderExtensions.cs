@@ -64,6 +64,12 @@ public static class KafkaSiloBuilderExtensions
         options.SslKeystoreLocation = section["ssl.keystore.location"] ?? options.SslKeystoreLocation;
         options.SslKeystoreType = section["ssl.keystore.type"] ?? options.SslKeystoreType;
         options.SslKeyPassword = section["ssl.key.password"] ?? options.SslKeyPassword;
+        options.AuthorizerClassName = section["authorizer.class.name"] ?? options.AuthorizerClassName;
+        options.SuperUsers = section["super.users"] ?? options.SuperUsers;
+        if (bool.TryParse(section["allow.everyone.if.no.acl.found"], out var allowEveryone))
+        {
+            options.AllowEveryoneIfNoAclFound = allowEveryone;
+        }
     }
 
     /// <summary>Fails the silo's start with the message naming the setting.</summary>

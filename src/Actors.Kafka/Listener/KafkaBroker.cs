@@ -1,5 +1,6 @@
 using Actors.Broker;
 using Actors.Broker.Configuration;
+using Actors.Kafka.Security;
 using Microsoft.Extensions.Logging;
 
 namespace Actors.Kafka.Listener;
@@ -33,6 +34,18 @@ public sealed record KafkaBroker(
     /// <summary>The broker settings this silo runs with: the topic defaults and what DescribeConfigs reports for the
     /// broker.</summary>
     public BrokerOptions BrokerSettings { get; init; } = new();
+
+    private AclAuthorizer? authorizer;
+
+    /// <summary>The ACL checks of every request (<c>authorizer.class.name</c>), made from <see cref="Options"/> and the
+    /// cluster's ACL store on first use unless given.</summary>
+    public AclAuthorizer Authorizer
+    {
+        get => LazyInitializer.EnsureInitialized(ref authorizer, () => Options.Authorizer().Enabled
+            ? new AclAuthorizer(Options.Authorizer(), Grains.GetGrain<IAclsGrain>(BrokerGrainKeys.Acls).GetIfChangedAsync, Time, Logger)
+            : AclAuthorizer.Disabled);
+        init => authorizer = value;
+    }
 
     /// <summary>The controller grain.</summary>
     public IControllerGrain Controller => Grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);

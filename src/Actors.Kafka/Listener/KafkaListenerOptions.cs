@@ -11,7 +11,7 @@ namespace Actors.Kafka.Listener;
 /// are told; when given they win over <see cref="BindAddress"/>/<see cref="Port"/> and
 /// <see cref="AdvertisedHost"/>/<see cref="AdvertisedPort"/>.
 /// </summary>
-public sealed class KafkaListenerOptions
+public sealed partial class KafkaListenerOptions
 {
     /// <summary>Kafka's default port.</summary>
     public const int DefaultPort = 9092;
@@ -94,6 +94,7 @@ public sealed class KafkaListenerOptions
             $"Actors:Kafka:MaxQueuedRequestBytes (queued.max.request.bytes) must be at least MaxRequestBytes (socket.request.max.bytes) + 4 = {(long)MaxRequestBytes + KafkaFrameReader.SizePrefixBytes}; got {MaxQueuedRequestBytes}.");
         Require(ConnectionsMaxIdleMs > 0, $"Actors:Kafka:ConnectionsMaxIdleMs (connections.max.idle.ms) must be positive; got {ConnectionsMaxIdleMs}.");
         Require(MaxConnections > 0, $"Actors:Kafka:MaxConnections (max.connections) must be positive; got {MaxConnections}.");
+        Authorizer();
         string bindHost = BindAddress;
         var port = Port;
         var listenerName = "PLAINTEXT";

@@ -14,4 +14,12 @@ internal static partial class SecurityLog
 
     [LoggerMessage(EventId = 7303, Level = LogLevel.Debug, Message = "TLS handshake with {Client} on listener {Listener} failed: {Reason}")]
     public static partial void TlsFailed(ILogger logger, string client, string listener, string reason);
+
+    [LoggerMessage(EventId = 7304, Level = LogLevel.Warning,
+        Message = "Refused {Operation} on {ResourceType} '{ResourceName}' to {Principal} from {Host} ({Api}): no ACL allows it, or one denies it")]
+    public static partial void AuthorizationFailed(ILogger logger, string principal, string operation, string host, string resourceType, string resourceName, string api);
+
+    [LoggerMessage(EventId = 7305, Level = LogLevel.Warning,
+        Message = "Checking the ACLs against the cluster's store failed; deciding from the copy of version {Version} until the next check: {Reason}")]
+    public static partial void AclRefreshFailed(ILogger logger, long version, string reason);
 }

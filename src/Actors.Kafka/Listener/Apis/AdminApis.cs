@@ -2,6 +2,7 @@ using System.Globalization;
 using Actors.Broker;
 using Actors.Broker.Topics;
 using Actors.Kafka.Protocol.Messages;
+using Actors.Kafka.Security;
 using Microsoft.Extensions.Logging;
 
 namespace Actors.Kafka.Listener.Apis;
@@ -25,6 +26,9 @@ internal sealed partial class AdminApis(KafkaBroker broker)
     public async Task<byte[]?> CreateTopicsAsync(KafkaRequest request)
     {
         var asked = request.Read<CreateTopicsRequestData>();
+        // CREATE on the cluster creates any topic; otherwise CREATE on each topic, as Kafka.
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        var anyTopic = access.AllowsCluster(AclOperation.Create, logDenied: false);
         var duplicates = Duplicates(asked.Topics.Select(t => t.Name));
         var results = new List<CreateTopicsResponseData.CreatableTopicResult>(asked.Topics.Count);
         var created = false;
@@ -32,6 +36,8 @@ internal sealed partial class AdminApis(KafkaBroker broker)
         {
             var result = duplicates.Contains(topic.Name)
                 ? TopicError(topic.Name, ErrorCode.InvalidRequest, $"Topic '{topic.Name}' is named more than once in the request.")
+                : !anyTopic && !access.AllowsTopic(AclOperation.Create, topic.Name)
+                    ? TopicError(topic.Name, ErrorCode.TopicAuthorizationFailed, $"{access.Principal} may not CREATE topic '{topic.Name}'.")
                 : await CreateTopicAsync(topic, asked.ValidateOnly, asked.TimeoutMs).ConfigureAwait(false);
             created |= result.ErrorCode == 0 && !asked.ValidateOnly;
             results.Add(result);
@@ -52,6 +58,8 @@ internal sealed partial class AdminApis(KafkaBroker broker)
             ? asked.Topics.Select(t => (t.Name, t.TopicId)).ToList()
             : asked.TopicNames.Select(n => ((string?)n, Guid.Empty)).ToList();
         var duplicates = Duplicates(wanted.Where(t => t.Item1 is not null).Select(t => t.Item1!));
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        var cluster = access.Enabled && wanted.Any(t => t.Item1 is null) ? await broker.Cluster.GetAsync(fresh: true).ConfigureAwait(false) : null;
         var results = new List<DeleteTopicsResponseData.DeletableTopicResult>(wanted.Count);
         var deleted = false;
         foreach (var (name, id) in wanted.Distinct())
@@ -63,6 +71,14 @@ internal sealed partial class AdminApis(KafkaBroker broker)
                     ErrorCode = (short)ErrorCode.InvalidRequest,
                     ErrorMessage = $"Topic '{name}' is named more than once in the request.",
                 }
+                : Refused(name ?? cluster?.TopicById(id)?.Name) is { } refused
+                    ? new DeleteTopicsResponseData.DeletableTopicResult
+                    {
+                        Name = name,
+                        TopicId = id,
+                        ErrorCode = (short)ErrorCode.TopicAuthorizationFailed,
+                        ErrorMessage = $"{access.Principal} may not DELETE topic '{refused}'.",
+                    }
                 : await DeleteTopicAsync(name, id, request.Version, asked.TimeoutMs).ConfigureAwait(false);
             deleted |= result.ErrorCode == 0;
             results.Add(result);
@@ -74,11 +90,18 @@ internal sealed partial class AdminApis(KafkaBroker broker)
         }
 
         return request.Respond(new DeleteTopicsResponseData { Responses = results });
+
+        // The name refused, or null when DELETE is allowed (a topic id no topic has is left to the controller to refuse).
+        string? Refused(string? topic) =>
+            !access.Enabled ? null
+            : topic is null ? (access.AllowsTopic(AclOperation.Delete, Acls.WildcardResource) ? null : "(unknown id)")
+            : access.AllowsTopic(AclOperation.Delete, topic) ? null : topic;
     }
 
     public async Task<byte[]?> CreatePartitionsAsync(KafkaRequest request)
     {
         var asked = request.Read<CreatePartitionsRequestData>();
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
         var duplicates = Duplicates(asked.Topics.Select(t => t.Name));
         var results = new List<CreatePartitionsResponseData.CreatePartitionsTopicResult>(asked.Topics.Count);
         var grown = false;
@@ -86,6 +109,8 @@ internal sealed partial class AdminApis(KafkaBroker broker)
         {
             var (code, message) = duplicates.Contains(topic.Name)
                 ? (ErrorCode.InvalidRequest, $"Topic '{topic.Name}' is named more than once in the request.")
+                : !access.AllowsTopic(AclOperation.Alter, topic.Name)
+                    ? (ErrorCode.TopicAuthorizationFailed, $"{access.Principal} may not ALTER topic '{topic.Name}'.")
                 : topic.Assignments is { Count: > 0 }
                     ? (ErrorCode.InvalidRequest, ManualAssignmentRefused)
                     : await GrowAsync(topic.Name, topic.Count, asked.ValidateOnly, asked.TimeoutMs).ConfigureAwait(false);

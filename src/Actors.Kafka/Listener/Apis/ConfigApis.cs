@@ -2,6 +2,7 @@ using System.Globalization;
 using Actors.Broker;
 using Actors.Broker.Topics;
 using Actors.Kafka.Protocol.Messages;
+using Actors.Kafka.Security;
 
 namespace Actors.Kafka.Listener.Apis;
 
@@ -46,6 +47,7 @@ internal sealed class ConfigApis(KafkaBroker broker)
     public async Task<byte[]?> DescribeConfigsAsync(KafkaRequest request)
     {
         var asked = request.Read<DescribeConfigsRequestData>();
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
         var results = new List<DescribeConfigsResponseData.DescribeConfigsResult>(asked.Resources.Count);
         foreach (var resource in asked.Resources)
         {
@@ -55,6 +57,13 @@ internal sealed class ConfigApis(KafkaBroker broker)
                 ResourceName = resource.ResourceName,
                 ErrorMessage = null,
             };
+            if (Refusal(access, AclOperation.DescribeConfigs, resource.ResourceType, resource.ResourceName) is { } refused)
+            {
+                (result.ErrorCode, result.ErrorMessage) = ((short)refused.Code, refused.Message);
+                results.Add(result);
+                continue;
+            }
+
             try
             {
                 var configs = await ConfigsOfAsync(resource.ResourceType, resource.ResourceName).ConfigureAwait(false);
@@ -79,12 +88,14 @@ internal sealed class ConfigApis(KafkaBroker broker)
     public async Task<byte[]?> IncrementalAlterConfigsAsync(KafkaRequest request)
     {
         var asked = request.Read<IncrementalAlterConfigsRequestData>();
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
         var duplicates = asked.Resources.GroupBy(r => (r.ResourceType, r.ResourceName)).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
         var responses = new List<IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse>(asked.Resources.Count);
         foreach (var resource in asked.Resources.DistinctBy(r => (r.ResourceType, r.ResourceName)))
         {
             var (code, message) = duplicates.Contains((resource.ResourceType, resource.ResourceName))
                 ? (ErrorCode.InvalidRequest, $"{Describe(resource.ResourceType, resource.ResourceName)} is named more than once in the request.")
+                : Refusal(access, AclOperation.AlterConfigs, resource.ResourceType, resource.ResourceName) is { } refused ? refused
                 : await AlterAsync(resource, asked.ValidateOnly).ConfigureAwait(false);
             responses.Add(new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse
             {
@@ -97,6 +108,17 @@ internal sealed class ConfigApis(KafkaBroker broker)
 
         return request.Respond(new IncrementalAlterConfigsResponseData { Responses = responses });
     }
+
+    /// <summary>A topic's configs need the operation on the topic (else TOPIC_AUTHORIZATION_FAILED), a broker's and its
+    /// loggers' on the cluster (else CLUSTER_AUTHORIZATION_FAILED), as Kafka checks them.</summary>
+    private static (ErrorCode Code, string Message)? Refusal(RequestAccess access, AclOperation operation, sbyte type, string name) => type switch
+    {
+        TopicResource when !access.AllowsTopic(operation, name) =>
+            (ErrorCode.TopicAuthorizationFailed, $"{access.Principal} may not {RequestAccess.Name(operation)} topic '{name}'."),
+        BrokerResource or BrokerLoggerResource when !access.AllowsCluster(operation) =>
+            (ErrorCode.ClusterAuthorizationFailed, $"{access.Principal} may not {RequestAccess.Name(operation)} the cluster."),
+        _ => null,
+    };
 
     private static string Describe(sbyte type, string name) => type switch
     {

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using Actors.Kafka.Diagnostics;
+using Actors.Broker;
 using Actors.Kafka.Protocol.Messages;
+using Actors.Kafka.Security;
 using BrokerFetchRequest = Actors.Broker.FetchRequest;
 using BrokerFetchResponse = Actors.Broker.FetchResponse;
 
@@ -50,7 +52,12 @@ internal sealed class FetchApi(KafkaBroker broker, RecordRouting routing)
         var started = broker.Time.GetTimestamp();
         var maxWait = TimeSpan.FromMilliseconds(Math.Clamp(asked.MaxWaitMs, 0, MaxWaitCapMs));
         var maxBytes = Math.Clamp(asked.MaxBytes, 1, MaxResponseBytes);
-        var snapshot = await routing.SnapshotAsync(asked.Topics.Select(t => t.Topic)).ConfigureAwait(false);
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        // Without an authorizer every topic may be read (no set is built on this hot path).
+        var readable = access.Enabled
+            ? asked.Topics.Select(t => t.Topic).Distinct(StringComparer.Ordinal).Where(t => access.AllowsTopic(AclOperation.Read, t)).ToHashSet(StringComparer.Ordinal)
+            : null;
+        var snapshot = await routing.SnapshotAsync(asked.Topics.Select(t => t.Topic).Where(t => readable?.Contains(t) ?? true)).ConfigureAwait(false);
 
         var slots = new List<Slot>();
         var response = new FetchResponseData { SessionId = 0 };
@@ -63,7 +70,7 @@ internal sealed class FetchApi(KafkaBroker broker, RecordRouting routing)
                 var slot = new Slot(topic.Topic, partition, new FetchResponseData.PartitionData { PartitionIndex = partition.Partition });
                 answer.Partitions.Add(slot.Answer);
                 slots.Add(slot);
-                var error = routing.Check(snapshot, topic.Topic, partition.Partition);
+                var error = readable?.Contains(topic.Topic) ?? true ? routing.Check(snapshot, topic.Topic, partition.Partition) : ErrorCode.TopicAuthorizationFailed;
                 if (error != ErrorCode.None)
                 {
                     slot.Result = new BrokerFetchResponse { Error = error };

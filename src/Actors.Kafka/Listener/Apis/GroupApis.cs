@@ -1,5 +1,6 @@
 using Actors.Broker;
 using Actors.Kafka.Protocol.Messages;
+using Actors.Kafka.Security;
 using BrokerCommit = Actors.Broker.OffsetCommitRequest;
 
 namespace Actors.Kafka.Listener.Apis;
@@ -14,9 +15,13 @@ internal sealed partial class GroupApis(KafkaBroker broker)
     public async Task<byte[]?> OffsetCommitAsync(KafkaRequest request)
     {
         var asked = request.Read<OffsetCommitRequestData>();
-        var offsets = asked.Topics.SelectMany(t => t.Partitions.Select(p => new TopicPartitionOffset(
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        var groupAllowed = access.AllowsGroup(AclOperation.Read, asked.GroupId);
+        var readable = asked.Topics.Select(t => t.Name).Distinct(StringComparer.Ordinal)
+            .Where(t => groupAllowed && access.AllowsTopic(AclOperation.Read, t)).ToHashSet(StringComparer.Ordinal);
+        var offsets = asked.Topics.Where(t => readable.Contains(t.Name)).SelectMany(t => t.Partitions.Select(p => new TopicPartitionOffset(
             new TopicPartition(t.Name, p.PartitionIndex), p.CommittedOffset, p.CommittedLeaderEpoch, p.CommittedMetadata))).ToArray();
-        var error = await GroupErrorAsync(async () =>
+        var error = !groupAllowed ? ErrorCode.GroupAuthorizationFailed : offsets.Length == 0 && asked.Topics.Count > 0 ? ErrorCode.None : await GroupErrorAsync(async () =>
         {
             var answer = await broker.Group(asked.GroupId).CommitOffsetsAsync(new BrokerCommit
             {
@@ -35,7 +40,7 @@ internal sealed partial class GroupApis(KafkaBroker broker)
                 Partitions = t.Partitions.Select(p => new OffsetCommitResponseData.OffsetCommitResponsePartition
                 {
                     PartitionIndex = p.PartitionIndex,
-                    ErrorCode = (short)error,
+                    ErrorCode = (short)(error == ErrorCode.None && !readable.Contains(t.Name) ? ErrorCode.TopicAuthorizationFailed : error),
                 }).ToList(),
             }).ToList(),
         };
@@ -45,13 +50,14 @@ internal sealed partial class GroupApis(KafkaBroker broker)
     public async Task<byte[]?> OffsetFetchAsync(KafkaRequest request)
     {
         var asked = request.Read<OffsetFetchRequestData>();
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
         var response = new OffsetFetchResponseData();
         if (request.Version >= 8)
         {
             foreach (var group in asked.Groups)
             {
                 var topics = group.Topics?.Select(t => (t.Name, t.PartitionIndexes)).ToList();
-                var (error, offsets) = await CommittedAsync(group.GroupId, topics).ConfigureAwait(false);
+                var (error, offsets, refused) = await CommittedAsync(access, group.GroupId, topics).ConfigureAwait(false);
                 response.Groups.Add(new OffsetFetchResponseData.OffsetFetchResponseGroup
                 {
                     GroupId = group.GroupId,
@@ -66,6 +72,7 @@ internal sealed partial class GroupApis(KafkaBroker broker)
                                 CommittedOffset = o.Offset,
                                 CommittedLeaderEpoch = o.LeaderEpoch,
                                 Metadata = o.Metadata ?? string.Empty,
+                                ErrorCode = (short)(refused.Contains(g.Key) ? ErrorCode.TopicAuthorizationFailed : ErrorCode.None),
                             }).ToList(),
                         }).ToList(),
                 });
@@ -74,7 +81,7 @@ internal sealed partial class GroupApis(KafkaBroker broker)
         else
         {
             var topics = asked.Topics?.Select(t => (t.Name, t.PartitionIndexes)).ToList();
-            var (error, offsets) = await CommittedAsync(asked.GroupId, topics).ConfigureAwait(false);
+            var (error, offsets, refused) = await CommittedAsync(access, asked.GroupId, topics).ConfigureAwait(false);
             response.ErrorCode = (short)error;
             response.Topics = offsets.GroupBy(o => o.TopicPartition.Topic, StringComparer.Ordinal).Select(g =>
                 new OffsetFetchResponseData.OffsetFetchResponseTopic
@@ -87,7 +94,7 @@ internal sealed partial class GroupApis(KafkaBroker broker)
                         CommittedLeaderEpoch = o.LeaderEpoch,
                         Metadata = o.Metadata ?? string.Empty,
                         // Before v2 the group's error is told per partition.
-                        ErrorCode = request.Version < 2 ? (short)error : (short)0,
+                        ErrorCode = refused.Contains(g.Key) ? (short)ErrorCode.TopicAuthorizationFailed : request.Version < 2 ? (short)error : (short)0,
                     }).ToList(),
                 }).ToList();
         }
@@ -97,28 +104,65 @@ internal sealed partial class GroupApis(KafkaBroker broker)
 
     /// <summary>The committed offsets of the asked partitions (every committed one when <paramref name="topics"/> is
     /// null), -1 where none; a group that does not exist has none.</summary>
-    private async Task<(ErrorCode Error, TopicPartitionOffset[] Offsets)> CommittedAsync(
-        string groupId, List<(string Name, List<int> Partitions)>? topics)
+    /// <remarks>Needs DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED) and on each topic: a topic named without
+    /// it is answered TOPIC_AUTHORIZATION_FAILED (it is in Refused), and one the principal may not see is left out of
+    /// "every committed offset".</remarks>
+    private async Task<(ErrorCode Error, TopicPartitionOffset[] Offsets, IReadOnlySet<string> Refused)> CommittedAsync(
+        RequestAccess access, string groupId, List<(string Name, List<int> Partitions)>? topics)
     {
         var partitions = topics?.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name, p))).ToArray();
-        TopicPartitionOffset[] offsets = [];
-        var error = await GroupErrorAsync(async () =>
+        if (!access.AllowsGroup(AclOperation.Describe, groupId))
         {
-            offsets = await broker.Group(groupId).FetchOffsetsAsync(partitions).ConfigureAwait(false);
+            return (ErrorCode.GroupAuthorizationFailed, partitions?.Select(p => new TopicPartitionOffset(p, -1, -1, null)).ToArray() ?? [], NoTopics);
+        }
+
+        var described = new Dictionary<string, bool>(StringComparer.Ordinal);
+        bool Visible(string topic, bool named) =>
+            described.TryGetValue(topic, out var allowed) ? allowed : described[topic] = access.AllowsTopic(AclOperation.Describe, topic, logDenied: named);
+        var asked = partitions?.Where(p => Visible(p.Topic, named: true)).ToArray();
+        TopicPartitionOffset[] offsets = [];
+        var error = asked is { Length: 0 } ? ErrorCode.None : await GroupErrorAsync(async () =>
+        {
+            offsets = await broker.Group(groupId).FetchOffsetsAsync(asked).ConfigureAwait(false);
             return ErrorCode.None;
         }).ConfigureAwait(false);
         if (error != ErrorCode.None && partitions is not null)
         {
             offsets = partitions.Select(p => new TopicPartitionOffset(p, -1, -1, null)).ToArray();
         }
+        else if (partitions is null)
+        {
+            offsets = offsets.Where(o => Visible(o.TopicPartition.Topic, named: false)).ToArray();
+        }
+        else if (asked!.Length < partitions.Length)
+        {
+            var found = offsets.ToDictionary(o => o.TopicPartition);
+            offsets = partitions.Select(p => found.TryGetValue(p, out var o) ? o : new TopicPartitionOffset(p, -1, -1, null)).ToArray();
+        }
 
-        return (error, offsets);
+        return (error, offsets, described.Where(kv => !kv.Value).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal));
     }
+
+    private static readonly IReadOnlySet<string> NoTopics = new HashSet<string>();
 
     public async Task<byte[]?> ConsumerGroupHeartbeatAsync(KafkaRequest request)
     {
         var asked = request.Read<ConsumerGroupHeartbeatRequestData>();
         var response = new ConsumerGroupHeartbeatResponseData();
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        if (!access.AllowsGroup(AclOperation.Read, asked.GroupId))
+        {
+            response.ErrorCode = (short)ErrorCode.GroupAuthorizationFailed;
+            response.ErrorMessage = $"{access.Principal} may not READ group {asked.GroupId}.";
+            return request.Respond(response);
+        }
+
+        if (asked.SubscribedTopicNames?.FirstOrDefault(t => !access.AllowsTopic(AclOperation.Describe, t)) is { } hidden)
+        {
+            response.ErrorCode = (short)ErrorCode.TopicAuthorizationFailed;
+            response.ErrorMessage = $"{access.Principal} may not DESCRIBE topic {hidden}.";
+            return request.Respond(response);
+        }
         var cluster = await broker.Cluster.GetAsync().ConfigureAwait(false);
         if (asked.TopicPartitions is not null && asked.TopicPartitions.Any(t => cluster.TopicById(t.TopicId) is null))
         {
@@ -186,9 +230,21 @@ internal sealed partial class GroupApis(KafkaBroker broker)
     public async Task<byte[]?> ConsumerGroupDescribeAsync(KafkaRequest request)
     {
         var asked = request.Read<ConsumerGroupDescribeRequestData>();
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
         var cluster = await broker.Cluster.GetAsync().ConfigureAwait(false);
         var groups = await Task.WhenAll(asked.GroupIds.Select(async id =>
         {
+            if (!access.AllowsGroup(AclOperation.Describe, id))
+            {
+                return new ConsumerGroupDescribeResponseData.DescribedGroup
+                {
+                    GroupId = id,
+                    ErrorCode = (short)ErrorCode.GroupAuthorizationFailed,
+                    GroupState = "Dead",
+                    AuthorizedOperations = int.MinValue,
+                };
+            }
+
             ConsumerGroupDescription? description = null;
             var error = await GroupErrorAsync(async () =>
             {
@@ -236,8 +292,14 @@ internal sealed partial class GroupApis(KafkaBroker broker)
     public async Task<byte[]?> DeleteGroupsAsync(KafkaRequest request)
     {
         var asked = request.Read<DeleteGroupsRequestData>();
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
         var results = await Task.WhenAll(asked.GroupsNames.Distinct(StringComparer.Ordinal).Select(async id =>
         {
+            if (!access.AllowsGroup(AclOperation.Delete, id))
+            {
+                return new DeleteGroupsResponseData.DeletableGroupResult { GroupId = id, ErrorCode = (short)ErrorCode.GroupAuthorizationFailed };
+            }
+
             var error = await GroupErrorAsync(async () =>
             {
                 await broker.Group(id).DeleteAsync().ConfigureAwait(false);

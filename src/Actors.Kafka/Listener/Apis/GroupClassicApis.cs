@@ -1,6 +1,7 @@
 using System.Buffers;
 using Actors.Broker;
 using Actors.Kafka.Protocol.Messages;
+using Actors.Kafka.Security;
 using BrokerJoinGroupRequest = Actors.Broker.JoinGroupRequest;
 using BrokerLeaveGroupRequest = Actors.Broker.LeaveGroupRequest;
 using BrokerSyncGroupRequest = Actors.Broker.SyncGroupRequest;
@@ -21,7 +22,7 @@ internal sealed partial class GroupApis
     {
         var asked = request.Read<JoinGroupRequestData>();
         JoinGroupResponse? answer = null;
-        var error = await GroupErrorAsync(async () =>
+        var error = !await MayReadGroupAsync(request, asked.GroupId).ConfigureAwait(false) ? ErrorCode.GroupAuthorizationFailed : await GroupErrorAsync(async () =>
         {
             answer = await broker.Group(asked.GroupId).JoinGroupAsync(new BrokerJoinGroupRequest
             {
@@ -64,7 +65,7 @@ internal sealed partial class GroupApis
     {
         var asked = request.Read<SyncGroupRequestData>();
         SyncGroupResponse? answer = null;
-        var error = await GroupErrorAsync(async () =>
+        var error = !await MayReadGroupAsync(request, asked.GroupId).ConfigureAwait(false) ? ErrorCode.GroupAuthorizationFailed : await GroupErrorAsync(async () =>
         {
             answer = await broker.Group(asked.GroupId).SyncGroupAsync(new BrokerSyncGroupRequest
             {
@@ -91,7 +92,7 @@ internal sealed partial class GroupApis
     public async Task<byte[]?> HeartbeatAsync(KafkaRequest request)
     {
         var asked = request.Read<HeartbeatRequestData>();
-        var error = await GroupErrorAsync(async () =>
+        var error = !await MayReadGroupAsync(request, asked.GroupId).ConfigureAwait(false) ? ErrorCode.GroupAuthorizationFailed : await GroupErrorAsync(async () =>
         {
             var answer = await broker.Group(asked.GroupId).ClassicHeartbeatAsync(new ClassicHeartbeatRequest
             {
@@ -112,7 +113,7 @@ internal sealed partial class GroupApis
             ? asked.Members.Select(m => new LeaveGroupMember { MemberId = m.MemberId, GroupInstanceId = m.GroupInstanceId, Reason = m.Reason }).ToArray()
             : [new LeaveGroupMember { MemberId = asked.MemberId }];
         LeaveGroupResponse? answer = null;
-        var error = await GroupErrorAsync(async () =>
+        var error = !await MayReadGroupAsync(request, asked.GroupId).ConfigureAwait(false) ? ErrorCode.GroupAuthorizationFailed : await GroupErrorAsync(async () =>
         {
             answer = await broker.Group(asked.GroupId).LeaveGroupAsync(new BrokerLeaveGroupRequest { Members = members }).ConfigureAwait(false);
             return answer.Error;
@@ -138,8 +139,18 @@ internal sealed partial class GroupApis
     public async Task<byte[]?> DescribeGroupsAsync(KafkaRequest request)
     {
         var asked = request.Read<DescribeGroupsRequestData>();
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
         var groups = await Task.WhenAll(asked.Groups.Select(async id =>
         {
+            if (!access.AllowsGroup(AclOperation.Describe, id))
+            {
+                return new DescribeGroupsResponseData.DescribedGroup
+                {
+                    GroupId = id, ErrorCode = (short)ErrorCode.GroupAuthorizationFailed, GroupState = string.Empty, ProtocolType = string.Empty,
+                    ProtocolData = string.Empty, AuthorizedOperations = int.MinValue,
+                };
+            }
+
             ConsumerGroupDescription? description = null;
             var error = await GroupErrorAsync(async () =>
             {
@@ -190,12 +201,16 @@ internal sealed partial class GroupApis
     public async Task<byte[]?> ListGroupsAsync(KafkaRequest request)
     {
         var asked = request.Read<ListGroupsRequestData>();
+        // DESCRIBE on the cluster lists every group; otherwise the groups the principal may DESCRIBE, as Kafka.
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        var all = access.AllowsCluster(AclOperation.Describe, logDenied: false);
         string[] ids = [];
         var error = await GroupErrorAsync(async () =>
         {
             ids = await broker.Grains.GetGrain<IGroupDirectoryGrain>(BrokerGrainKeys.GroupDirectory).ListAsync().ConfigureAwait(false);
             return ErrorCode.None;
         }).ConfigureAwait(false);
+        ids = all ? ids : ids.Where(id => access.AllowsGroup(AclOperation.Describe, id, logDenied: false)).ToArray();
         var listings = await Task.WhenAll(ids.Select(id => broker.Group(id).GetListingAsync())).ConfigureAwait(false);
         var states = asked.StatesFilter.ToHashSet(StringComparer.OrdinalIgnoreCase);
         var types = asked.TypesFilter.ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -219,11 +234,16 @@ internal sealed partial class GroupApis
     public async Task<byte[]?> OffsetDeleteAsync(KafkaRequest request)
     {
         var asked = request.Read<OffsetDeleteRequestData>();
-        var partitions = asked.Topics.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name, p.PartitionIndex))).ToArray();
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        var groupAllowed = access.AllowsGroup(AclOperation.Delete, asked.GroupId);
+        var readable = asked.Topics.Select(t => t.Name).Distinct(StringComparer.Ordinal)
+            .Where(t => groupAllowed && access.AllowsTopic(AclOperation.Read, t)).ToHashSet(StringComparer.Ordinal);
+        var partitions = asked.Topics.Where(t => readable.Contains(t.Name))
+            .SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name, p.PartitionIndex))).ToArray();
         ErrorCode[] errors = [];
-        var error = await GroupErrorAsync(async () =>
+        var error = !groupAllowed ? ErrorCode.GroupAuthorizationFailed : await GroupErrorAsync(async () =>
         {
-            errors = await broker.Group(asked.GroupId).DeleteOffsetsAsync(partitions).ConfigureAwait(false);
+            errors = partitions.Length == 0 ? [] : await broker.Group(asked.GroupId).DeleteOffsetsAsync(partitions).ConfigureAwait(false);
             return ErrorCode.None;
         }).ConfigureAwait(false);
         var index = 0;
@@ -236,11 +256,19 @@ internal sealed partial class GroupApis
                 Partitions = t.Partitions.Select(p => new OffsetDeleteResponseData.OffsetDeleteResponsePartition
                 {
                     PartitionIndex = p.PartitionIndex,
-                    ErrorCode = (short)(index < errors.Length ? errors[index++] : ErrorCode.None),
+                    ErrorCode = (short)(!readable.Contains(t.Name) ? ErrorCode.TopicAuthorizationFailed
+                        : index < errors.Length ? errors[index++] : ErrorCode.None),
                 }).ToList(),
             }).ToList(),
         };
         return request.Respond(response);
+    }
+
+    /// <summary>Whether the request may READ <paramref name="groupId"/> (join, sync, heartbeat, leave).</summary>
+    private async Task<bool> MayReadGroupAsync(KafkaRequest request, string groupId)
+    {
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        return access.AllowsGroup(AclOperation.Read, groupId);
     }
 
     /// <summary>A consumer's subscription as a classic consumer sends it (ConsumerProtocolSubscription v0).</summary>

@@ -41,6 +41,10 @@ internal static class KafkaApiHandlers
         handlers[ApiKey.SaslAuthenticate] = security.SaslAuthenticateAsync;
         handlers[ApiKey.DescribeUserScramCredentials] = security.DescribeUserScramCredentialsAsync;
         handlers[ApiKey.AlterUserScramCredentials] = security.AlterUserScramCredentialsAsync;
+        var acls = new AclApis(broker);
+        handlers[ApiKey.DescribeAcls] = acls.DescribeAclsAsync;
+        handlers[ApiKey.CreateAcls] = acls.CreateAclsAsync;
+        handlers[ApiKey.DeleteAcls] = acls.DeleteAclsAsync;
         return handlers;
     }
 }

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using Actors.Kafka.Diagnostics;
+using Actors.Broker;
 using Actors.Kafka.Protocol.Messages;
+using Actors.Kafka.Security;
 using BrokerProduceRequest = Actors.Broker.ProduceRequest;
 using BrokerProduceResponse = Actors.Broker.ProduceResponse;
 
@@ -39,7 +41,12 @@ internal sealed class ProduceApi(KafkaBroker broker, RecordRouting routing)
         try
         {
             asked = request.Read<ProduceRequestData>();
-            var snapshot = await routing.SnapshotAsync(asked.TopicData.Select(t => t.Name)).ConfigureAwait(false);
+            var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+            // Without an authorizer every topic may be written (no set is built on this hot path).
+            var writable = access.Enabled
+                ? asked.TopicData.Select(t => t.Name).Distinct(StringComparer.Ordinal).Where(t => access.AllowsTopic(AclOperation.Write, t)).ToHashSet(StringComparer.Ordinal)
+                : null;
+            var snapshot = await routing.SnapshotAsync(asked.TopicData.Select(t => t.Name).Where(t => writable?.Contains(t) ?? true)).ConfigureAwait(false);
             if (request.ProduceTurn is { } turn)
             {
                 // The partition calls of the connection's previous Produce request go first (see ProduceTurn): the
@@ -47,7 +54,7 @@ internal sealed class ProduceApi(KafkaBroker broker, RecordRouting routing)
                 await turn.Previous.ConfigureAwait(false);
             }
 
-            Issue(asked, snapshot, response, calls);
+            Issue(asked, writable, snapshot, response, calls);
         }
         finally
         {
@@ -75,7 +82,7 @@ internal sealed class ProduceApi(KafkaBroker broker, RecordRouting routing)
 
     /// <summary>Answers the partitions refused here and starts the partition call of every other one (each call is
     /// issued before this returns).</summary>
-    private void Issue(ProduceRequestData asked, ClusterSnapshot snapshot, ProduceResponseData response, List<Task> calls)
+    private void Issue(ProduceRequestData asked, HashSet<string>? writable, ClusterSnapshot snapshot, ProduceResponseData response, List<Task> calls)
     {
         foreach (var topic in asked.TopicData)
         {
@@ -85,8 +92,8 @@ internal sealed class ProduceApi(KafkaBroker broker, RecordRouting routing)
             {
                 var result = new ProduceResponseData.PartitionProduceResponse { Index = partition.Index, BaseOffset = -1 };
                 answer.PartitionResponses.Add(result);
-                var error = asked.TransactionalId is not null
-                    ? ErrorCode.TransactionalIdAuthorizationFailed
+                var error = asked.TransactionalId is not null ? ErrorCode.TransactionalIdAuthorizationFailed
+                    : writable is not null && !writable.Contains(topic.Name) ? ErrorCode.TopicAuthorizationFailed
                     : routing.Check(snapshot, topic.Name, partition.Index);
                 if (error == ErrorCode.None)
                 {

@@ -1,8 +1,8 @@
+using Actors.Broker;
 using Actors.Kafka.Protocol.Messages;
+using Actors.Kafka.Security;
 using BrokerInitProducerIdRequest = Actors.Broker.InitProducerIdRequest;
 using BrokerListOffsetsRequest = Actors.Broker.ListOffsetsRequest;
-using BrokerGrainKeys = Actors.Broker.BrokerGrainKeys;
-using IProducerIdGrain = Actors.Broker.IProducerIdGrain;
 
 namespace Actors.Kafka.Listener.Apis;
 
@@ -23,7 +23,8 @@ internal sealed class RecordApis(KafkaBroker broker, RecordRouting routing)
     public async Task<byte[]?> ListOffsetsAsync(KafkaRequest request)
     {
         var asked = request.Read<ListOffsetsRequestData>();
-        var snapshot = await routing.SnapshotAsync(asked.Topics.Select(t => t.Name)).ConfigureAwait(false);
+        var described = await DescribableAsync(request, asked.Topics.Select(t => t.Name)).ConfigureAwait(false);
+        var snapshot = await routing.SnapshotAsync(described).ConfigureAwait(false);
         var response = new ListOffsetsResponseData();
         var calls = new List<Task>();
         foreach (var topic in asked.Topics)
@@ -34,7 +35,7 @@ internal sealed class RecordApis(KafkaBroker broker, RecordRouting routing)
             {
                 var result = new ListOffsetsResponseData.ListOffsetsPartitionResponse { PartitionIndex = partition.PartitionIndex };
                 answer.Partitions.Add(result);
-                var error = routing.Check(snapshot, topic.Name, partition.PartitionIndex);
+                var error = described.Contains(topic.Name) ? routing.Check(snapshot, topic.Name, partition.PartitionIndex) : ErrorCode.TopicAuthorizationFailed;
                 if (error != ErrorCode.None)
                 {
                     result.ErrorCode = (short)error;
@@ -52,7 +53,8 @@ internal sealed class RecordApis(KafkaBroker broker, RecordRouting routing)
     public async Task<byte[]?> OffsetForLeaderEpochAsync(KafkaRequest request)
     {
         var asked = request.Read<OffsetForLeaderEpochRequestData>();
-        var snapshot = await routing.SnapshotAsync(asked.Topics.Select(t => t.Topic)).ConfigureAwait(false);
+        var described = await DescribableAsync(request, asked.Topics.Select(t => t.Topic)).ConfigureAwait(false);
+        var snapshot = await routing.SnapshotAsync(described).ConfigureAwait(false);
         var response = new OffsetForLeaderEpochResponseData();
         var calls = new List<Task>();
         foreach (var topic in asked.Topics)
@@ -63,7 +65,7 @@ internal sealed class RecordApis(KafkaBroker broker, RecordRouting routing)
             {
                 var result = new OffsetForLeaderEpochResponseData.EpochEndOffset { Partition = partition.Partition };
                 answer.Partitions.Add(result);
-                var error = routing.Check(snapshot, topic.Topic, partition.Partition);
+                var error = described.Contains(topic.Topic) ? routing.Check(snapshot, topic.Topic, partition.Partition) : ErrorCode.TopicAuthorizationFailed;
                 if (error != ErrorCode.None)
                 {
                     result.ErrorCode = (short)error;
@@ -88,6 +90,15 @@ internal sealed class RecordApis(KafkaBroker broker, RecordRouting routing)
             return request.Respond(response);
         }
 
+        // An idempotent producer needs IDEMPOTENT_WRITE on the cluster or, as since Kafka 3.0, WRITE on some topic.
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        if (!access.AllowsCluster(AclOperation.IdempotentWrite, logDenied: false) && !access.AllowsAny(AclOperation.Write, AclResourceType.Topic))
+        {
+            access.Refused(AclOperation.IdempotentWrite, AclResourceType.Cluster, Acls.ClusterResourceName);
+            response.ErrorCode = (short)ErrorCode.ClusterAuthorizationFailed;
+            return request.Respond(response);
+        }
+
         try
         {
             var answer = await broker.Grains.GetGrain<IProducerIdGrain>(BrokerGrainKeys.ProducerIds)
@@ -106,6 +117,13 @@ internal sealed class RecordApis(KafkaBroker broker, RecordRouting routing)
         }
 
         return request.Respond(response);
+    }
+
+    /// <summary>The topics of <paramref name="topics"/> the request may DESCRIBE.</summary>
+    private async Task<HashSet<string>> DescribableAsync(KafkaRequest request, IEnumerable<string> topics)
+    {
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        return topics.Distinct(StringComparer.Ordinal).Where(t => access.AllowsTopic(AclOperation.Describe, t)).ToHashSet(StringComparer.Ordinal);
     }
 
     private async Task ListOneAsync(string topic, ListOffsetsRequestData.ListOffsetsPartition partition,

@@ -58,6 +58,16 @@ internal sealed class SecurityApis(KafkaBroker broker)
     public async Task<byte[]?> DescribeUserScramCredentialsAsync(KafkaRequest request)
     {
         var asked = request.Read<DescribeUserScramCredentialsRequestData>();
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        if (!access.AllowsCluster(AclOperation.Describe))
+        {
+            return request.Respond(new DescribeUserScramCredentialsResponseData
+            {
+                ErrorCode = (short)ErrorCode.ClusterAuthorizationFailed,
+                ErrorMessage = $"{access.Principal} may not DESCRIBE the cluster.",
+            });
+        }
+
         var users = asked.Users is null || asked.Users.Count == 0 ? null : asked.Users.Select(u => u.Name).ToArray();
         var answer = await Store.DescribeAsync(users).ConfigureAwait(false);
         var response = new DescribeUserScramCredentialsResponseData { ErrorMessage = null };
@@ -95,6 +105,21 @@ internal sealed class SecurityApis(KafkaBroker broker)
     public async Task<byte[]?> AlterUserScramCredentialsAsync(KafkaRequest request)
     {
         var asked = request.Read<AlterUserScramCredentialsRequestData>();
+        var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
+        if (!access.AllowsCluster(AclOperation.Alter))
+        {
+            return request.Respond(new AlterUserScramCredentialsResponseData
+            {
+                Results = asked.Deletions.Select(d => d.Name).Concat(asked.Upsertions.Select(u => u.Name)).Distinct(StringComparer.Ordinal)
+                    .Select(user => new AlterUserScramCredentialsResponseData.AlterUserScramCredentialsResult
+                    {
+                        User = user,
+                        ErrorCode = (short)ErrorCode.ClusterAuthorizationFailed,
+                        ErrorMessage = $"{access.Principal} may not ALTER the cluster.",
+                    }).ToList(),
+            });
+        }
+
         var results = await Store.AlterAsync(
             asked.Deletions.Select(d => new ScramDeletion(d.Name, (ScramMechanism)d.Mechanism)).ToArray(),
             asked.Upsertions.Select(u => new ScramUpsertion(u.Name, (ScramMechanism)u.Mechanism, u.Iterations, u.Salt, u.SaltedPassword)).ToArray())

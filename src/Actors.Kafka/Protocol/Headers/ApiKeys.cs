@@ -100,11 +100,20 @@ public static class ApiKeys
     /// <summary>AlterUserScramCredentials: version 0, flexible.</summary>
     public static KafkaApi AlterUserScramCredentials { get; } = new(ApiKey.AlterUserScramCredentials, 0, 0, 0);
 
+    /// <summary>DescribeAcls: versions 0 to 3 (0 knows literal names only), flexible from 2.</summary>
+    public static KafkaApi DescribeAcls { get; } = new(ApiKey.DescribeAcls, 0, 3, 2);
+
+    /// <summary>CreateAcls: versions 0 to 3, flexible from 2.</summary>
+    public static KafkaApi CreateAcls { get; } = new(ApiKey.CreateAcls, 0, 3, 2);
+
+    /// <summary>DeleteAcls: versions 0 to 3, flexible from 2.</summary>
+    public static KafkaApi DeleteAcls { get; } = new(ApiKey.DeleteAcls, 0, 3, 2);
+
     /// <summary>Every API served, by key.</summary>
     public static IReadOnlyList<KafkaApi> All { get; } = new[]
     {
         Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, JoinGroup, Heartbeat, LeaveGroup, SyncGroup, DescribeGroups, ListGroups, ApiVersions, CreateTopics, DeleteTopics, InitProducerId, OffsetForLeaderEpoch, DescribeConfigs, CreatePartitions, DeleteGroups, IncrementalAlterConfigs, OffsetDelete, DescribeCluster, ConsumerGroupHeartbeat, ConsumerGroupDescribe,
-        SaslHandshake, SaslAuthenticate, DescribeUserScramCredentials, AlterUserScramCredentials,
+        SaslHandshake, SaslAuthenticate, DescribeUserScramCredentials, AlterUserScramCredentials, DescribeAcls, CreateAcls, DeleteAcls,
     }.OrderBy(a => (short)a.Key).ToArray();
 
     private static readonly FrozenDictionary<short, KafkaApi> ByKey = All.ToFrozenDictionary(a => (short)a.Key);

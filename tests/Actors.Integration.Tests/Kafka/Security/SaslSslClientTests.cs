@@ -13,7 +13,8 @@ namespace Actors.Integration.Tests.Kafka.Security;
 
 /// <summary>
 /// One silo process whose only Kafka listener is SASL_SSL (a self-signed certificate made for the test, SCRAM-SHA-256,
-/// SCRAM-SHA-512 and PLAIN enabled), with user "alice" created in the cluster's credential store.
+/// SCRAM-SHA-512 and PLAIN enabled), with user "alice" created in the cluster's credential store. The authorizer is
+/// on and closed by default; alice is its super user, so every other principal needs ACLs.
 /// </summary>
 public sealed class SaslSslSiloFixture : IAsyncLifetime
 {
@@ -48,6 +49,8 @@ public sealed class SaslSslSiloFixture : IAsyncLifetime
             ["Actors__Kafka__Listeners"] = "SASL_SSL://127.0.0.1:{kafka-port}",
             ["Actors__Kafka__SslKeystoreLocation"] = folder.File("listener.pem"),
             ["Actors__Kafka__SaslEnabledMechanisms"] = "SCRAM-SHA-256,SCRAM-SHA-512,PLAIN",
+            ["Actors__Kafka__AuthorizerClassName"] = "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            ["Actors__Kafka__SuperUsers"] = "User:" + User,
         });
 
         // The first user comes in through the cluster (an Orleans client), as Kafka's first SCRAM user comes in
@@ -91,7 +94,7 @@ public sealed class SaslSslSiloFixture : IAsyncLifetime
 
 /// <summary>Confluent.Kafka (librdkafka 2.16) against a SASL_SSL listener: each mechanism, wrong credentials, a
 /// plaintext client at the TLS port, and SCRAM users managed through the admin API.</summary>
-public sealed class SaslSslClientTests(SaslSslSiloFixture silo) : IClassFixture<SaslSslSiloFixture>
+public sealed partial class SaslSslClientTests(SaslSslSiloFixture silo) : IClassFixture<SaslSslSiloFixture>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 

@@ -41,6 +41,9 @@ public static class KafkaRequests
             36 => SaslAuthenticateRequestData.Read(ref reader, version),
             50 => DescribeUserScramCredentialsRequestData.Read(ref reader, version),
             51 => AlterUserScramCredentialsRequestData.Read(ref reader, version),
+            30 => CreateAclsRequestData.Read(ref reader, version),
+            29 => DescribeAclsRequestData.Read(ref reader, version),
+            31 => DeleteAclsRequestData.Read(ref reader, version),
             _ => null,
         };
 }

@@ -2,13 +2,26 @@
 // Usage: node kafkajs-client.js <mode> <brokers> <topic> [group]
 //   produce-consume: keyed gzip produce, then a consumer group reads everything back.
 //   group-rebalance: two consumers in one group share the topic; one leaves; the other takes every partition.
+//   sasl-produce-consume: as SASL_USERNAME over SASL (SASL_MECHANISM, TLS when SSL_CA names the CA file): five
+//     records produced, then read back by a consumer group.
+//   sasl-connect: connects as SASL_USERNAME; prints the error's name when authentication fails.
 'use strict';
 const path = require('path');
 const modules = process.env.KAFKAJS_MODULES;
 const { Kafka, CompressionTypes, logLevel } = require(modules ? path.join(modules, 'kafkajs') : 'kafkajs');
 
 const [mode, brokers, topic, group] = process.argv.slice(2);
-const kafka = new Kafka({ clientId: 'kafkajs-test', brokers: brokers.split(','), logLevel: logLevel.ERROR, retry: { retries: 10 } });
+const fs = require('fs');
+const security = process.env.SASL_MECHANISM
+  ? {
+    sasl: { mechanism: process.env.SASL_MECHANISM, username: process.env.SASL_USERNAME, password: process.env.SASL_PASSWORD },
+    ssl: process.env.SSL_CA ? { ca: [fs.readFileSync(process.env.SSL_CA, 'utf8')] } : false,
+  }
+  : {};
+const kafka = new Kafka({
+  clientId: 'kafkajs-test', brokers: brokers.split(','), logLevel: mode === 'sasl-connect' ? logLevel.NOTHING : logLevel.ERROR,
+  retry: { retries: mode === 'sasl-connect' ? 0 : 10 }, ...security,
+});
 const deadline = Date.now() + 60_000;
 
 async function until(what, check) {
@@ -68,8 +81,44 @@ async function groupRebalance() {
   return { both, after };
 }
 
+async function saslProduceConsume() {
+  const producer = kafka.producer();
+  await producer.connect();
+  const sent = [];
+  for (let i = 0; i < 5; i++) sent.push({ key: 'k', value: `secret-${i}` });
+  await producer.send({ topic, acks: -1, messages: sent });
+  await producer.disconnect();
+  const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const received = [];
+  await consumer.run({ eachMessage: async ({ message }) => { received.push(message.value.toString()); } });
+  await until('every record consumed', () => received.length >= sent.length);
+  await consumer.disconnect();
+  return { received };
+}
+
+async function saslConnect() {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    await admin.disconnect();
+    return { error: null };
+  } catch (e) {
+    return { error: e.name };
+  }
+}
+
+const modes = {
+  'produce-consume': produceConsume,
+  'group-rebalance': groupRebalance,
+  'sasl-produce-consume': saslProduceConsume,
+  'sasl-connect': saslConnect,
+};
+
 (async () => {
-  const result = mode === 'produce-consume' ? await produceConsume() : await groupRebalance();
+  const result = await modes[mode]();
   process.stdout.write(JSON.stringify(result) + '\n');
   process.exit(0);
 })().catch((e) => {
