@@ -19,11 +19,12 @@ namespace Actors.Silo;
 /// status while the silo is Active in cluster membership and its Kafka listener accepts connections, 503 otherwise;
 /// <c>/metrics</c> is the Prometheus text of every "Actors.*" meter (OpenTelemetry's Prometheus exporter);
 /// <c>/console/</c> is the web console (<see cref="ConsoleEndpoints.MapActorsConsole"/>), served from the silo's own
-/// grain factory.
+/// grain factory. With <c>http.auth=sasl</c> (the default when the Kafka listener uses SASL) every path but
+/// <c>/health</c> needs HTTP Basic authentication with a user of the cluster's SASL users (<see cref="HttpAuthentication"/>).
 /// </summary>
 /// <remarks>A small Kestrel app of its own beside the silo's host, started by the silo's host after the silo (so a
 /// port in use fails the silo's start with a message naming http.port) and stopped with it.</remarks>
-internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, ILogger<SiloHttpEndpoint> logger) : IHostedService, IAsyncDisposable
+internal sealed partial class SiloHttpEndpoint(int port, HttpAuthMode auth, IServiceProvider silo, ILogger<SiloHttpEndpoint> logger) : IHostedService, IAsyncDisposable
 {
     private WebApplication? app;
 
@@ -38,6 +39,12 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
         var console = silo.GetRequiredService<IConfiguration>().GetSection(ConsoleOptions.ConfigurationSection);
         builder.Services.AddActorsConsole(o => console.Bind(o));
         var web = builder.Build();
+        if (auth == HttpAuthMode.Sasl)
+        {
+            var authentication = new HttpAuthentication(silo.GetRequiredService<IGrainFactory>(), silo.GetRequiredService<ILogger<HttpAuthentication>>());
+            web.Use(authentication.InvokeAsync);
+        }
+
         web.MapPrometheusScrapingEndpoint("/metrics");
         web.MapGet("/health", Health);
         web.MapActorsConsole();
@@ -52,7 +59,7 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
         }
 
         app = web;
-        LogListening(logger, port);
+        LogListening(logger, port, auth == HttpAuthMode.Sasl ? "HTTP Basic with the cluster's SASL users (http.auth=sasl)" : "none (http.auth=none)");
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -104,8 +111,8 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
         probe.Validate();
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "HTTP on port {Port}: /health, /metrics and the console at /console/")]
-    private static partial void LogListening(ILogger logger, int port);
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "HTTP on port {Port}: /health, /metrics and the console at /console/; authentication: {Authentication}")]
+    private static partial void LogListening(ILogger logger, int port, string authentication);
 }
 
 /// <summary>The body of <c>/health</c>.</summary>

@@ -103,6 +103,16 @@ internal static class SettingsCatalog
         Integer("connections.max.idle.ms", "Actors:Kafka:ConnectionsMaxIdleMs", "ms", 1, int.MaxValue, KafkaDefaults.ConnectionsMaxIdleMs, "An idle connection is closed after this long."),
         Integer("max.connections", "Actors:Kafka:MaxConnections", "connections", 1, int.MaxValue, KafkaDefaults.MaxConnections, "Open Kafka connections served at once."),
 
+        // Security between silos and of the HTTP port (TLS on Orleans' connections, console and /metrics authentication).
+        Text("cluster.tls.certificate", "Actors:ClusterTls:Certificate", "(none: silo and gateway connections are plaintext)",
+            "A PEM file with this silo's certificate (and its private key unless cluster.tls.key names another file). When set, every silo-to-silo and gateway connection is mutual TLS: each end presents its certificate and refuses one the cluster does not trust (cluster.tls.ca). Orleans clients need a certificate too (docs/security.md)."),
+        Text("cluster.tls.key", "Actors:ClusterTls:Key", "(the certificate's file)", "A PEM file with the private key of cluster.tls.certificate."),
+        Text("cluster.tls.key.password", "Actors:ClusterTls:KeyPassword", "(none)", "The password of an encrypted private key (PKCS#8) in cluster.tls.key."),
+        Text("cluster.tls.ca", "Actors:ClusterTls:Ca", "(none: peers must present this silo's own certificate)",
+            "A PEM file with the cluster's CA certificate(s): a peer is accepted when its certificate chains to one of them (host names are not checked). Without it, every silo and client must present the same certificate."),
+        Choice("http.auth", HttpAuthentication.ConfigKey, "sasl when a Kafka listener uses SASL, none otherwise",
+            "Who may use /metrics and the console: sasl asks for HTTP Basic authentication with a user and password of the cluster's SASL users (the SCRAM credentials, as SASL/PLAIN checks them); none lets anyone in. /health is always open and tells only the silo's name, status and Kafka endpoint.", "sasl", "none"),
+
         // The broker: logs.
         Text("log.dirs", "Actors:Broker:LogDirs", "<data.dir>/logs", "Where partition directories live (one folder; \"{silo}\" is replaced by the silo's name)."),
         Integer("log.segment.bytes", "Actors:Broker:LogSegmentBytes", "bytes", 14, int.MaxValue, BrokerDefaults.LogSegmentBytes, "A segment file rolls when it reaches this size."),
