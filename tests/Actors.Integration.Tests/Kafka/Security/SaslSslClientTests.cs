@@ -202,10 +202,11 @@ public sealed class SaslSslClientTests(SaslSslSiloFixture silo) : IClassFixture<
 
     [Theory]
     [InlineData("/metrics")]
-    [InlineData("/console/")]
+    [InlineData("/console/cluster")]
     public async Task The_http_port_asks_for_the_sasl_users_password_because_the_listener_uses_sasl(string path)
     {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{silo.Cluster.Silos[0].HttpPort}"), Timeout = TimeSpan.FromSeconds(20) };
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{silo.Cluster.Silos[0].HttpPort}"), Timeout = TimeSpan.FromSeconds(20) };
 
         using var anonymous = await http.GetAsync(new Uri(path, UriKind.Relative));
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
@@ -215,6 +216,10 @@ public sealed class SaslSslClientTests(SaslSslSiloFixture silo) : IClassFixture<
         Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(http, path, SaslSslSiloFixture.User, "wrong"));
         Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(http, path, "mallory", SaslSslSiloFixture.Password));
         Assert.NotEmpty(silo.Cluster.Silos[0].Logged("Refused an HTTP request for " + path));
+
+        // The console's address redirects, once authenticated, to its Cluster page.
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(http, "/console/", SaslSslSiloFixture.User, "wrong"));
+        Assert.Equal(HttpStatusCode.Redirect, await GetAsync(http, "/console/", SaslSslSiloFixture.User, SaslSslSiloFixture.Password));
 
         // /health stays open for load balancers and systemd.
         using var health = await http.GetAsync(new Uri("/health", UriKind.Relative));
