@@ -90,7 +90,7 @@ internal sealed partial class SiloHttpEndpoint(int port, HttpAuthMode auth, ISer
             healthy ? "ok" : "unavailable",
             details.Name,
             status.ToString(),
-            kafkaUp ? kafka!.LocalEndpoint?.ToString() ?? "up" : "down");
+            kafkaUp ? string.Join(",", kafka!.LocalEndpoints) : "down");
         return Results.Text(JsonSerializer.Serialize(body, HealthJson.Default.HealthStatus), "application/json", statusCode: healthy ? 200 : 503);
     }
 
@@ -119,7 +119,7 @@ internal sealed partial class SiloHttpEndpoint(int port, HttpAuthMode auth, ISer
 /// <param name="Status">"ok" (HTTP 200) or "unavailable" (503).</param>
 /// <param name="Silo">The silo's name.</param>
 /// <param name="Membership">The silo's status in cluster membership (Active when it serves).</param>
-/// <param name="Kafka">The Kafka listener's bound endpoint, or "down".</param>
+/// <param name="Kafka">The Kafka listeners' bound endpoints (comma-separated), or "down".</param>
 internal sealed record HealthStatus(string Status, string Silo, string Membership, string Kafka);
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]

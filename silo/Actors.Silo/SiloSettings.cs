@@ -107,7 +107,7 @@ internal sealed class SiloSettings
         // The Kafka listener's settings are checked here too, so a bad one is reported before the silo starts.
         var kafka = KafkaSiloBuilderExtensions.ReadOptions(configuration, settings.AdvertisedHost);
         settings.ClusterTls = ClusterTls.Read(configuration);
-        settings.HttpAuth = HttpAuthentication.ReadMode(configuration, kafka.Resolve(settings.AdvertisedHost).Security.Sasl);
+        settings.HttpAuth = HttpAuthentication.ReadMode(configuration, kafka.ResolveAll(settings.AdvertisedHost).Any(l => l.Security.Sasl));
         return settings;
     }
 

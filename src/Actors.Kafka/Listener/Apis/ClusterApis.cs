@@ -30,7 +30,7 @@ internal sealed class ClusterApis(KafkaBroker broker)
         request.Api.EnsureSupported(request.Version);
         var asked = ReadMetadataRequest(request);
         var answer = await broker.Cluster.AskAsync(MetadataTranslation.ToBroker(asked)).ConfigureAwait(false);
-        var response = MetadataTranslation.ToKafka(asked, answer, broker.ClusterId);
+        var response = MetadataTranslation.ToKafka(asked, answer, broker.ClusterId, broker.ListenerName);
         return request.Respond(request.Version, (ref KafkaWriter w) =>
             MetadataCodec.WriteResponse(ref w, response, request.Version));
     }
@@ -44,12 +44,13 @@ internal sealed class ClusterApis(KafkaBroker broker)
             ClusterId = broker.ClusterId ?? string.Empty,
             ControllerId = cluster.ControllerId,
             ClusterAuthorizedOperations = int.MinValue,
-            Brokers = cluster.LiveBrokers.Select(b => new DescribeClusterResponseData.DescribeClusterBroker
-            {
-                BrokerId = b.NodeId,
-                Host = b.Host,
-                Port = b.Port,
-            }).ToList(),
+            // Each broker's address on the listener this client came in on (Kafka matches listeners by name).
+            Brokers = cluster.LiveBrokers
+                .Select(b => b.TryGetEndpoint(broker.ListenerName, out var host, out var port)
+                    ? new DescribeClusterResponseData.DescribeClusterBroker { BrokerId = b.NodeId, Host = host, Port = port }
+                    : null)
+                .OfType<DescribeClusterResponseData.DescribeClusterBroker>()
+                .ToList(),
         };
         return request.Respond(response);
     }
