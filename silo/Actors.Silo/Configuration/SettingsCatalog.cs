@@ -89,9 +89,9 @@ internal static class SettingsCatalog
 
         // The Kafka listener.
         Integer("kafka.port", "Actors:Kafka:Port", "TCP port", 0, 65535, KafkaListenerOptions.DefaultPort.ToString(CultureInfo.InvariantCulture), "The Kafka port when listeners is not set; 0 takes a free one.", "--kafka-port"),
-        new("listeners", "Actors:Kafka:Listeners", "NAME://host:port", "PLAINTEXT://0.0.0.0:9092", "NAME://<ip or empty>:<port>, comma-separated, each name once, e.g. PLAINTEXT://0.0.0.0:9092 or SASL_SSL://:9093,PLAINTEXT://127.0.0.1:9092",
+        new("listeners", "Actors:Kafka:Listeners", "NAME://host:port", "PLAINTEXT://0.0.0.0:9092", "NAME://<ip or empty>:<port>, e.g. PLAINTEXT://0.0.0.0:9092 or SASL_SSL://:9093",
             v => Listener(v, allowEmptyHost: true), "Where the Kafka listeners bind (wins over kafka.port), comma-separated, e.g. SASL_SSL://:9093,PLAINTEXT://127.0.0.1:9092; each name is its security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) or is mapped to one by listener.security.protocol.map. A client is told every broker's address on the listener it came in on."),
-        new("advertised.listeners", "Actors:Kafka:AdvertisedListeners", "NAME://host:port", "PLAINTEXT://<advertised.host>:<bound port>", "NAME://<host>:<port>, comma-separated, e.g. SASL_SSL://10.0.0.4:9093,PLAINTEXT://127.0.0.1:9092",
+        new("advertised.listeners", "Actors:Kafka:AdvertisedListeners", "NAME://host:port", "PLAINTEXT://<advertised.host>:<bound port>", "NAME://<host>:<port>, e.g. PLAINTEXT://10.0.0.4:9092",
             v => Listener(v, allowEmptyHost: false), "What Kafka clients are told to connect to, per listener (the entry with the listener's name; a listener without one advertises advertised.host and its bound port)."),
         Text("listener.security.protocol.map", "Actors:Kafka:SecurityProtocolMap", "(none)", "NAME:PROTOCOL pairs for listener names other than the protocols' own, e.g. EXTERNAL:SASL_SSL."),
         Text("sasl.enabled.mechanisms", "Actors:Kafka:SaslEnabledMechanisms", "SCRAM-SHA-256,SCRAM-SHA-512", "The SASL mechanisms of a SASL listener: SCRAM-SHA-256, SCRAM-SHA-512, PLAIN (PLAIN only over TLS: the password crosses the wire)."),

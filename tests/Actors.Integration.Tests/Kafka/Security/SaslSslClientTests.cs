@@ -215,7 +215,8 @@ public sealed class SaslSslClientTests(SaslSslSiloFixture silo) : IClassFixture<
         Assert.Equal(HttpStatusCode.OK, await GetAsync(http, path, SaslSslSiloFixture.User, SaslSslSiloFixture.Password));
         Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(http, path, SaslSslSiloFixture.User, "wrong"));
         Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(http, path, "mallory", SaslSslSiloFixture.Password));
-        Assert.NotEmpty(silo.Cluster.Silos[0].Logged("Refused an HTTP request for " + path));
+        await Wait.UntilAsync(() => silo.Cluster.Silos[0].Logged("Refused an HTTP request for " + path).Length > 0, TimeSpan.FromSeconds(10),
+            $"the silo to log the refused request for {path}", () => silo.Cluster.Silos[0].Tail());
 
         // The console's address redirects, once authenticated, to its Cluster page.
         Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(http, "/console/", SaslSslSiloFixture.User, "wrong"));
