@@ -21,7 +21,7 @@ public sealed class ClusterSecuritySettingsTests
 
         var refused = Assert.Throws<ArgumentException>(() => ClusterTls.Load(folder.File("stranger.pem"), folder.File("stranger.key"), null, ca));
         Assert.Contains("is not accepted by cluster.tls.ca", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("UntrustedRoot", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("its chain to the cluster's CA fails", refused.Message, StringComparison.Ordinal);
 
         var member = ClusterTls.Load(folder.File("member.pem"), folder.File("member.key"), null, ca);
         Assert.True(member.Accepts(member.Certificate, out _));
