@@ -55,12 +55,18 @@ builder.UseOrleans(silo => settings.Apply(silo, builder.Configuration));
 if (settings.HttpPort > 0)
 {
     // Registered after the silo, so it starts once the silo has (and /health is never asked about a silo not yet built).
-    builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<SiloHttpEndpoint>(sp, settings.HttpPort));
+    builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<SiloHttpEndpoint>(sp, settings.HttpPort, settings.HttpAuth));
 }
 
 using var host = builder.Build();
 var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Actors.Silo");
+if (settings.ClusterTls is { } clusterTls)
+{
+    clusterTls.UseLogger(host.Services.GetRequiredService<ILoggerFactory>());
+    SiloLog.ClusterTls(logger, clusterTls.Certificate.Subject, clusterTls.Source);
+}
+
 foreach (var warning in sources.Warnings)
 {
     SiloLog.SettingWarning(logger, warning);
@@ -79,6 +85,9 @@ internal static partial class SiloLog
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Silo {Name} started at {Host}:{SiloPort} (gateway {GatewayPort}) and is Active in the cluster")]
     public static partial void Started(ILogger logger, string name, string host, int siloPort, int gatewayPort);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Cluster TLS on for silo and gateway connections: certificate {Subject}, peers accepted when trusted by {Trust}")]
+    public static partial void ClusterTls(ILogger logger, string subject, string trust);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "{Warning}")]
     public static partial void SettingWarning(ILogger logger, string warning);

@@ -19,14 +19,15 @@ namespace Actors.Silo;
 /// status while the silo is Active in cluster membership and its Kafka listener accepts connections, 503 otherwise
 /// (with the reason: not Active, the listener down, or shutting down); <c>/metrics</c> is the Prometheus text of every "Actors.*" meter (OpenTelemetry's Prometheus exporter);
 /// <c>/console/</c> is the web console (<see cref="ConsoleEndpoints.MapActorsConsole"/>), served from the silo's own
-/// grain factory.
+/// grain factory. With <c>http.auth=sasl</c> (the default when the Kafka listener uses SASL) every path but
+/// <c>/health</c> needs HTTP Basic authentication with a user of the cluster's SASL users (<see cref="HttpAuthentication"/>).
 /// </summary>
 /// <remarks>A small Kestrel app of its own beside the silo's host, started by the silo's host after the silo (so a
 /// port in use fails the silo's start with a message naming http.port). It outlives the silo's shutdown: when the
 /// host begins to stop (SIGTERM), <c>/health</c> turns 503 "shutting down" at once, while leadership moves away and
 /// the silo leaves membership, and the port closes only once every other service has stopped, so a load balancer
 /// or a supervisor sees the silo go out of service instead of a refused connection.</remarks>
-internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, ILogger<SiloHttpEndpoint> logger) : IHostedLifecycleService, IAsyncDisposable
+internal sealed partial class SiloHttpEndpoint(int port, HttpAuthMode auth, IServiceProvider silo, ILogger<SiloHttpEndpoint> logger) : IHostedLifecycleService, IAsyncDisposable
 {
     private WebApplication? app;
     private volatile bool stopping;
@@ -42,6 +43,12 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
         var console = silo.GetRequiredService<IConfiguration>().GetSection(ConsoleOptions.ConfigurationSection);
         builder.Services.AddActorsConsole(o => console.Bind(o));
         var web = builder.Build();
+        if (auth == HttpAuthMode.Sasl)
+        {
+            var authentication = new HttpAuthentication(silo.GetRequiredService<IGrainFactory>(), silo.GetRequiredService<ILogger<HttpAuthentication>>());
+            web.Use(authentication.InvokeAsync);
+        }
+
         web.MapPrometheusScrapingEndpoint("/metrics");
         web.MapGet("/health", Health);
         web.MapActorsConsole();
@@ -56,7 +63,7 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
         }
 
         app = web;
-        LogListening(logger, port);
+        LogListening(logger, port, auth == HttpAuthMode.Sasl ? "HTTP Basic with the cluster's SASL users (http.auth=sasl)" : "none (http.auth=none)");
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -106,7 +113,7 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
             healthy ? "ok" : "unavailable",
             details.Name,
             status.ToString(),
-            kafkaUp ? kafka!.LocalEndpoint?.ToString() ?? "up" : "down",
+            kafkaUp ? string.Join(",", kafka!.LocalEndpoints) : "down",
             reason);
         return Results.Text(JsonSerializer.Serialize(body, HealthJson.Default.HealthStatus), "application/json", statusCode: healthy ? 200 : 503);
     }
@@ -128,15 +135,15 @@ internal sealed partial class SiloHttpEndpoint(int port, IServiceProvider silo, 
         probe.Validate();
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "HTTP on port {Port}: /health, /metrics and the console at /console/")]
-    private static partial void LogListening(ILogger logger, int port);
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "HTTP on port {Port}: /health, /metrics and the console at /console/; authentication: {Authentication}")]
+    private static partial void LogListening(ILogger logger, int port, string authentication);
 }
 
 /// <summary>The body of <c>/health</c>.</summary>
 /// <param name="Status">"ok" (HTTP 200) or "unavailable" (503).</param>
 /// <param name="Silo">The silo's name.</param>
 /// <param name="Membership">The silo's status in cluster membership (Active when it serves).</param>
-/// <param name="Kafka">The Kafka listener's bound endpoint, or "down".</param>
+/// <param name="Kafka">The Kafka listeners' bound endpoints (comma-separated), or "down".</param>
 /// <param name="Reason">Why the silo is not serving (null while it is).</param>
 internal sealed record HealthStatus(string Status, string Silo, string Membership, string Kafka, string? Reason);
 

@@ -72,6 +72,12 @@ internal sealed class SiloSettings
 
     public string? GrainStorageDatabasePath { get; set; }
 
+    /// <summary>TLS between silos and on the gateway (<c>cluster.tls.*</c>), or null when off.</summary>
+    public ClusterTls? ClusterTls { get; private set; }
+
+    /// <summary>Who may use /metrics and the console (<c>http.auth</c>).</summary>
+    public HttpAuthMode HttpAuth { get; private set; }
+
     /// <summary>Reads the settings and checks them; the message names the setting to change.</summary>
     /// <exception cref="ArgumentException">A setting is missing or out of range.</exception>
     public static SiloSettings Read(IConfiguration configuration)
@@ -99,7 +105,9 @@ internal sealed class SiloSettings
         settings.HttpPort = int.TryParse(configuration["Actors:Http:Port"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var http) ? http : settings.HttpPort;
         settings.Validate();
         // The Kafka listener's settings are checked here too, so a bad one is reported before the silo starts.
-        KafkaSiloBuilderExtensions.ReadOptions(configuration, settings.AdvertisedHost);
+        var kafka = KafkaSiloBuilderExtensions.ReadOptions(configuration, settings.AdvertisedHost);
+        settings.ClusterTls = ClusterTls.Read(configuration);
+        settings.HttpAuth = HttpAuthentication.ReadMode(configuration, kafka.ResolveAll(settings.AdvertisedHost).Any(l => l.Security.Sasl));
         return settings;
     }
 
@@ -214,6 +222,7 @@ internal sealed class SiloSettings
                 break;
         }
 
+        ClusterTls?.Apply(silo);
         silo.AddBroker(o => o.DataDirectory = data);
         // Kafka clients are told the silo's own advertised host unless Actors:Kafka says otherwise.
         silo.AddKafkaListener(o => o.AdvertisedHost ??= AdvertisedHost);

@@ -48,8 +48,9 @@ public static class ConsoleEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapGet("/", () => Results.Redirect("/console/cluster"));
+        // One route serves /console and /console/: routing ignores a trailing slash, and two routes for them made
+        // every request to either fail as ambiguous (HTTP 500).
         endpoints.MapGet("/console", () => Results.Redirect("/console/cluster"));
-        endpoints.MapGet("/console/", () => Results.Redirect("/console/cluster"));
 
         // Pages: a full page whose live part is refreshed from the matching fragment.
         endpoints.MapGet("/console/cluster", (ConsoleData data, CancellationToken ct) => Render(data, "Cluster", "Cluster", async () =>

@@ -91,9 +91,9 @@ internal static class SettingsCatalog
         // The Kafka listener.
         Integer("kafka.port", "Actors:Kafka:Port", "TCP port", 0, 65535, KafkaListenerOptions.DefaultPort.ToString(CultureInfo.InvariantCulture), "The Kafka port when listeners is not set; 0 takes a free one.", "--kafka-port"),
         new("listeners", "Actors:Kafka:Listeners", "NAME://host:port", "PLAINTEXT://0.0.0.0:9092", "NAME://<ip or empty>:<port>, e.g. PLAINTEXT://0.0.0.0:9092 or SASL_SSL://:9093",
-            v => Listener(v, allowEmptyHost: true), "Where the Kafka listener binds (wins over kafka.port); its name is its security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) or is mapped to one by listener.security.protocol.map. One listener per silo."),
+            v => Listener(v, allowEmptyHost: true), "Where the Kafka listeners bind (wins over kafka.port), comma-separated, e.g. SASL_SSL://:9093,PLAINTEXT://127.0.0.1:9092; each name is its security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) or is mapped to one by listener.security.protocol.map. A client is told every broker's address on the listener it came in on."),
         new("advertised.listeners", "Actors:Kafka:AdvertisedListeners", "NAME://host:port", "PLAINTEXT://<advertised.host>:<bound port>", "NAME://<host>:<port>, e.g. PLAINTEXT://10.0.0.4:9092",
-            v => Listener(v, allowEmptyHost: false), "What Kafka clients are told to connect to (the entry with the listener's name)."),
+            v => Listener(v, allowEmptyHost: false), "What Kafka clients are told to connect to, per listener (the entry with the listener's name; a listener without one advertises advertised.host and its bound port)."),
         Text("listener.security.protocol.map", "Actors:Kafka:SecurityProtocolMap", "(none)", "NAME:PROTOCOL pairs for listener names other than the protocols' own, e.g. EXTERNAL:SASL_SSL."),
         Text("sasl.enabled.mechanisms", "Actors:Kafka:SaslEnabledMechanisms", "SCRAM-SHA-256,SCRAM-SHA-512", "The SASL mechanisms of a SASL listener: SCRAM-SHA-256, SCRAM-SHA-512, PLAIN (PLAIN only over TLS: the password crosses the wire)."),
         Text("ssl.keystore.location", "Actors:Kafka:SslKeystoreLocation", "(none)", "A TLS listener's PEM file: its certificate (with chain) and private key."),
@@ -107,6 +107,16 @@ internal static class SettingsCatalog
         Long("queued.max.request.bytes", "Actors:Kafka:MaxQueuedRequestBytes", "bytes", 1, long.MaxValue, KafkaDefaults.MaxQueuedRequestBytes, "Bytes of requests read and not yet handled, across connections; at the bound, reading pauses."),
         Integer("connections.max.idle.ms", "Actors:Kafka:ConnectionsMaxIdleMs", "ms", 1, int.MaxValue, KafkaDefaults.ConnectionsMaxIdleMs, "An idle connection is closed after this long."),
         Integer("max.connections", "Actors:Kafka:MaxConnections", "connections", 1, int.MaxValue, KafkaDefaults.MaxConnections, "Open Kafka connections served at once."),
+
+        // Security between silos and of the HTTP port (TLS on Orleans' connections, console and /metrics authentication).
+        Text("cluster.tls.certificate", "Actors:ClusterTls:Certificate", "(none: silo and gateway connections are plaintext)",
+            "A PEM file with this silo's certificate (and its private key unless cluster.tls.key names another file). When set, every silo-to-silo and gateway connection is mutual TLS: each end presents its certificate and refuses one the cluster does not trust (cluster.tls.ca). Orleans clients need a certificate too (docs/security.md)."),
+        Text("cluster.tls.key", "Actors:ClusterTls:Key", "(the certificate's file)", "A PEM file with the private key of cluster.tls.certificate."),
+        Text("cluster.tls.key.password", "Actors:ClusterTls:KeyPassword", "(none)", "The password of an encrypted private key (PKCS#8) in cluster.tls.key."),
+        Text("cluster.tls.ca", "Actors:ClusterTls:Ca", "(none: peers must present this silo's own certificate)",
+            "A PEM file with the cluster's CA certificate(s): a peer is accepted when its certificate chains to one of them (host names are not checked). Without it, every silo and client must present the same certificate."),
+        Choice("http.auth", HttpAuthentication.ConfigKey, "sasl when a Kafka listener uses SASL, none otherwise",
+            "Who may use /metrics and the console: sasl asks for HTTP Basic authentication with a user and password of the cluster's SASL users (the SCRAM credentials, as SASL/PLAIN checks them); none lets anyone in. /health is always open and tells only the silo's name, status and Kafka endpoint.", "sasl", "none"),
 
         // The broker: logs.
         Text("log.dirs", "Actors:Broker:LogDirs", "<data.dir>/logs", "Where partition directories live (one folder; \"{silo}\" is replaced by the silo's name)."),

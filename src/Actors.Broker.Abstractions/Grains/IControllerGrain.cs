@@ -55,6 +55,14 @@ public interface IControllerGrain : IGrainWithStringKey
     /// with the same address writes nothing; a new address (a restart on another port) replaces the old one.
     /// </summary>
     Task<int> RegisterKafkaBrokerAsync(string siloName, string host, int port);
+
+    /// <summary>
+    /// As <see cref="RegisterKafkaBrokerAsync"/> for a silo with several Kafka listeners (Kafka's <c>listeners</c>):
+    /// records the address each advertises by its listener name, so a client bootstrapped on a listener is told every
+    /// broker's address on that same listener. The first listener's address is also the broker's own
+    /// (<see cref="KafkaBrokerInfo.Host"/>, <see cref="KafkaBrokerInfo.Port"/>).
+    /// </summary>
+    Task<int> RegisterKafkaListenersAsync(string siloName, KafkaListenerInfo[] listeners);
 }
 
 [GenerateSerializer]
@@ -126,7 +134,41 @@ public sealed class KafkaBrokerInfo
     [Id(2)] public string Host { get; set; } = string.Empty;
 
     [Id(3)] public int Port { get; set; }
+
+    /// <summary>The address advertised on each listener, by listener name (empty for a silo registered with one
+    /// address only).</summary>
+    [Id(4)] public KafkaListenerInfo[] Listeners { get; set; } = [];
+
+    /// <summary>The address this broker advertises on the listener named <paramref name="listenerName"/>: the entry
+    /// with that name, or <see cref="Host"/>/<see cref="Port"/> when the broker registered no listener names; false
+    /// when it has listeners and none by that name (Kafka leaves such a broker out of that listener's metadata).</summary>
+    public bool TryGetEndpoint(string? listenerName, out string host, out int port)
+    {
+        if (Listeners is null or { Length: 0 } || listenerName is null)
+        {
+            (host, port) = (Host, Port);
+            return true;
+        }
+
+        foreach (var listener in Listeners)
+        {
+            if (string.Equals(listener.Name, listenerName, StringComparison.Ordinal))
+            {
+                (host, port) = (listener.Host, listener.Port);
+                return true;
+            }
+        }
+
+        (host, port) = (string.Empty, 0);
+        return false;
+    }
 }
+
+/// <summary>One Kafka listener of a silo: its name (upper case, as in <c>listeners</c>) and the address it advertises.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("broker.KafkaListenerInfo")]
+public sealed record KafkaListenerInfo([property: Id(0)] string Name, [property: Id(1)] string Host, [property: Id(2)] int Port);
 
 [GenerateSerializer]
 [Immutable]

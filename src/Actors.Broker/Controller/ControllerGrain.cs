@@ -322,6 +322,11 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     {
         s.Topics ??= new(StringComparer.Ordinal);
         s.KafkaBrokers ??= new(StringComparer.Ordinal);
+        foreach (var broker in s.KafkaBrokers.Values)
+        {
+            broker.Listeners ??= [];
+        }
+
         return s;
     }
 
@@ -378,28 +383,51 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         };
     }
 
-    public async Task<int> RegisterKafkaBrokerAsync(string siloName, string host, int port)
+    public Task<int> RegisterKafkaBrokerAsync(string siloName, string host, int port) => RegisterAsync(siloName, host, port, []);
+
+    public Task<int> RegisterKafkaListenersAsync(string siloName, KafkaListenerInfo[] listeners)
+    {
+        ArgumentNullException.ThrowIfNull(listeners);
+        ArgumentOutOfRangeException.ThrowIfZero(listeners.Length);
+        foreach (var listener in listeners)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(listener.Name);
+            ArgumentException.ThrowIfNullOrWhiteSpace(listener.Host);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(listener.Port);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(listener.Port, 65535);
+        }
+
+        if (listeners.Select(l => l.Name).Distinct(StringComparer.Ordinal).Count() != listeners.Length)
+        {
+            throw new ArgumentException($"Silo {siloName} registers a listener name twice: {string.Join(", ", listeners.Select(l => l.Name))}.", nameof(listeners));
+        }
+
+        return RegisterAsync(siloName, listeners[0].Host, listeners[0].Port, listeners);
+    }
+
+    private async Task<int> RegisterAsync(string siloName, string host, int port, KafkaListenerInfo[] listeners)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(siloName);
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        if (!reloadNeeded
-            && current.KafkaBrokers.TryGetValue(siloName, out var same) && same.Port == port && string.Equals(same.Host, host, StringComparison.Ordinal))
+        bool Same(KafkaBrokerInfo b) =>
+            b.Port == port && string.Equals(b.Host, host, StringComparison.Ordinal) && b.Listeners.SequenceEqual(listeners);
+        if (!reloadNeeded && current.KafkaBrokers.TryGetValue(siloName, out var same) && Same(same))
         {
             return same.NodeId;
         }
 
         var next = await NextAsync();
         var brokers = next.KafkaBrokers;
-        if (brokers.TryGetValue(siloName, out var known) && known.Port == port && string.Equals(known.Host, host, StringComparison.Ordinal))
+        if (brokers.TryGetValue(siloName, out var known) && Same(known))
         {
             return known.NodeId;
         }
 
         // Ids are never reused: the next id is above every id handed out, whatever the stored counter says.
         var nodeId = known?.NodeId ?? Math.Max(next.NextKafkaNodeId, brokers.Values.Select(b => b.NodeId + 1).DefaultIfEmpty(1).Max());
-        brokers[siloName] = new KafkaBrokerInfo { SiloName = siloName, NodeId = nodeId, Host = host, Port = port };
+        brokers[siloName] = new KafkaBrokerInfo { SiloName = siloName, NodeId = nodeId, Host = host, Port = port, Listeners = listeners };
         next.NextKafkaNodeId = Math.Max(next.NextKafkaNodeId, nodeId + 1);
 
         // Not stored: memory does not claim otherwise (the caller retries).

@@ -47,6 +47,10 @@ public sealed record KafkaBroker(
         init => authorizer = value;
     }
 
+    /// <summary>The name of the listener these handlers serve (<c>listeners</c>): metadata gives every broker's
+    /// address on the listener of that name. Null: each broker's first listener.</summary>
+    public string? ListenerName { get; init; }
+
     /// <summary>The controller grain.</summary>
     public IControllerGrain Controller => Grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
 

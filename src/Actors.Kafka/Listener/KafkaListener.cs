@@ -16,7 +16,9 @@ namespace Actors.Kafka.Listener;
 /// broker stops (no new connections; open ones are cancelled and awaited).
 /// </summary>
 /// <remarks>Start and stop come from the lifecycle, one after the other; connections run concurrently and only
-/// touch <see cref="connections"/>, a concurrent dictionary.</remarks>
+/// touch <see cref="connections"/>, a concurrent dictionary. Each listener of <c>listeners</c> has its own socket and
+/// accept loop, with handlers that advertise the brokers' addresses on that listener; they share the request budget,
+/// the connection bound and the cluster view.</remarks>
 public sealed partial class KafkaListener(
     IOptions<KafkaListenerOptions> options,
     IGrainFactory grains,
@@ -33,18 +35,21 @@ public sealed partial class KafkaListener(
 
     private readonly ConcurrentDictionary<Task, bool> connections = new();
     private readonly CancellationTokenSource stopping = new();
-    private Socket? listenSocket;
-    private Task? accepting;
+    private readonly List<Socket> listenSockets = [];
+    private Task[] accepting = [];
     private int disposed;
 
-    /// <summary>The bound endpoint once started.</summary>
-    public IPEndPoint? LocalEndpoint { get; private set; }
+    /// <summary>The first listener's bound endpoint once started.</summary>
+    public IPEndPoint? LocalEndpoint => LocalEndpoints.Count > 0 ? LocalEndpoints[0] : null;
+
+    /// <summary>Every listener's bound endpoint once started, in the order of <c>listeners</c>.</summary>
+    public IReadOnlyList<IPEndPoint> LocalEndpoints { get; private set; } = [];
 
     /// <summary>This silo's Kafka broker id once started.</summary>
     public int NodeId { get; private set; } = -1;
 
-    /// <summary>Whether the listener is bound and accepting connections (the silo's /health asks).</summary>
-    public bool Listening => accepting is { IsCompleted: false };
+    /// <summary>Whether every listener is bound and accepting connections (the silo's /health asks).</summary>
+    public bool Listening => accepting.Length > 0 && accepting.All(a => !a.IsCompleted);
 
     public void Participate(ISiloLifecycle lifecycle)
     {
@@ -58,38 +63,54 @@ public sealed partial class KafkaListener(
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var endpoints = settings.Resolve(silo.SiloAddress.Endpoint.Address.ToString());
-        var socket = new Socket(endpoints.Bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
+        var listeners = settings.ResolveAll(silo.SiloAddress.Endpoint.Address.ToString());
+        var bound = new List<IPEndPoint>(listeners.Count);
+        foreach (var endpoints in listeners)
         {
-            socket.Bind(endpoints.Bind);
-            socket.Listen(512);
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new InvalidOperationException(
-                $"The Kafka listener cannot bind {endpoints.Bind} ({e.SocketErrorCode}); change Actors:Kafka:Port (--kafka-port) or listeners.", e);
+            var socket = new Socket(endpoints.Bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(endpoints.Bind);
+                socket.Listen(512);
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                throw new InvalidOperationException(
+                    $"The Kafka listener {endpoints.Security.ListenerName} cannot bind {endpoints.Bind} ({e.SocketErrorCode}); change Actors:Kafka:Port (--kafka-port) or listeners.", e);
+            }
+
+            listenSockets.Add(socket);
+            bound.Add((IPEndPoint)socket.LocalEndPoint!);
         }
 
-        listenSocket = socket;
-        LocalEndpoint = (IPEndPoint)socket.LocalEndPoint!;
-        var advertisedPort = endpoints.AdvertisedPort ?? LocalEndpoint.Port;
-        NodeId = await RegisterAsync(endpoints.AdvertisedHost, advertisedPort, cancellationToken).ConfigureAwait(false);
+        LocalEndpoints = bound;
+        var advertised = listeners
+            .Select((l, i) => new KafkaListenerInfo(l.Security.ListenerName, l.AdvertisedHost, l.AdvertisedPort ?? bound[i].Port))
+            .ToArray();
+        NodeId = await RegisterAsync(advertised, cancellationToken).ConfigureAwait(false);
         var controller = grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
-        var broker = new KafkaBroker(grains, silo.Name, NodeId, endpoints.AdvertisedHost, advertisedPort, cluster.Value.ClusterId,
-            new ClusterView(controller.GetMetadataAsync, time), settings, time, logger)
-        {
-            BrokerSettings = brokerOptions.Value,
-        };
-        var handler = new KafkaRequestHandler(broker);
+        var view = new ClusterView(controller.GetMetadataAsync, time);
         var frames = new KafkaFrameReader(settings.MaxRequestBytes);
+        var budget = new RequestBudget(settings.MaxQueuedRequestBytes);
         var store = grains.GetGrain<IScramCredentialsGrain>(BrokerGrainKeys.ScramCredentials);
-        accepting = AcceptLoopAsync(socket, handler, frames, settings, endpoints.Security, store.GetAsync);
-        LogStarted(logger, LocalEndpoint.ToString(), endpoints.Security.Protocol, NodeId, endpoints.AdvertisedHost, advertisedPort);
+        var loops = new Task[listeners.Count];
+        for (var i = 0; i < listeners.Count; i++)
+        {
+            var (name, host, port) = advertised[i];
+            var broker = new KafkaBroker(grains, silo.Name, NodeId, host, port, cluster.Value.ClusterId, view, settings, time, logger)
+            {
+                BrokerSettings = brokerOptions.Value,
+                ListenerName = name,
+            };
+            loops[i] = AcceptLoopAsync(listenSockets[i], new KafkaRequestHandler(broker), frames, budget, settings, listeners[i].Security, store.GetAsync);
+            LogStarted(logger, bound[i].ToString(), name, listeners[i].Security.Protocol, NodeId, host, port);
+        }
+
+        accepting = loops;
     }
 
-    private async Task<int> RegisterAsync(string host, int port, CancellationToken cancellationToken)
+    private async Task<int> RegisterAsync(KafkaListenerInfo[] listeners, CancellationToken cancellationToken)
     {
         var controller = grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
         var pause = TimeSpan.FromMilliseconds(200);
@@ -97,7 +118,7 @@ public sealed partial class KafkaListener(
         {
             try
             {
-                return await controller.RegisterKafkaBrokerAsync(silo.Name, host, port).ConfigureAwait(false);
+                return await controller.RegisterKafkaListenersAsync(silo.Name, listeners).ConfigureAwait(false);
             }
             catch (Exception e) when (attempt < RegisterAttempts && e is not ArgumentException)
             {
@@ -108,10 +129,9 @@ public sealed partial class KafkaListener(
         }
     }
 
-    private async Task AcceptLoopAsync(Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, KafkaListenerOptions settings,
-        ListenerSecurity security, Security.ScramCredentialLookup credentials)
+    private async Task AcceptLoopAsync(Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, RequestBudget budget,
+        KafkaListenerOptions settings, ListenerSecurity security, Security.ScramCredentialLookup credentials)
     {
-        var budget = new RequestBudget(settings.MaxQueuedRequestBytes);
         var idle = TimeSpan.FromMilliseconds(settings.ConnectionsMaxIdleMs);
         while (!stopping.IsCancellationRequested)
         {
@@ -150,11 +170,12 @@ public sealed partial class KafkaListener(
     private async Task StopAsync(CancellationToken cancellationToken)
     {
         await stopping.CancelAsync().ConfigureAwait(false);
-        listenSocket?.Dispose();
-        if (accepting is not null)
+        foreach (var socket in listenSockets)
         {
-            await accepting.ConfigureAwait(false);
+            socket.Dispose();
         }
+
+        await Task.WhenAll(accepting).ConfigureAwait(false);
 
         try
         {
@@ -177,13 +198,17 @@ public sealed partial class KafkaListener(
         }
 
         stopping.Cancel();
-        listenSocket?.Dispose();
+        foreach (var socket in listenSockets)
+        {
+            socket.Dispose();
+        }
+
         stopping.Dispose();
     }
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Information,
-        Message = "Kafka listener on {Endpoint} ({Protocol}): broker id {NodeId}, advertised as {Host}:{Port}")]
-    private static partial void LogStarted(ILogger logger, string endpoint, string protocol, int nodeId, string host, int port);
+        Message = "Kafka listener {Listener} on {Endpoint} ({Protocol}): broker id {NodeId}, advertised as {Host}:{Port}")]
+    private static partial void LogStarted(ILogger logger, string endpoint, string listener, string protocol, int nodeId, string host, int port);
 
     [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Kafka listener stopped")]
     private static partial void LogStopped(ILogger logger);

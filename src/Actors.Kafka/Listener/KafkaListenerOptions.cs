@@ -82,10 +82,19 @@ public sealed partial class KafkaListenerOptions
     /// <summary>A TLS handshake not finished within this is abandoned and the connection closed. Default 10 s.</summary>
     public int SslHandshakeTimeoutMs { get; set; } = 10_000;
 
-    /// <summary>Checks the options and works out where to bind and what to advertise.</summary>
+    /// <summary>Checks the options and works out where the first listener binds and what it advertises (the only one
+    /// unless <see cref="Listeners"/> names several; see <see cref="ResolveAll"/>).</summary>
     /// <param name="defaultAdvertisedHost">The silo's own advertised host, used when none is set here.</param>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
-    public KafkaListenerEndpoints Resolve(string defaultAdvertisedHost)
+    public KafkaListenerEndpoints Resolve(string defaultAdvertisedHost) => ResolveAll(defaultAdvertisedHost)[0];
+
+    /// <summary>Checks the options and works out, for each listener, where it binds, what it advertises and its
+    /// security: one PLAINTEXT listener from <see cref="BindAddress"/>/<see cref="Port"/> unless <see cref="Listeners"/>
+    /// names them (Kafka's <c>listeners=SASL_SSL://:9093,PLAINTEXT://127.0.0.1:9092</c>), in that order. Each listener
+    /// advertises the <see cref="AdvertisedListeners"/> entry with its name, or the advertised host and its bound port.</summary>
+    /// <param name="defaultAdvertisedHost">The silo's own advertised host, used when none is set here.</param>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    public IReadOnlyList<KafkaListenerEndpoints> ResolveAll(string defaultAdvertisedHost)
     {
         Require(MaxRequestBytes > 0, $"Actors:Kafka:MaxRequestBytes (socket.request.max.bytes) must be positive; got {MaxRequestBytes}.");
         Require(MaxInFlightRequestsPerConnection > 0,
@@ -95,18 +104,31 @@ public sealed partial class KafkaListenerOptions
         Require(ConnectionsMaxIdleMs > 0, $"Actors:Kafka:ConnectionsMaxIdleMs (connections.max.idle.ms) must be positive; got {ConnectionsMaxIdleMs}.");
         Require(MaxConnections > 0, $"Actors:Kafka:MaxConnections (max.connections) must be positive; got {MaxConnections}.");
         Authorizer();
-        string bindHost = BindAddress;
-        var port = Port;
-        var listenerName = "PLAINTEXT";
-        if (!string.IsNullOrWhiteSpace(Listeners))
+        IReadOnlyList<(string Name, string Host, int Port)> listeners = string.IsNullOrWhiteSpace(Listeners)
+            ? [("PLAINTEXT", BindAddress, Port)]
+            : ListenerAddress.ParseAll(Listeners, "listeners (Actors:Kafka:Listeners)");
+        var duplicate = listeners.GroupBy(l => l.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        Require(duplicate is null,
+            $"listeners (Actors:Kafka:Listeners) '{Listeners}' names the listener {duplicate?.Key} twice; each listener needs its own name (map names to protocols with listener.security.protocol.map, e.g. INTERNAL:PLAINTEXT,EXTERNAL:SASL_SSL).");
+        var fixedPorts = listeners.Where(l => l.Port != 0).GroupBy(l => (l.Host, l.Port)).FirstOrDefault(g => g.Count() > 1);
+        Require(fixedPorts is null,
+            $"listeners (Actors:Kafka:Listeners) '{Listeners}' binds two listeners to port {fixedPorts?.Key.Port}; give each its own port.");
+
+        IReadOnlyList<(string Name, string Host, int Port)> advertised = string.IsNullOrWhiteSpace(AdvertisedListeners)
+            ? []
+            : ListenerAddress.ParseAll(AdvertisedListeners, "advertised.listeners (Actors:Kafka:AdvertisedListeners)");
+        var result = new List<KafkaListenerEndpoints>(listeners.Count);
+        foreach (var (listenerName, host, port) in listeners)
         {
-            var listeners = ListenerAddress.ParseAll(Listeners, "listeners (Actors:Kafka:Listeners)");
-            Require(listeners.Count == 1,
-                $"listeners (Actors:Kafka:Listeners) '{Listeners}' names {listeners.Count} listeners; a silo serves one Kafka listener: keep one entry, e.g. SASL_SSL://:9093 or PLAINTEXT://127.0.0.1:9092.");
-            (listenerName, bindHost, port) = listeners[0];
-            bindHost = bindHost.Length == 0 ? "0.0.0.0" : bindHost;
+            result.Add(ResolveOne(listenerName, host.Length == 0 ? "0.0.0.0" : host, port, advertised, defaultAdvertisedHost));
         }
 
+        return result;
+    }
+
+    private KafkaListenerEndpoints ResolveOne(string listenerName, string bindHost, int port,
+        IReadOnlyList<(string Name, string Host, int Port)> advertised, string defaultAdvertisedHost)
+    {
         Require(port is >= 0 and < 65536, $"Actors:Kafka:Port (--kafka-port) must be between 0 and 65535; got {port}.");
         if (!IPAddress.TryParse(bindHost, out var bind))
         {
@@ -116,15 +138,23 @@ public sealed partial class KafkaListenerOptions
 
         string? advertisedHost = AdvertisedHost;
         int? advertisedPort = AdvertisedPort;
-        if (!string.IsNullOrWhiteSpace(AdvertisedListeners))
+        if (advertised.Count > 0)
         {
-            var advertised = ListenerAddress.ParseAll(AdvertisedListeners, "advertised.listeners (Actors:Kafka:AdvertisedListeners)");
             var mine = advertised.Where(a => a.Name == listenerName).ToList();
-            Require(mine.Count == 1,
-                $"advertised.listeners (Actors:Kafka:AdvertisedListeners) '{AdvertisedListeners}' must name the listener {listenerName} of listeners once.");
-            (_, advertisedHost, var parsedPort) = mine[0];
-            Require(advertisedHost.Length > 0, $"advertised.listeners '{AdvertisedListeners}' must name a host clients can reach.");
-            advertisedPort = parsedPort;
+            Require(mine.Count <= 1,
+                $"advertised.listeners (Actors:Kafka:AdvertisedListeners) '{AdvertisedListeners}' names the listener {listenerName} more than once.");
+            if (mine.Count == 1)
+            {
+                (_, advertisedHost, var parsedPort) = mine[0];
+                Require(advertisedHost.Length > 0, $"advertised.listeners '{AdvertisedListeners}' must name a host clients can reach.");
+                advertisedPort = parsedPort;
+            }
+            else
+            {
+                // Not named there: the silo's own advertised host and the port bound.
+                advertisedHost = AdvertisedHost;
+                advertisedPort = null;
+            }
         }
 
         Require(advertisedPort is null or > 0 and < 65536,

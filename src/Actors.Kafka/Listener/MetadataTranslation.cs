@@ -26,8 +26,10 @@ public static class MetadataTranslation
         };
     }
 
-    /// <summary>The Kafka answer to <paramref name="request"/> from the controller's <paramref name="answer"/>.</summary>
-    public static KafkaMetadataResponse ToKafka(KafkaMetadataRequest request, BrokerMetadataResponse answer, string? clusterId)
+    /// <summary>The Kafka answer to <paramref name="request"/> from the controller's <paramref name="answer"/>, with each
+    /// broker's address on the listener named <paramref name="listenerName"/> (the one the client came in on; a broker
+    /// without that listener is left out, as Kafka does); null gives each broker's first listener.</summary>
+    public static KafkaMetadataResponse ToKafka(KafkaMetadataRequest request, BrokerMetadataResponse answer, string? clusterId, string? listenerName = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(answer);
@@ -36,7 +38,8 @@ public static class MetadataTranslation
         var brokers = answer.KafkaBrokers
             .Where(b => active.Contains(b.SiloName))
             .OrderBy(b => b.NodeId)
-            .Select(b => new MetadataBroker(b.NodeId, b.Host, b.Port))
+            .Select(b => b.TryGetEndpoint(listenerName, out var host, out var port) ? new MetadataBroker(b.NodeId, host, port) : null)
+            .OfType<MetadataBroker>()
             .ToArray();
         return new KafkaMetadataResponse
         {

@@ -32,6 +32,22 @@ public class KafkaListenerOptionsTests
         Assert.Equal(("broker1.example", 19094), (endpoints.AdvertisedHost, endpoints.AdvertisedPort!.Value));
     }
 
+    [Fact]
+    public void Several_listeners_each_advertise_their_own_entry_or_the_silo_host_and_their_bound_port()
+    {
+        var all = new KafkaListenerOptions
+        {
+            Listeners = "SASL_PLAINTEXT://:9093,PLAINTEXT://127.0.0.1:9092",
+            AdvertisedListeners = "SASL_PLAINTEXT://broker1.example:19093",
+        }.ResolveAll("silo.example");
+
+        Assert.Equal(2, all.Count);
+        Assert.Equal(("SASL_PLAINTEXT", true, new IPEndPoint(IPAddress.Any, 9093), "broker1.example", (int?)19093),
+            (all[0].Security.ListenerName, all[0].Security.Sasl, all[0].Bind, all[0].AdvertisedHost, all[0].AdvertisedPort));
+        Assert.Equal(("PLAINTEXT", false, new IPEndPoint(IPAddress.Loopback, 9092), "silo.example", (int?)null),
+            (all[1].Security.ListenerName, all[1].Security.Sasl, all[1].Bind, all[1].AdvertisedHost, all[1].AdvertisedPort));
+    }
+
     [Theory]
     [InlineData("PLAINTEXT://:9092", "", 9092)]
     [InlineData("plaintext://0.0.0.0:0", "0.0.0.0", 0)]
@@ -44,7 +60,8 @@ public class KafkaListenerOptionsTests
 
     [Theory]
     [InlineData("0.0.0.0:9092", "not of the form")]
-    [InlineData("SSL://:9093,PLAINTEXT://:9092", "a silo serves one Kafka listener")]
+    [InlineData("PLAINTEXT://:9092,plaintext://:9093", "names the listener PLAINTEXT twice")]
+    [InlineData("PLAINTEXT://:9092,EXTERNAL://:9092", "binds two listeners to port 9092")]
     [InlineData("PLAINTEXT://host", "needs a port")]
     [InlineData("PLAINTEXT://host:70000", "needs a port")]
     [InlineData("PLAINTEXT://::1:9092", "without brackets")]

@@ -50,6 +50,36 @@ public class MetadataTranslationTests
     }
 
     [Fact]
+    public void Brokers_are_given_at_their_address_on_the_listener_the_client_came_in_on()
+    {
+        var answer = new BrokerMetadataResponse
+        {
+            Silos = [new SiloInfo { Name = "a" }, new SiloInfo { Name = "b" }],
+            KafkaBrokers =
+            [
+                new KafkaBrokerInfo
+                {
+                    SiloName = "a", NodeId = 1, Host = "10.0.0.1", Port = 9093,
+                    Listeners = [new KafkaListenerInfo("SASL_SSL", "10.0.0.1", 9093), new KafkaListenerInfo("PLAINTEXT", "127.0.0.1", 9092)],
+                },
+                new KafkaBrokerInfo
+                {
+                    SiloName = "b", NodeId = 2, Host = "10.0.0.2", Port = 9093,
+                    Listeners = [new KafkaListenerInfo("SASL_SSL", "10.0.0.2", 9093), new KafkaListenerInfo("PLAINTEXT", "127.0.0.1", 19092)],
+                },
+            ],
+        };
+
+        var external = MetadataTranslation.ToKafka(new KafkaMetadataRequest(), answer, null, "SASL_SSL").Brokers;
+        var local = MetadataTranslation.ToKafka(new KafkaMetadataRequest(), answer, null, "PLAINTEXT").Brokers;
+        var unknown = MetadataTranslation.ToKafka(new KafkaMetadataRequest(), answer, null, "INTERNAL").Brokers;
+
+        Assert.Equal(new[] { new MetadataBroker(1, "10.0.0.1", 9093), new MetadataBroker(2, "10.0.0.2", 9093) }, external);
+        Assert.Equal(new[] { new MetadataBroker(1, "127.0.0.1", 9092), new MetadataBroker(2, "127.0.0.1", 19092) }, local);
+        Assert.Empty(unknown);
+    }
+
+    [Fact]
     public void Partitions_name_silos_by_node_id_with_dead_replicas_offline_and_no_leader_as_LEADER_NOT_AVAILABLE()
     {
         var topic = MetadataTranslation.ToKafka(new KafkaMetadataRequest(), Answer, null).Topics[0];

@@ -25,6 +25,9 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
     /// <summary>The port of the silo's Kafka listener (a free one per start, so silos on one machine do not collide on 9092).</summary>
     public int KafkaPort { get; private set; }
 
+    /// <summary>A second free port for a second Kafka listener: "{kafka-port-2}" in an environment value stands for it.</summary>
+    public int KafkaPort2 { get; private set; }
+
     /// <summary>The port of the silo's HTTP host (/health, /metrics and the web console): a free one per start; the default 8080 would collide.</summary>
     public int HttpPort { get; private set; }
 
@@ -35,11 +38,12 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
     /// <summary>Starts the silo on new free ports (a restart is a new incarnation on new ports, same name and folder).</summary>
     public void Start()
     {
-        var ports = Ports.GetFreeTcpPorts(4);
+        var ports = Ports.GetFreeTcpPorts(5);
         SiloPort = ports[0];
         GatewayPort = ports[1];
         KafkaPort = ports[2];
         HttpPort = ports[3];
+        KafkaPort2 = ports[4];
         var silo = Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll");
         if (!File.Exists(silo))
         {
@@ -66,7 +70,9 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
         foreach (var (key, value) in environment)
         {
             // "{kafka-port}" stands for the Kafka port this start picked (e.g. in a listeners string).
-            info.Environment[key] = value.Replace("{kafka-port}", KafkaPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            info.Environment[key] = value
+                .Replace("{kafka-port}", KafkaPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+                .Replace("{kafka-port-2}", KafkaPort2.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         }
 
         process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {silo}.");

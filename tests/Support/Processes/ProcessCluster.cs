@@ -25,13 +25,15 @@ internal sealed class ProcessCluster : IAsyncDisposable
     private readonly Dictionary<string, string> environment;
     private readonly string? azureConnectionString;
     private readonly Action<string> log;
+    private readonly Action<IClientBuilder>? configureClient;
     private IHost? client;
 
     private ProcessCluster(int silos, string? azureConnectionString, Action<string> log, IReadOnlyDictionary<string, string>? extraEnvironment,
-        IReadOnlyList<string>? extraArgs, Func<string, IEnumerable<string>>? siloArgs)
+        IReadOnlyList<string>? extraArgs, Func<string, IEnumerable<string>>? siloArgs, Action<IClientBuilder>? configureClient)
     {
         this.azureConnectionString = azureConnectionString;
         this.log = log;
+        this.configureClient = configureClient;
         environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["ACTORS_BROKER__CONTROLLERMEMBERSHIPPOLLMS"] = "100",
@@ -78,11 +80,12 @@ internal sealed class ProcessCluster : IAsyncDisposable
     /// <summary>Starts <paramref name="silos"/> silo processes, waits until each says it is Active, then connects a client.
     /// <paramref name="environment"/> adds variables to every silo's environment (e.g. DOTNET_GCHeapHardLimit);
     /// <paramref name="args"/> adds flags to every silo's command line (e.g. --config); <paramref name="siloArgs"/> adds
-    /// flags to one silo's command line, by its name.</summary>
+    /// flags to one silo's command line, by its name; <paramref name="client"/> adds to the Orleans client's setup
+    /// (e.g. TLS to the gateways).</summary>
     public static async Task<ProcessCluster> StartAsync(int silos, Action<string> log, string? azureConnectionString = null, IReadOnlyDictionary<string, string>? environment = null,
-        IReadOnlyList<string>? args = null, Func<string, IEnumerable<string>>? siloArgs = null)
+        IReadOnlyList<string>? args = null, Func<string, IEnumerable<string>>? siloArgs = null, Action<IClientBuilder>? client = null)
     {
-        var cluster = new ProcessCluster(silos, azureConnectionString, log, environment, args, siloArgs);
+        var cluster = new ProcessCluster(silos, azureConnectionString, log, environment, args, siloArgs, client);
         try
         {
             foreach (var silo in cluster.Silos)
@@ -100,6 +103,23 @@ internal sealed class ProcessCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Starts one more silo process on the cluster's membership, with the cluster's environment plus
+    /// <paramref name="environment"/> and the fast broker flags plus <paramref name="args"/> (not the flags the cluster
+    /// was started with), and returns without waiting for it to join.</summary>
+    public BrokerProcess StartSilo(string name, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var variables = new Dictionary<string, string>(this.environment, StringComparer.Ordinal);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            variables[key] = value;
+        }
+
+        var silo = new BrokerProcess(name, folder.Path, variables, [.. FastBrokerArgs, .. args], log);
+        Silos.Add(silo);
+        silo.Start();
+        return silo;
     }
 
     /// <summary>The last lines of every silo's output.</summary>
@@ -172,6 +192,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
             c.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
             clustering(c);
             c.Services.AddBrokerSerialization();
+            configureClient?.Invoke(c);
         });
         var host = builder.Build();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

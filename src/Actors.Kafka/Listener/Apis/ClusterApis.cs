@@ -35,7 +35,7 @@ internal sealed class ClusterApis(KafkaBroker broker)
         var access = await RequestAccess.ForAsync(broker, request).ConfigureAwait(false);
         var response = access.Enabled
             ? await AuthorizedMetadataAsync(asked, access).ConfigureAwait(false)
-            : MetadataTranslation.ToKafka(asked, await broker.Cluster.AskAsync(MetadataTranslation.ToBroker(asked)).ConfigureAwait(false), broker.ClusterId);
+            : MetadataTranslation.ToKafka(asked, await broker.Cluster.AskAsync(MetadataTranslation.ToBroker(asked)).ConfigureAwait(false), broker.ClusterId, broker.ListenerName);
         return request.Respond(request.Version, (ref KafkaWriter w) =>
             MetadataCodec.WriteResponse(ref w, response, request.Version));
     }
@@ -57,7 +57,7 @@ internal sealed class ClusterApis(KafkaBroker broker)
         }
 
         var answer = await broker.Cluster.AskAsync(MetadataTranslation.ToBroker(visible)).ConfigureAwait(false);
-        var response = MetadataTranslation.ToKafka(visible, answer, broker.ClusterId);
+        var response = MetadataTranslation.ToKafka(visible, answer, broker.ClusterId, broker.ListenerName);
         var topics = response.Topics.Where(t => named || t.Name is null || access.AllowsTopic(AclOperation.Describe, t.Name, logDenied: false)).ToList();
 
         // Auto-creation, for the topics missing that the principal may create.
@@ -69,7 +69,7 @@ internal sealed class ClusterApis(KafkaBroker broker)
             if (creatable.Count > 0)
             {
                 var again = asked with { Topics = creatable.Select(t => new MetadataRequestTopic(Guid.Empty, t)).ToArray(), AllowAutoTopicCreation = true };
-                var created = MetadataTranslation.ToKafka(again, await broker.Cluster.AskAsync(MetadataTranslation.ToBroker(again)).ConfigureAwait(false), broker.ClusterId);
+                var created = MetadataTranslation.ToKafka(again, await broker.Cluster.AskAsync(MetadataTranslation.ToBroker(again)).ConfigureAwait(false), broker.ClusterId, broker.ListenerName);
                 var byName = created.Topics.Where(t => t.Name is not null).ToDictionary(t => t.Name!, StringComparer.Ordinal);
                 topics = topics.Select(t => t.Name is { } n && byName.TryGetValue(n, out var c) ? c : t).ToList();
             }
@@ -102,12 +102,13 @@ internal sealed class ClusterApis(KafkaBroker broker)
             ClusterId = broker.ClusterId ?? string.Empty,
             ControllerId = cluster.ControllerId,
             ClusterAuthorizedOperations = int.MinValue,
-            Brokers = cluster.LiveBrokers.Select(b => new DescribeClusterResponseData.DescribeClusterBroker
-            {
-                BrokerId = b.NodeId,
-                Host = b.Host,
-                Port = b.Port,
-            }).ToList(),
+            // Each broker's address on the listener this client came in on (Kafka matches listeners by name).
+            Brokers = cluster.LiveBrokers
+                .Select(b => b.TryGetEndpoint(broker.ListenerName, out var host, out var port)
+                    ? new DescribeClusterResponseData.DescribeClusterBroker { BrokerId = b.NodeId, Host = host, Port = port }
+                    : null)
+                .OfType<DescribeClusterResponseData.DescribeClusterBroker>()
+                .ToList(),
         };
         return request.Respond(response);
     }

@@ -203,6 +203,42 @@ public sealed partial class SaslSslClientTests(SaslSslSiloFixture silo) : IClass
         Assert.Contains(asBob.GetMetadata(TimeSpan.FromSeconds(10)).Brokers, b => b.Port == silo.Cluster.Silos[0].KafkaPort);
     }
 
+    [Theory]
+    [InlineData("/metrics")]
+    [InlineData("/console/cluster")]
+    public async Task The_http_port_asks_for_the_sasl_users_password_because_the_listener_uses_sasl(string path)
+    {
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{silo.Cluster.Silos[0].HttpPort}"), Timeout = TimeSpan.FromSeconds(20) };
+
+        using var anonymous = await http.GetAsync(new Uri(path, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Contains(anonymous.Headers.WwwAuthenticate, h => h.Scheme == "Basic");
+
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(http, path, SaslSslSiloFixture.User, SaslSslSiloFixture.Password));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(http, path, SaslSslSiloFixture.User, "wrong"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(http, path, "mallory", SaslSslSiloFixture.Password));
+        await Wait.UntilAsync(() => silo.Cluster.Silos[0].Logged("Refused an HTTP request for " + path).Length > 0, TimeSpan.FromSeconds(10),
+            $"the silo to log the refused request for {path}", () => silo.Cluster.Silos[0].Tail());
+
+        // The console's address redirects, once authenticated, to its Cluster page.
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(http, "/console/", SaslSslSiloFixture.User, "wrong"));
+        Assert.Equal(HttpStatusCode.Redirect, await GetAsync(http, "/console/", SaslSslSiloFixture.User, SaslSslSiloFixture.Password));
+
+        // /health stays open for load balancers and systemd.
+        using var health = await http.GetAsync(new Uri("/health", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    private static async Task<HttpStatusCode> GetAsync(HttpClient http, string path, string user, string password)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{user}:{password}")));
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
+
     [KcatFact]
     public async Task Kcat_produces_and_consumes_over_sasl_ssl_with_scram_and_is_refused_a_wrong_password()
     {
