@@ -9,4 +9,13 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 bash tests/install-tools.sh
 dotnet build Actors.sln -c Release
-dotnet test Actors.sln -c Release --no-build -m:1 --filter "Category!=Soak" --logger "console;verbosity=normal" "$@"
+# Each run's results go to a fresh folder; when a test fails, its message and output are printed again at the end,
+# where a reader of a long log looks first.
+results="$PWD/TestResults/run-$(date +%Y%m%d-%H%M%S)-$$"
+status=0
+dotnet test Actors.sln -c Release --no-build -m:1 --filter "Category!=Soak" --logger "console;verbosity=normal" \
+  --logger "trx;LogFilePrefix=tests" --results-directory "$results" "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  python3 tests/failed-tests.py "$results" || true
+fi
+exit "$status"

@@ -11,6 +11,7 @@ namespace Actors.Chaos.Tests;
 /// regressed (fatal producer errors are printed and counted, not asserted: see ChaosReport.Clean). The seed and every
 /// fault are printed; CHAOS_SEED replays a run, CHAOS_FAULTS sets how many faults. The long run with faults of every kind is the <c>chaos &lt;n&gt;</c> benchmark and the soak test here.
 /// </summary>
+[Collection(ProcessCollection.Name)]
 public sealed class ChaosWorkloadTests(ITestOutputHelper output)
 {
     /// <summary>The short run: 10 faults, SIGKILL and restart of silos and SIGSTOP/SIGCONT of partition leaders

@@ -15,6 +15,7 @@ namespace Actors.Chaos.Tests;
 /// truncation to its end was skipped as a no-op), so it never fetched again and never caught up. Kafka drops such an
 /// epoch entry even when the truncation cuts no batch.
 /// </summary>
+[Collection(ProcessCollection.Name)]
 public sealed class IsrRejoinTests(ITestOutputHelper output)
 {
     private const string Topic = "rejoin";

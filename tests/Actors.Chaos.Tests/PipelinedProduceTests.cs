@@ -18,6 +18,7 @@ namespace Actors.Chaos.Tests;
 /// as Kafka accepts any first sequence) was appended first and sequence 0 was refused. Raw Kafka protocol against a real
 /// silo process, so the two requests are read from one socket in a known order.
 /// </summary>
+[Collection(ProcessCollection.Name)]
 public sealed class PipelinedProduceTests(ITestOutputHelper output)
 {
     private const short ProduceVersion = 7;

@@ -7,6 +7,7 @@ namespace Actors.Cli.Tests;
 
 /// <summary>Three real silo processes driven by the CLI alone, as an operator would: a replicated topic, a leader's
 /// silo SIGKILLed, and what <c>topics --describe</c> and <c>cluster</c> show afterwards.</summary>
+[Collection(ProcessClusterCollection.Name)]
 public sealed partial class ClusterFailoverCliTests(ITestOutputHelper output)
 {
     [Fact]

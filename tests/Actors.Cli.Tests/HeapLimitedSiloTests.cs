@@ -10,6 +10,7 @@ namespace Actors.Cli.Tests;
 /// (DOTNET_GCHeapHardLimit, as deploy/actors-silo.service sets it) and must stay up under
 /// <c>actors producer-perf-test</c> load and serve everything back.
 /// </summary>
+[Collection(ProcessClusterCollection.Name)]
 public sealed class HeapLimitedSiloTests(ITestOutputHelper output)
 {
     private const int Records = 300_000;

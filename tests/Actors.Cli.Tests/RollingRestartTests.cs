@@ -11,6 +11,7 @@ namespace Actors.Cli.Tests;
 /// with acks=all and idempotence, each silo in turn gets SIGTERM (as systemd stops it), is started again over its
 /// data, and is back in every ISR before the next one goes. Every acknowledged record must be there afterwards.
 /// </summary>
+[Collection(ProcessClusterCollection.Name)]
 public sealed partial class RollingRestartTests(ITestOutputHelper output)
 {
     private const int Records = 40_000;
