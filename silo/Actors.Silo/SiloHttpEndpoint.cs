@@ -17,7 +17,7 @@ namespace Actors.Silo;
 /// <summary>
 /// The silo's HTTP port (<c>http.port</c>, default 8080, every interface): <c>/health</c> answers 200 with a JSON
 /// status while the silo is Active in cluster membership and its Kafka listener accepts connections, 503 otherwise
-/// (with the reason: not Active, the listener down, or shutting down); <c>/metrics</c> is the Prometheus text of every "Actors.*" meter (OpenTelemetry's Prometheus exporter);
+/// (with the reason: not Active, the listener down, or shutting down); <c>/metrics</c> is the Prometheus text of every "Actors.*" meter and .NET's "System.Runtime" meter (heap, GC, CPU, thread pool; OpenTelemetry's Prometheus exporter);
 /// <c>/console/</c> is the web console (<see cref="ConsoleEndpoints.MapActorsConsole"/>), served from the silo's own
 /// grain factory. With <c>http.auth=sasl</c> (the default when the Kafka listener uses SASL) every path but
 /// <c>/health</c> needs HTTP Basic authentication with a user of the cluster's SASL users (<see cref="HttpAuthentication"/>).
@@ -37,7 +37,7 @@ internal sealed partial class SiloHttpEndpoint(int port, HttpAuthMode auth, ISer
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Any, port));
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Actors.*").AddPrometheusExporter());
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Actors.*", "System.Runtime").AddPrometheusExporter());
         builder.Services.AddSingleton(silo.GetRequiredService<IGrainFactory>());
         builder.Services.AddSingleton(silo.GetRequiredService<ILocalSiloDetails>());
         var console = silo.GetRequiredService<IConfiguration>().GetSection(ConsoleOptions.ConfigurationSection);

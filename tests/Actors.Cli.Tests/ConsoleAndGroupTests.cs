@@ -84,6 +84,64 @@ public sealed class ConsoleAndGroupTests(SiloFixture silo)
     }
 
     [Fact]
+    public async Task Resets_to_a_datetime_by_a_duration_and_to_the_latest_pick_offsets_by_record_time()
+    {
+        var topic = await CreateAsync("timed", 1);
+        var group = Cli.Unique("t");
+        Assert.Equal(0, (await Cli.RunAsync(["console-producer", "--bootstrap-server", silo.Bootstrap, "--topic", topic], "a\nb\nc\n")).Exit);
+        var consumed = await Cli.RunAsync(["console-consumer", "--bootstrap-server", silo.Bootstrap, "--topic", topic, "--group", group, "--from-beginning", "--max-messages", "3", "--timeout-ms", "60000"]);
+        Assert.True(consumed.Exit == 0, consumed.ToString());
+
+        // Every record produced from here on has a create time at or after this millisecond; the first three were
+        // produced before the consumer above ran.
+        var between = DateTimeOffset.UtcNow;
+        Assert.Equal(0, (await Cli.RunAsync(["console-producer", "--bootstrap-server", silo.Bootstrap, "--topic", topic], "d\ne\nf\n")).Exit);
+        await Wait.UntilAsync(async () => (await DescribeAsync(group, expectNoMembers: true)).Single().End == 6, TimeSpan.FromSeconds(30), "the log end offset to reach 6");
+
+        async Task<long> ResetAsync(params string[] mode)
+        {
+            var run = await Cli.RunAsync(["consumer-groups", "--bootstrap-server", silo.Bootstrap, "--reset-offsets", "--group", group, "--topic", topic, .. mode]);
+            Assert.True(run.Exit == 0, run.ToString());
+            var cells = Regex.Split(run.OutLines[1].Trim(), " +");
+            Assert.Equal([group, topic, "0"], cells[..3]);
+            return long.Parse(cells[3], CultureInfo.InvariantCulture);
+        }
+
+        var datetime = between.ToString("yyyy-MM-dd'T'HH:mm:ss.fff", CultureInfo.InvariantCulture);
+        Assert.Equal(3, await ResetAsync("--to-datetime", datetime, "--execute"));
+        Assert.Equal(3, (await DescribeAsync(group, expectNoMembers: true)).Single().Current);
+
+        // The same instant written with an offset from UTC picks the same record.
+        var inParis = between.ToOffset(TimeSpan.FromHours(1)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
+        Assert.Equal(3, await ResetAsync("--to-datetime", inParis, "--dry-run"));
+
+        Assert.Equal(6, await ResetAsync("--to-latest", "--dry-run"));
+        Assert.Equal(3, (await DescribeAsync(group, expectNoMembers: true)).Single().Current);
+        Assert.Equal(6, await ResetAsync("--to-latest", "--execute"));
+        Assert.Equal(6, (await DescribeAsync(group, expectNoMembers: true)).Single().Current);
+
+        // Every record is younger than an hour: back to the first; none is from the future: to the end.
+        Assert.Equal(0, await ResetAsync("--by-duration", "PT1H", "--execute"));
+        Assert.Equal(0, (await DescribeAsync(group, expectNoMembers: true)).Single().Current);
+
+        var bad = await Cli.RunAsync(["consumer-groups", "--bootstrap-server", silo.Bootstrap, "--reset-offsets", "--group", group, "--topic", topic, "--by-duration", "ten minutes", "--execute"]);
+        Assert.NotEqual(0, bad.Exit);
+        Assert.Contains("--by-duration 'ten minutes' is not an ISO-8601 duration", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Api_versions_lists_each_broker_with_the_versions_it_serves()
+    {
+        var run = await Cli.RunAsync(["api-versions", "--bootstrap-server", silo.Bootstrap]);
+        Assert.True(run.Exit == 0, run.ToString());
+        Assert.Matches(@"^127\.0\.0\.1:\d+ \(id: \d+ rack: null\) -> \($", run.OutLines[0]);
+        Assert.Contains("\tProduce(0): 3 to 9,", run.OutLines);
+        Assert.Contains("\tFetch(1): 4 to 12,", run.OutLines);
+        Assert.Contains(run.OutLines, l => Regex.IsMatch(l, @"^\tApiVersions\(18\): 0 to 3,?$"));
+        Assert.Contains(run.OutLines, l => Regex.IsMatch(l, @"^\tSaslHandshake\(17\): 0 to 1,?$"));
+    }
+
+    [Fact]
     public async Task A_reset_of_a_group_with_active_members_says_to_stop_them()
     {
         var topic = await CreateAsync("active", 1);
