@@ -40,6 +40,20 @@ public sealed class FrameTests
     }
 
     [Fact]
+    public void A_tls_client_hello_is_refused_saying_the_client_speaks_tls_to_a_listener_without_it()
+    {
+        // The first bytes of a TLS 1.2/1.3 ClientHello: a handshake record (22), version 3.1, 512 bytes long.
+        var buffer = new ReadOnlySequence<byte>(Bytes.Hex("16030102 00010001FC0303"));
+        var error = Assert.Throws<KafkaProtocolException>(() => new KafkaFrameReader().TryReadFrame(ref buffer, out _));
+        Assert.Contains("TLS handshake arrived at a listener without TLS", error.Message, StringComparison.Ordinal);
+        Assert.Contains("security.protocol", error.Message, StringComparison.Ordinal);
+
+        // A frame as large that is not a TLS record keeps the size message.
+        buffer = new ReadOnlySequence<byte>(Bytes.Hex("17030102"));
+        Assert.Contains("socket.request.max.bytes", Assert.Throws<KafkaProtocolException>(() => new KafkaFrameReader().TryReadFrame(ref buffer, out _)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_negative_frame_size_is_refused()
     {
         var buffer = new ReadOnlySequence<byte>(Bytes.Hex("FFFFFFFF"));

@@ -21,6 +21,12 @@ public sealed class KafkaFrameReader
     /// <summary>Kafka's default for <c>socket.request.max.bytes</c>: 100 MiB.</summary>
     public const int DefaultMaxFrameBytes = 100 * 1024 * 1024;
 
+    /// <summary>The first byte of a TLS handshake record (content type 22).</summary>
+    private const byte TlsHandshakeRecord = 0x16;
+
+    /// <summary>The major version byte of every TLS and SSL 3 record (3).</summary>
+    private const byte TlsMajorVersion = 0x03;
+
     public KafkaFrameReader(int maxFrameBytes = DefaultMaxFrameBytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFrameBytes);
@@ -70,6 +76,15 @@ public sealed class KafkaFrameReader
         if (size < 0)
         {
             throw new KafkaProtocolException($"A frame declares a negative size ({size})", 0);
+        }
+
+        if (size > MaxFrameBytes && prefix[0] == TlsHandshakeRecord && prefix[1] == TlsMajorVersion)
+        {
+            // A TLS record header (handshake, version 3.x) read as a size: a client speaking TLS to a listener without it.
+            throw new KafkaProtocolException(
+                "A TLS handshake arrived at a listener without TLS: the client's security.protocol is SSL or SASL_SSL. "
+                + "Point it at an SSL or SASL_SSL listener (listeners=SASL_SSL://...), or set its security.protocol to PLAINTEXT or SASL_PLAINTEXT",
+                0);
         }
 
         if (size > MaxFrameBytes)
