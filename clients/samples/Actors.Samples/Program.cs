@@ -4,6 +4,8 @@
 //   3. a grain implicitly subscribed to an Actors-backed Orleans stream totals orders, and a second subscription
 //      rewinds to the first order's token and replays them from the log.
 // Run: dotnet run --project clients/samples/Actors.Samples [data directory]
+// The silo listens on 127.0.0.1:11111 and its gateway on 30000 (Orleans' localhost defaults); SAMPLE_SILO_PORT and
+// SAMPLE_GATEWAY_PORT change them. The test SamplesProcessTests runs this program and checks what it prints.
 using Actors.Broker;
 using Actors.Broker.Hosting;
 using Actors.Client;
@@ -23,7 +25,7 @@ using var host = Host.CreateDefaultBuilder()
     .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
     .UseOrleans(silo =>
     {
-        silo.UseLocalhostClustering();
+        silo.UseLocalhostClustering(Port("SAMPLE_SILO_PORT", 11111), Port("SAMPLE_GATEWAY_PORT", 30000));
         silo.AddSqliteGrainStorage("Default", o => o.DatabasePath = Path.Combine(data, "grains.db"));
         silo.AddSqliteGrainStorage("PubSubStore", o => o.DatabasePath = Path.Combine(data, "grains.db"));
         silo.AddBroker(o => o.LogDirs = Path.Combine(data, "logs"));
@@ -126,6 +128,13 @@ await handle.UnsubscribeAsync();
 Console.WriteLine($"replayed from {firstToken}: {string.Join(", ", replayed)}");
 await host.StopAsync();
 return replayed.Count == 3 ? 0 : 1;
+
+static int Port(string variable, int fallback) =>
+    Environment.GetEnvironmentVariable(variable) is { Length: > 0 } text
+        ? int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
+            ? port
+            : throw new ArgumentException($"{variable}='{text}' is not a TCP port (1-65535).")
+        : fallback;
 
 /// <summary>Totals the orders of one customer: the stream of namespace "orders" whose key is the grain's.</summary>
 public interface IOrderTotalGrain : IGrainWithStringKey
