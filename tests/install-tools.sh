@@ -16,61 +16,36 @@ else
   npm install --prefix "$azurite_dir" --no-audit --no-fund --save-exact "azurite@$azurite_version"
 fi
 
-# kcat, librdkafka's command-line client, the oracle for the Kafka listener's tests (Debian's package; the tests
-# that need it are skipped, saying why, when it is missing). Needs root or sudo for apt-get; without them, say so
-# and go on.
-if command -v kcat >/dev/null 2>&1; then
-  echo "kcat already installed at $(command -v kcat)"
-else
-  apt_get="apt-get"
+# Debian packages for the tests that need them; each such test is skipped, saying why, when its package is missing.
+# Debian's own versions (the release pins them). Needs root or sudo for apt-get; without them, say so and go on.
+# Usage: apt_install <package> <check command> <what is skipped without it>
+apt_install() {
+  local package="$1" check="$2" skipped="$3" apt_get="apt-get"
+  if bash -c "$check" >/dev/null 2>&1; then
+    echo "$package already installed"
+    return
+  fi
   if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then apt_get="sudo -n apt-get"; else apt_get=""; fi
   fi
   if [ -z "$apt_get" ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "kcat is missing and cannot be installed here (no apt-get as root); the kcat tests will be skipped"
-  elif $apt_get install -y --no-install-recommends kcat || { $apt_get update && $apt_get install -y --no-install-recommends kcat; }; then
-    echo "kcat installed at $(command -v kcat)"
+    echo "$package is missing and cannot be installed here (no apt-get as root); $skipped"
+  elif $apt_get install -y --no-install-recommends "$package" || { $apt_get update && $apt_get install -y --no-install-recommends "$package"; }; then
+    echo "$package installed"
   else
-    echo "installing kcat failed; the kcat tests will be skipped"
+    echo "installing $package failed; $skipped"
   fi
-fi
+}
 
-# python3-confluent-kafka, Debian's Python Kafka client (an older librdkafka), for the admin tests that run a Python
-# AdminClient against the silos (skipped, saying why, when /usr/bin/python3 cannot import confluent_kafka). Needs root
-# or sudo for apt-get, as kcat does.
-if /usr/bin/python3 -c "import confluent_kafka" >/dev/null 2>&1; then
-  echo "python3-confluent-kafka already installed"
-else
-  apt_get="apt-get"
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then apt_get="sudo -n apt-get"; else apt_get=""; fi
-  fi
-  if [ -z "$apt_get" ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "python3-confluent-kafka is missing and cannot be installed here (no apt-get as root); the Python client tests will be skipped"
-  elif $apt_get install -y --no-install-recommends python3-confluent-kafka || { $apt_get update && $apt_get install -y --no-install-recommends python3-confluent-kafka; }; then
-    echo "python3-confluent-kafka installed"
-  else
-    echo "installing python3-confluent-kafka failed; the Python client tests will be skipped"
-  fi
-fi
-
-# chromium, Debian's browser, for the web console's browser tests (Microsoft.Playwright drives it through
-# /usr/bin/chromium; the tests are skipped, saying why, when it is missing). Needs root or sudo for apt-get, as kcat does.
-if [ -x /usr/bin/chromium ]; then
-  echo "chromium already installed at /usr/bin/chromium"
-else
-  apt_get="apt-get"
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then apt_get="sudo -n apt-get"; else apt_get=""; fi
-  fi
-  if [ -z "$apt_get" ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "chromium is missing and cannot be installed here (no apt-get as root); the console's browser tests will be skipped"
-  elif $apt_get install -y --no-install-recommends chromium || { $apt_get update && $apt_get install -y --no-install-recommends chromium; }; then
-    echo "chromium installed at /usr/bin/chromium"
-  else
-    echo "installing chromium failed; the console's browser tests will be skipped"
-  fi
-fi
+# kcat, librdkafka's command-line client, the oracle for the Kafka listener's tests.
+apt_install kcat "command -v kcat" "the kcat tests will be skipped"
+# python3-confluent-kafka, Debian's Python Kafka client (an older librdkafka), for the tests that run a Python client
+# against the silos (admin calls, SCRAM over TLS, the cut-off side of a network partition).
+apt_install python3-confluent-kafka "/usr/bin/python3 -c 'import confluent_kafka'" "the Python client tests will be skipped"
+# chromium, Debian's browser, for the web console's browser tests (Microsoft.Playwright drives /usr/bin/chromium).
+apt_install chromium "test -x /usr/bin/chromium" "the console's browser tests will be skipped"
+# nftables, whose nft command cuts links between silos in their network namespaces (the network partition tests).
+apt_install nftables "command -v nft || test -x /usr/sbin/nft" "the network partition tests will be skipped"
 
 # kafkajs, a Kafka client in JavaScript with its own protocol code, for the listener's client tests.
 kafkajs_version="2.2.4"

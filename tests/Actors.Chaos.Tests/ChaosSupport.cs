@@ -11,7 +11,7 @@ internal static class ChaosSupport
 {
     /// <summary>The bootstrap list of the running silos.</summary>
     public static string Bootstrap(ProcessCluster cluster) =>
-        string.Join(',', cluster.Silos.Where(s => s.Running).Select(s => $"127.0.0.1:{s.KafkaPort}"));
+        string.Join(',', cluster.Silos.Where(s => s.Running).Select(s => s.Bootstrap));
 
     /// <summary>Creates <paramref name="topic"/> with replication factor 3 and min.insync.replicas 2 once all three
     /// silos are Active (an earlier attempt whose answer was lost counts as done).</summary>

@@ -7,9 +7,11 @@ namespace Actors.Testing;
 /// <summary>
 /// One real Actors.Silo process (the executable built next to the tests) on loopback, with its own data folder and
 /// free ports. <see cref="Kill"/> is SIGKILL: no shutdown code runs. <see cref="Freeze"/>/<see cref="Thaw"/> are
-/// SIGSTOP/SIGCONT. Output is kept (the last 200 lines) for failure messages.
+/// SIGSTOP/SIGCONT. Output is kept (the last 200 lines) for failure messages. Given a network namespace, the silo
+/// runs inside it (<c>ip netns exec</c>, which execs the silo: the process id is the silo's) at <paramref name="host"/>.
 /// </summary>
-internal sealed class BrokerProcess(string name, string folder, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> extraArgs, Action<string> log)
+internal sealed class BrokerProcess(string name, string folder, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> extraArgs, Action<string> log,
+    string host = "127.0.0.1", string? networkNamespace = null)
     : IDisposable
 {
     private readonly ConcurrentQueue<string> lines = new();
@@ -17,6 +19,12 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
     private Process? process;
 
     public string Name { get; } = name;
+
+    /// <summary>The address the silo binds and advertises, and clients reach its ports at.</summary>
+    public string Host { get; } = host;
+
+    /// <summary>The silo's Kafka listener as a bootstrap server.</summary>
+    public string Bootstrap => $"{Host}:{KafkaPort}";
 
     public int SiloPort { get; private set; }
 
@@ -50,12 +58,20 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
             throw new FileNotFoundException($"The silo executable {silo} was not built next to the tests.");
         }
 
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var info = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } dotnetHost ? dotnetHost : "dotnet";
+        var info = new ProcessStartInfo(networkNamespace is null ? dotnet : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (networkNamespace is not null)
+        {
+            foreach (var arg in new[] { "netns", "exec", networkNamespace, dotnet })
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
         info.ArgumentList.Add(silo);
         foreach (var arg in new[]
         {
-            "--name", Name, "--host", "127.0.0.1",
+            "--name", Name, "--host", Host,
             "--port", SiloPort.ToString(CultureInfo.InvariantCulture), "--gateway-port", GatewayPort.ToString(CultureInfo.InvariantCulture),
             "--kafka-port", KafkaPort.ToString(CultureInfo.InvariantCulture),
             "--http-port", HttpPort.ToString(CultureInfo.InvariantCulture),

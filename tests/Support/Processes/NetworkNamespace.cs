@@ -65,7 +65,7 @@ public sealed class NetworkNamespace : IAsyncDisposable
         }
     }
 
-    private static async Task RunAsync(string file, params string[] arguments)
+    internal static async Task RunAsync(string file, params string[] arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var argument in arguments)

@@ -29,7 +29,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
     private IHost? client;
 
     private ProcessCluster(int silos, string? azureConnectionString, Action<string> log, IReadOnlyDictionary<string, string>? extraEnvironment,
-        IReadOnlyList<string>? extraArgs, Func<string, IEnumerable<string>>? siloArgs, Action<IClientBuilder>? configureClient)
+        IReadOnlyList<string>? extraArgs, Func<string, IEnumerable<string>>? siloArgs, Action<IClientBuilder>? configureClient, SiloNetwork? network)
     {
         this.azureConnectionString = azureConnectionString;
         this.log = log;
@@ -60,7 +60,10 @@ internal sealed class ProcessCluster : IAsyncDisposable
         for (var i = 1; i <= silos; i++)
         {
             var name = $"silo{i}";
-            Silos.Add(new BrokerProcess(name, folder.Path, environment, [.. FastBrokerArgs, .. extraArgs ?? [], .. siloArgs?.Invoke(name) ?? []], log));
+            string[] flags = [.. FastBrokerArgs, .. extraArgs ?? [], .. siloArgs?.Invoke(name) ?? []];
+            Silos.Add(network is null
+                ? new BrokerProcess(name, folder.Path, environment, flags, log)
+                : new BrokerProcess(name, folder.Path, environment, flags, log, network.Address(i), network.Namespace(i)));
         }
     }
 
@@ -81,11 +84,11 @@ internal sealed class ProcessCluster : IAsyncDisposable
     /// <paramref name="environment"/> adds variables to every silo's environment (e.g. DOTNET_GCHeapHardLimit);
     /// <paramref name="args"/> adds flags to every silo's command line (e.g. --config); <paramref name="siloArgs"/> adds
     /// flags to one silo's command line, by its name; <paramref name="client"/> adds to the Orleans client's setup
-    /// (e.g. TLS to the gateways).</summary>
+    /// (e.g. TLS to the gateways); with <paramref name="network"/>, silo <c>i</c> runs in its namespace at its address.</summary>
     public static async Task<ProcessCluster> StartAsync(int silos, Action<string> log, string? azureConnectionString = null, IReadOnlyDictionary<string, string>? environment = null,
-        IReadOnlyList<string>? args = null, Func<string, IEnumerable<string>>? siloArgs = null, Action<IClientBuilder>? client = null)
+        IReadOnlyList<string>? args = null, Func<string, IEnumerable<string>>? siloArgs = null, Action<IClientBuilder>? client = null, SiloNetwork? network = null)
     {
-        var cluster = new ProcessCluster(silos, azureConnectionString, log, environment, args, siloArgs, client);
+        var cluster = new ProcessCluster(silos, azureConnectionString, log, environment, args, siloArgs, client, network);
         try
         {
             foreach (var silo in cluster.Silos)
