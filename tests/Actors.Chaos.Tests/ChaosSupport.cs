@@ -58,6 +58,30 @@ internal static class ChaosSupport
         return (states.All(s => s.Leader is not null && s.Isr.Length == 3), Describe(states));
     }
 
+    /// <summary>Waits until <paramref name="silo"/> is back in the ISR of every partition of <paramref name="topic"/>,
+    /// starting it again if it has exited (a silo declared dead while stopped or cut off exits once it can tell).</summary>
+    public static Task UntilBackInIsrAsync(ProcessCluster cluster, BrokerProcess silo, string topic, int partitions, Action<string> log, TimeSpan timeout)
+    {
+        var starts = silo.Logged($"Silo {silo.Name} started at").Length;
+        var restarted = false;
+        return UntilAsync($"{silo.Name} (restarted if it exited) to be back in every ISR of {topic}", timeout, cluster.Tails, async () =>
+        {
+            if (!silo.Running)
+            {
+                log($"{silo.Name} exited; restart");
+                silo.Start();
+                restarted = true;
+            }
+
+            if (restarted && silo.Logged($"Silo {silo.Name} started at").Length <= starts)
+            {
+                return (false, $"{silo.Name} restarted, not yet Active");
+            }
+
+            return await HealthAsync(cluster, topic, partitions);
+        });
+    }
+
     public static string Describe(IEnumerable<PartitionState> states) =>
         string.Join("; ", states.Select(s => $"p{s.Partition} leader {s.Leader ?? "none"} epoch {s.LeaderEpoch}/{s.PartitionEpoch} isr [{string.Join(',', s.Isr)}]"));
 

@@ -74,7 +74,6 @@ public sealed class IsrRejoinTests(ITestOutputHelper output)
 
         // The new leader began its epoch and appended nothing in it. Stop it past failure detection: a third leader.
         var victim = cluster.Silo(second.Leader!);
-        var starts = victim.Logged($"Silo {victim.Name} started at").Length;
         output.WriteLine($"SIGSTOP {victim.Name} (leader at epoch {second.LeaderEpoch}, no append in it)");
         victim.Freeze();
         var third = await LeadingAsync(cluster, s => s.LeaderEpoch > second.LeaderEpoch && s.Leader is not null && s.Leader != victim.Name && !s.Isr.Contains(victim.Name),
@@ -82,23 +81,7 @@ public sealed class IsrRejoinTests(ITestOutputHelper output)
         output.WriteLine($"SIGCONT {victim.Name}; {third.Leader} leads at epoch {third.LeaderEpoch}");
         victim.Thaw();
 
-        var restarted = false;
-        await UntilAsync($"{victim.Name} (restarted if it exited on waking) to rejoin the ISR of {third.Leader}", TimeSpan.FromSeconds(90), cluster.Tails, async () =>
-        {
-            if (!victim.Running)
-            {
-                output.WriteLine($"{victim.Name} exited after waking; restart");
-                victim.Start();
-                restarted = true;
-            }
-
-            if (restarted && victim.Logged($"Silo {victim.Name} started at").Length <= starts)
-            {
-                return (false, $"{victim.Name} restarted, not yet Active");
-            }
-
-            return await HealthAsync(cluster, Topic, 1);
-        });
+        await UntilBackInIsrAsync(cluster, victim, Topic, 1, output.WriteLine, TimeSpan.FromSeconds(90));
     }
 
     /// <summary>Waits until the controller's state of the partition satisfies <paramref name="wanted"/> and the named

@@ -58,24 +58,7 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
 
         output.WriteLine($"healing ({network}); {leader.Name} is {(leader.Running ? "still running" : "gone (declared dead)")}");
         await network.HealAsync();
-        var starts = leader.Logged($"Silo {leader.Name} started at").Length;
-        var restarted = false;
-        await UntilAsync($"{leader.Name} (restarted if it exited) to rejoin the ISR", TimeSpan.FromSeconds(120), cluster.Tails, async () =>
-        {
-            if (!leader.Running)
-            {
-                output.WriteLine($"{leader.Name} exited; restart");
-                leader.Start();
-                restarted = true;
-            }
-
-            if (restarted && leader.Logged($"Silo {leader.Name} started at").Length <= starts)
-            {
-                return (false, $"{leader.Name} restarted, not yet Active");
-            }
-
-            return await HealthAsync(cluster, Topic, 1);
-        });
+        await UntilBackInIsrAsync(cluster, leader, Topic, 1, output.WriteLine, TimeSpan.FromSeconds(120));
 
         await ProduceAsync(Bootstrap(cluster), "healed", 10, acknowledged, TimeSpan.FromSeconds(60));
         var read = Consume(Bootstrap(cluster), acknowledged.Count);
