@@ -24,9 +24,10 @@ public sealed class TopicTraffic : IHostedService, IDisposable
 
     public TopicTraffic()
     {
+        // Called while KafkaMetrics' static fields are being created: only its constants may be read here.
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == KafkaMetrics.MeterName && instrument.Name == KafkaMetrics.MessagesOut.Name)
+            if (instrument.Meter.Name == KafkaMetrics.MeterName && instrument.Name == KafkaMetrics.MessagesOutName)
             {
                 l.EnableMeasurementEvents(instrument);
             }

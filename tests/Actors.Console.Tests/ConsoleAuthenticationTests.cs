@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Actors.Broker;
 using Actors.Broker.Security;
@@ -18,14 +17,9 @@ public sealed class SecuredConsoleFixture : IAsyncLifetime
     public const string SuperUser = "operator";
     public const string SuperPassword = "operator-secret";
 
-    private readonly ConcurrentQueue<string> log = new();
-
     internal ProcessCluster Cluster { get; private set; } = null!;
 
     public string Url(string path) => $"http://127.0.0.1:{Cluster.Silos[0].HttpPort}{path}";
-
-    /// <summary>Every line the silo wrote so far.</summary>
-    public IReadOnlyCollection<string> Log => log;
 
     public async Task InitializeAsync()
     {
@@ -34,7 +28,7 @@ public sealed class SecuredConsoleFixture : IAsyncLifetime
             return; // every test is skipped
         }
 
-        Cluster = await ProcessCluster.StartAsync(1, log.Enqueue,
+        Cluster = await ProcessCluster.StartAsync(1, _ => { },
             environment: new Dictionary<string, string>
             {
                 ["Actors__Kafka__AuthorizerClassName"] = "acl",
@@ -158,7 +152,7 @@ public sealed class ConsoleAuthenticationTests(ConsoleFixture fixture, SecuredCo
         Assert.Contains($"--allow-principal User:{user} --operation Delete --topic {visible}", refusal, StringComparison.Ordinal);
         output.WriteLine(await ConsoleFixture.ScreenshotAsync(page, "acl-delete-refused"));
         Assert.Single(await controller.DescribeTopicsAsync([visible]));
-        await Wait.UntilAsync(() => secured.Log.Any(l => l.Contains($"Refused DELETE on TOPIC '{visible}' to User:{user}", StringComparison.Ordinal)),
+        await Wait.UntilAsync(() => secured.Cluster.Tails().Contains($"Refused DELETE on TOPIC '{visible}' to User:{user}", StringComparison.Ordinal),
             Deadline, $"the silo to log the refused DELETE of {visible} by User:{user}", () => secured.Cluster.Tails());
 
         // The super user sees both topics and deletes the one the user could not.
