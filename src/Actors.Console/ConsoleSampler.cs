@@ -67,6 +67,7 @@ public sealed partial class ConsoleSampler(IGrainFactory grains, IOptions<Consol
     private readonly ConcurrentDictionary<string, LagRing> rings = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (Point Previous, Point Last)> highWatermarks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Silo, string Topic), (Point Previous, Point Last)> fetched = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> silosSampled = new(StringComparer.Ordinal);
 
     private readonly record struct Point(DateTimeOffset At, long Value);
 
@@ -229,14 +230,31 @@ public sealed partial class ConsoleSampler(IGrainFactory grains, IOptions<Consol
                 continue;
             }
 
+            var before = silosSampled.TryGetValue(silos[i], out var at) ? at : (DateTimeOffset?)null;
             foreach (var (topic, count) in report.FetchedRecords)
             {
                 if (topics.Contains(topic) && seen.Count < options.Value.MaxSampledPartitions)
                 {
-                    seen.Add((silos[i], topic));
-                    Advance(fetched, (silos[i], topic), new Point(now, count));
+                    var key = (silos[i], topic);
+                    seen.Add(key);
+                    if (before is { } previous && !fetched.ContainsKey(key))
+                    {
+                        // A topic the silo had served nothing of at its previous sample: it counted 0 then.
+                        fetched[key] = (new Point(previous, 0), new Point(now, count));
+                    }
+                    else
+                    {
+                        Advance(fetched, key, new Point(now, count));
+                    }
                 }
             }
+
+            silosSampled[silos[i]] = now;
+        }
+
+        foreach (var gone in silosSampled.Keys.Except(silos.Where((_, i) => reports[i] is not null), StringComparer.Ordinal).ToArray())
+        {
+            silosSampled.TryRemove(gone, out _);
         }
 
         foreach (var gone in fetched.Keys.Where(k => !seen.Contains(k)).ToArray())
