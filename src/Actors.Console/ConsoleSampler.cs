@@ -68,6 +68,7 @@ public sealed partial class ConsoleSampler(IGrainFactory grains, IOptions<Consol
     private readonly ConcurrentDictionary<string, (Point Previous, Point Last)> highWatermarks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Silo, string Topic), (Point Previous, Point Last)> fetched = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> silosSampled = new(StringComparer.Ordinal);
+    private volatile Dictionary<string, (double? OutRate, long Fetched)> traffic = new(StringComparer.Ordinal);
 
     private readonly record struct Point(DateTimeOffset At, long Value);
 
@@ -82,35 +83,11 @@ public sealed partial class ConsoleSampler(IGrainFactory grains, IOptions<Consol
 
     /// <summary>Records of <paramref name="topic"/> sent to Kafka clients in fetch responses per second between the
     /// last two samples, summed over the silos (each counts what its own listener served); null before two samples.</summary>
-    public double? OutRate(string topic)
-    {
-        double? sum = null;
-        foreach (var (key, _) in fetched)
-        {
-            if (key.Topic == topic && Rate(fetched, key) is { } rate)
-            {
-                sum = (sum ?? 0) + rate;
-            }
-        }
-
-        return sum;
-    }
+    public double? OutRate(string topic) => traffic.TryGetValue(topic, out var t) ? t.OutRate : null;
 
     /// <summary>Records of <paramref name="topic"/> sent to Kafka clients since the live silos started, at the last
     /// sample; null when no silo has served any.</summary>
-    public long? Fetched(string topic)
-    {
-        long? sum = null;
-        foreach (var (key, points) in fetched)
-        {
-            if (key.Topic == topic)
-            {
-                sum = (sum ?? 0) + points.Last.Value;
-            }
-        }
-
-        return sum;
-    }
+    public long? Fetched(string topic) => traffic.TryGetValue(topic, out var t) ? t.Fetched : null;
 
     private static double? Rate<TKey>(ConcurrentDictionary<TKey, (Point Previous, Point Last)> points, TKey key)
         where TKey : notnull
@@ -262,6 +239,17 @@ public sealed partial class ConsoleSampler(IGrainFactory grains, IOptions<Consol
             // A silo gone, or not answering this time (its rate starts again from two fresh samples), or a topic deleted.
             fetched.TryRemove(gone, out _);
         }
+
+        // Per topic, summed over the silos once here rather than on every page.
+        var totals = new Dictionary<string, (double? OutRate, long Fetched)>(StringComparer.Ordinal);
+        foreach (var (key, points) in fetched)
+        {
+            var (rate, count) = totals.GetValueOrDefault(key.Topic);
+            var silo = Rate(fetched, key);
+            totals[key.Topic] = (silo is null ? rate : (rate ?? 0) + silo, count + points.Last.Value);
+        }
+
+        traffic = totals;
     }
 
     private static void Advance<TKey>(ConcurrentDictionary<TKey, (Point Previous, Point Last)> points, TKey key, Point point)
