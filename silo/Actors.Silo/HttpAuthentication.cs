@@ -74,7 +74,7 @@ internal sealed partial class HttpAuthentication(IGrainFactory grains, ILogger l
         var header = context.Request.Headers.Authorization.ToString();
         if (header.Length > 0 && await AuthenticateAsync(header, context.Request.Path).ConfigureAwait(false) is { } user)
         {
-            context.Items["Actors.User"] = user;
+            context.Items[Actors.WebConsole.ConsoleAccess.UserItem] = user;
             await next(context).ConfigureAwait(false);
             return;
         }

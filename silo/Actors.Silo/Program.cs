@@ -1,6 +1,7 @@
 using Actors.Broker.Configuration;
 using Actors.Silo;
 using Actors.Silo.Configuration;
+using Actors.WebConsole;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -52,6 +53,8 @@ catch (ArgumentException exception)
 builder.Services.AddSystemd();
 SiloLogging.Configure(builder.Logging, builder.Configuration["Actors:Logging:Format"]);
 builder.UseOrleans(silo => settings.Apply(silo, builder.Configuration));
+// Counts the records the Kafka listener serves per topic, for the console's messages/s out.
+builder.Services.AddActorsConsoleTraffic();
 if (settings.HttpPort > 0)
 {
     // Registered after the silo, so it starts once the silo has (and /health is never asked about a silo not yet built).

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Actors.Kafka.Listener;
+using Actors.Kafka.Security;
 using Actors.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -40,6 +41,8 @@ internal sealed partial class SiloHttpEndpoint(int port, HttpAuthMode auth, ISer
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Actors.*", "System.Runtime").AddPrometheusExporter());
         builder.Services.AddSingleton(silo.GetRequiredService<IGrainFactory>());
         builder.Services.AddSingleton(silo.GetRequiredService<ILocalSiloDetails>());
+        // The Kafka listener's authorizer: the console decides and logs as the Kafka port does (authorizer.class.name).
+        builder.Services.AddSingleton(silo.GetService<AclAuthorizer>() ?? AclAuthorizer.Disabled);
         var console = silo.GetRequiredService<IConfiguration>().GetSection(ConsoleOptions.ConfigurationSection);
         builder.Services.AddActorsConsole(o => console.Bind(o));
         var web = builder.Build();

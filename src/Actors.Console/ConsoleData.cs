@@ -1,6 +1,8 @@
 using Actors.Broker;
 using Actors.Broker.Partitioning;
+using Actors.Kafka.Security;
 using Actors.Log.Records;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
 namespace Actors.WebConsole;
@@ -24,15 +26,18 @@ public sealed record ClusterView(DateTimeOffset At, string ThisSilo, string? Con
 
 /// <summary>One partition on the Topics page.</summary>
 public sealed record PartitionRow(int Partition, string? Leader, IReadOnlyList<string> Replicas, IReadOnlyList<string> Isr,
-    long LogStartOffset, long LogEndOffset, long? SizeBytes, double? InPerSecond, double? OutPerSecond)
+    long LogStartOffset, long LogEndOffset, long? SizeBytes, double? InPerSecond)
 {
     public bool Offline => Leader is null;
 
     public bool UnderReplicated => Isr.Count < Replicas.Count;
 }
 
-/// <summary>One topic on the Topics page.</summary>
-public sealed record TopicView(string Name, Guid TopicId, int ReplicationFactor, IReadOnlyDictionary<string, string> Configs, IReadOnlyList<PartitionRow> Partitions)
+/// <summary>One topic on the Topics page. <paramref name="OutPerSecond"/> and <paramref name="Fetched"/> are records sent to
+/// Kafka clients in fetch responses (summed over the silos' listeners), per second over the last sample and in all
+/// since the silos started; null before the first samples.</summary>
+public sealed record TopicView(string Name, Guid TopicId, int ReplicationFactor, IReadOnlyDictionary<string, string> Configs, IReadOnlyList<PartitionRow> Partitions,
+    double? OutPerSecond = null, long? Fetched = null)
 {
     public int Offline => Partitions.Count(p => p.Offline);
 
@@ -43,8 +48,6 @@ public sealed record TopicView(string Name, Guid TopicId, int ReplicationFactor,
     public long? SizeBytes => Partitions.All(p => p.SizeBytes is null) ? null : Partitions.Sum(p => p.SizeBytes ?? 0);
 
     public double? InPerSecond => Partitions.All(p => p.InPerSecond is null) ? null : Partitions.Sum(p => p.InPerSecond ?? 0);
-
-    public double? OutPerSecond => Partitions.All(p => p.OutPerSecond is null) ? null : Partitions.Sum(p => p.OutPerSecond ?? 0);
 }
 
 /// <summary>One group on the Consumer groups page.</summary>
@@ -55,10 +58,12 @@ public sealed record BrowseView(string Topic, int Partition, long From, long Log
     IReadOnlyList<BrowsedRecord> Records, IReadOnlyList<string> Notes);
 
 /// <summary>A change the console refused or could not make; the message is shown to the operator as it is.</summary>
-public sealed class ConsoleException(string message) : Exception(message);
+public class ConsoleException(string message) : Exception(message);
 
-/// <summary>Reads the cluster through the broker's grains, and makes the changes the console offers.</summary>
-public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSilo, ConsoleSampler sampler, IOptions<ConsoleOptions> options)
+/// <summary>Reads the cluster through the broker's grains, and makes the changes the console offers, each for one
+/// request's <see cref="ConsoleAccess"/>: listings leave out what its principal may not DESCRIBE, and a change the
+/// ACLs do not allow is refused naming the missing ACL.</summary>
+public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSilo, ConsoleSampler sampler, IOptions<ConsoleOptions> options, AclAuthorizer authorizer)
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(2);
@@ -72,10 +77,14 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
 
     public string ThisSilo => localSilo.Name;
 
+    /// <summary>What the request's principal may see and do (<see cref="ConsoleAccess"/>).</summary>
+    public ValueTask<ConsoleAccess> AccessAsync(HttpContext context) => ConsoleAccess.ForAsync(context, authorizer);
+
     private IControllerGrain Controller => grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
 
-    public async Task<ClusterView> ClusterAsync(CancellationToken cancellation)
+    public async Task<ClusterView> ClusterAsync(ConsoleAccess access, CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(access);
         var management = grains.GetGrain<IManagementGrain>(0);
         // Grain calls are bounded by the timeout and the request's token through WaitAsync.
 #pragma warning disable CA2016
@@ -87,7 +96,7 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
         var all = await hostsTask;
         var hosts = all.Where(h => h.Status != SiloStatus.Dead)
             .Concat(all.Where(h => h.Status == SiloStatus.Dead).OrderByDescending(h => h.IAmAliveTime).Take(MaxDeadRows)).ToArray();
-        var topics = await topicsTask;
+        var topics = (await topicsTask).Where(t => access.Sees(t.Name)).ToArray();
         SiloAddress? controllerAddress = null;
         try
         {
@@ -141,9 +150,16 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
             partitions.Count(p => !p.IsOnline), partitions.Count(p => p.Isr.Length < p.Replicas.Length));
     }
 
-    /// <summary>Every topic (or the named ones), with each partition's offsets and size.</summary>
-    public async Task<IReadOnlyList<TopicView>> TopicsAsync(string? name, CancellationToken cancellation)
+    /// <summary>Every topic the principal may DESCRIBE (or the named one, refused without DESCRIBE on it), with each
+    /// partition's offsets and size.</summary>
+    public async Task<IReadOnlyList<TopicView>> TopicsAsync(string? name, ConsoleAccess access, CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(access);
+        if (name is not null)
+        {
+            access.Require(AclOperation.Describe, AclResourceType.Topic, name, "Console DescribeTopic");
+        }
+
         TopicDescription[] topics;
         try
         {
@@ -154,6 +170,7 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
             throw new ConsoleException($"Topic '{name}' does not exist.");
         }
 
+        topics = name is null ? topics.Where(t => access.Sees(t.Name)).ToArray() : topics;
         var partitions = topics.SelectMany(t => t.Partitions).ToArray();
         var statuses = await ForEachAsync(partitions, 16, async p =>
         {
@@ -194,14 +211,16 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
                 return new PartitionRow(p.Partition, p.Leader, p.Replicas, p.Isr,
                     s is { Error: ErrorCode.None } ? s.LogStartOffset : -1,
                     s is { Error: ErrorCode.None } ? s.HighWatermark : -1,
-                    size, sampler.InRate(key), sampler.OutRate(key));
-            }).ToArray())).ToArray();
+                    size, sampler.InRate(key));
+            }).ToArray(), sampler.OutRate(t.Name), sampler.Fetched(t.Name))).ToArray();
     }
 
-    public async Task<IReadOnlyList<GroupRow>> GroupsAsync(CancellationToken cancellation)
+    /// <summary>The groups the principal may DESCRIBE (all with DESCRIBE on the cluster), as Kafka's ListGroups.</summary>
+    public async Task<IReadOnlyList<GroupRow>> GroupsAsync(ConsoleAccess access, CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(access);
         var ids = (await grains.GetGrain<IGroupDirectoryGrain>(BrokerGrainKeys.GroupDirectory).ListAsync().WaitAsync(CallTimeout, cancellation))
-            .Order(StringComparer.Ordinal).Take(1000).ToArray();
+            .Where(access.SeesGroup).Order(StringComparer.Ordinal).Take(1000).ToArray();
         var rows = await ForEachAsync(ids, 8, async id =>
         {
             try
@@ -220,11 +239,29 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
     /// <summary>The sum of the partitions' lag where it is known.</summary>
     public static long TotalLag(ConsumerGroupDescription group) => group.Offsets.Where(o => o.Lag > 0).Sum(o => o.Lag);
 
-    public async Task<ConsumerGroupDescription> GroupAsync(string groupId, CancellationToken cancellation)
+    /// <summary>The group (refused without DESCRIBE on it), with the offsets of the topics the principal may DESCRIBE
+    /// only, as Kafka's DescribeGroups and OffsetFetch answer.</summary>
+    public async Task<ConsumerGroupDescription> GroupAsync(string groupId, ConsoleAccess access, CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(access);
+        access.Require(AclOperation.Describe, AclResourceType.Group, groupId, "Console DescribeGroup");
         try
         {
-            return await grains.GetGrain<IConsumerGroupGrain>(groupId).DescribeAsync().WaitAsync(CallTimeout, cancellation);
+            var group = await grains.GetGrain<IConsumerGroupGrain>(groupId).DescribeAsync().WaitAsync(CallTimeout, cancellation);
+            return !access.Enabled || group.Offsets.All(o => access.Sees(o.TopicPartition.Topic)) ? group : new ConsumerGroupDescription
+            {
+                GroupId = group.GroupId,
+                State = group.State,
+                GroupEpoch = group.GroupEpoch,
+                Assignor = group.Assignor,
+                Members = group.Members,
+                Offsets = group.Offsets.Where(o => access.Sees(o.TopicPartition.Topic)).ToArray(),
+                KafkaState = group.KafkaState,
+                ProtocolType = group.ProtocolType,
+                Protocol = group.Protocol,
+                GroupType = group.GroupType,
+                ClassicState = group.ClassicState,
+            };
         }
         catch (BrokerException e) when (e.Code == ErrorCode.GroupIdNotFound)
         {
@@ -232,16 +269,20 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
         }
     }
 
-    /// <summary>Plans (dry run) or applies an offset reset. Refused while the group has members, as the CLI's is.</summary>
-    public async Task<OffsetResetPlanEntry[]> ResetAsync(string groupId, ResetOffsetsRequest request, CancellationToken cancellation)
+    /// <summary>Plans (dry run) or applies an offset reset. Refused while the group has members, as the CLI's is. A dry
+    /// run needs DESCRIBE on the group and on each topic planned (as Kafka's DescribeGroups and ListOffsets); applying
+    /// it READ on the group and on each topic (as OffsetCommit).</summary>
+    public async Task<OffsetResetPlanEntry[]> ResetAsync(string groupId, ResetOffsetsRequest request, ConsoleAccess access, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(access);
         if (request.Execute)
         {
             RequireChanges();
+            access.Require(AclOperation.Read, AclResourceType.Group, groupId, "Console ResetOffsets");
         }
 
-        var group = await GroupAsync(groupId, cancellation);
+        var group = await GroupAsync(groupId, access, cancellation);
         if (group.Members.Length > 0)
         {
             throw new ConsoleException($"Group '{groupId}' has {group.Members.Length} active member(s) and is {group.KafkaState}: offsets can only be reset while it has none. Stop its consumers first.");
@@ -249,7 +290,26 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
 
         try
         {
-            return await grains.GetGrain<IConsumerGroupGrain>(groupId).ResetOffsetsAsync(request).WaitAsync(CallTimeout, cancellation);
+            var execute = request.Execute;
+            var grain = grains.GetGrain<IConsumerGroupGrain>(groupId);
+            if (access.Enabled)
+            {
+                // The plan names the topics the reset would touch: each is checked before anything is written.
+                request.Execute = false;
+                var plan = await grain.ResetOffsetsAsync(request).WaitAsync(CallTimeout, cancellation);
+                request.Execute = execute;
+                foreach (var topic in plan.Select(p => p.TopicPartition.Topic).Distinct(StringComparer.Ordinal))
+                {
+                    access.Require(execute ? AclOperation.Read : AclOperation.Describe, AclResourceType.Topic, topic, "Console ResetOffsets");
+                }
+
+                if (!execute)
+                {
+                    return plan;
+                }
+            }
+
+            return await grain.ResetOffsetsAsync(request).WaitAsync(CallTimeout, cancellation);
         }
         catch (BrokerException e)
         {
@@ -257,9 +317,17 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
         }
     }
 
-    public async Task<TopicDescription> CreateTopicAsync(string name, int partitions, short replicationFactor, Dictionary<string, string> configs, CancellationToken cancellation)
+    /// <summary>Creates a topic: CREATE on the cluster or on the topic, as Kafka's CreateTopics asks.</summary>
+    public async Task<TopicDescription> CreateTopicAsync(string name, int partitions, short replicationFactor, Dictionary<string, string> configs, ConsoleAccess access,
+        CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(access);
         RequireChanges();
+        if (!access.Allows(AclOperation.Create, AclResourceType.Cluster, Acls.ClusterResourceName, "Console CreateTopic", logDenied: false))
+        {
+            access.Require(AclOperation.Create, AclResourceType.Topic, name, "Console CreateTopic");
+        }
+
         try
         {
             return await Controller.CreateTopicAsync(new CreateTopicRequest { Name = name, NumPartitions = partitions, ReplicationFactor = replicationFactor, Configs = configs })
@@ -271,9 +339,12 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
         }
     }
 
-    public async Task<TopicDescription> AddPartitionsAsync(string topic, int totalCount, CancellationToken cancellation)
+    /// <summary>Grows a topic: ALTER on it, as Kafka's CreatePartitions asks.</summary>
+    public async Task<TopicDescription> AddPartitionsAsync(string topic, int totalCount, ConsoleAccess access, CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(access);
         RequireChanges();
+        access.Require(AclOperation.Alter, AclResourceType.Topic, topic, "Console CreatePartitions");
         try
         {
             return await Controller.CreatePartitionsAsync(topic, totalCount).WaitAsync(TimeSpan.FromSeconds(30), cancellation);
@@ -284,9 +355,12 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
         }
     }
 
-    public async Task DeleteTopicAsync(string topic, string confirmation, CancellationToken cancellation)
+    /// <summary>Deletes a topic once its name is confirmed: DELETE on it, as Kafka's DeleteTopics asks.</summary>
+    public async Task DeleteTopicAsync(string topic, string confirmation, ConsoleAccess access, CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(access);
         RequireChanges();
+        access.Require(AclOperation.Delete, AclResourceType.Topic, topic, "Console DeleteTopic");
         if (!string.Equals(topic, confirmation, StringComparison.Ordinal))
         {
             throw new ConsoleException($"Type the topic's name, '{topic}', to confirm its deletion; '{confirmation}' does not match. Nothing was deleted.");
@@ -303,9 +377,12 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
     }
 
     /// <summary>Reads up to <paramref name="limit"/> records of one partition from an offset, or from the first record
-    /// at or after a time (ms since the Unix epoch) when <paramref name="fromTimestampMs"/> is given.</summary>
-    public async Task<BrowseView> BrowseAsync(string topic, int partition, long? fromOffset, long? fromTimestampMs, int limit, CancellationToken cancellation)
+    /// at or after a time (ms since the Unix epoch) when <paramref name="fromTimestampMs"/> is given: READ on the topic,
+    /// as Kafka's Fetch asks.</summary>
+    public async Task<BrowseView> BrowseAsync(string topic, int partition, long? fromOffset, long? fromTimestampMs, int limit, ConsoleAccess access, CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(access);
+        access.Require(AclOperation.Read, AclResourceType.Topic, topic, "Console Fetch");
         limit = Math.Clamp(limit, 1, ConsoleOptions.MaxBrowseRecords);
         var grain = grains.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(new TopicPartition(topic, partition)));
         var status = await grain.GetStatusAsync().WaitAsync(CallTimeout, cancellation);
@@ -376,11 +453,14 @@ public sealed class ConsoleData(IGrainFactory grains, ILocalSiloDetails localSil
     }
 
     /// <summary>Produces one test record (acks=all) to a partition, or to the key's partition (Kafka's murmur2), or to
-    /// partition 0 without a key; returns its partition and offset.</summary>
-    public async Task<(int Partition, long Offset)> ProduceAsync(string topic, int? partition, string? key, string? value, IReadOnlyList<RecordHeader> headers, CancellationToken cancellation)
+    /// partition 0 without a key; returns its partition and offset. WRITE on the topic, as Kafka's Produce asks.</summary>
+    public async Task<(int Partition, long Offset)> ProduceAsync(string topic, int? partition, string? key, string? value, IReadOnlyList<RecordHeader> headers,
+        ConsoleAccess access, CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(access);
         RequireChanges();
-        var description = (await TopicsAsync(topic, cancellation))[0];
+        access.Require(AclOperation.Write, AclResourceType.Topic, topic, "Console Produce");
+        var description = (await TopicsAsync(topic, access, cancellation))[0];
         var keyBytes = string.IsNullOrEmpty(key) ? null : System.Text.Encoding.UTF8.GetBytes(key);
         var target = partition ?? (keyBytes is null ? 0 : Murmur2Partitioner.Partition(keyBytes, description.Partitions.Count));
         if (target < 0 || target >= description.Partitions.Count)

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Actors.Kafka.Security;
 using Microsoft.Extensions.Hosting;
 using static Actors.WebConsole.Html;
 
@@ -31,6 +33,18 @@ public static class ConsoleEndpoints
         services.AddSingleton<ConsoleSampler>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ConsoleSampler>());
         services.AddSingleton<ConsoleData>();
+        // The silo's Kafka authorizer when the host registered it (the silo does); otherwise no ACL checks.
+        services.TryAddSingleton(AclAuthorizer.Disabled);
+        return services;
+    }
+
+    /// <summary>Adds, to the silo's own services, the count of records its Kafka listener serves per topic
+    /// (<see cref="TopicTraffic"/>), which the silo's report gives the console for messages/s out.</summary>
+    public static IServiceCollection AddActorsConsoleTraffic(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton<TopicTraffic>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<TopicTraffic>());
         return services;
     }
 
@@ -53,38 +67,51 @@ public static class ConsoleEndpoints
         endpoints.MapGet("/console", () => Results.Redirect("/console/cluster"));
 
         // Pages: a full page whose live part is refreshed from the matching fragment.
-        endpoints.MapGet("/console/cluster", (ConsoleData data, CancellationToken ct) => Render(data, "Cluster", "Cluster", async () =>
-            "<h1>Cluster</h1>" + Pages.Live("/console/fragments/cluster", Pages.Cluster(await data.ClusterAsync(ct)))));
-        endpoints.MapGet("/console/topics", (ConsoleData data, CancellationToken ct) => Render(data, "Topics", "Topics", async () =>
-            "<h1>Topics</h1>" + Pages.Live("/console/fragments/topics", Pages.TopicList(await data.TopicsAsync(null, ct))) + Pages.CreateTopicForm(data.Options.AllowChanges)));
-        endpoints.MapGet("/console/topics/{name}", (string name, ConsoleData data, CancellationToken ct) => Render(data, name, "Topics", async () =>
+        endpoints.MapGet("/console/cluster", (HttpContext context, ConsoleData data, CancellationToken ct) => Render(context, data, "Cluster", "Cluster", async access =>
+            "<h1>Cluster</h1>" + Pages.Live("/console/fragments/cluster", Pages.Cluster(await data.ClusterAsync(access, ct)))));
+        endpoints.MapGet("/console/topics", (HttpContext context, ConsoleData data, CancellationToken ct) => Render(context, data, "Topics", "Topics", async access =>
+            "<h1>Topics</h1>" + Pages.Live("/console/fragments/topics", Pages.TopicList(await data.TopicsAsync(null, access, ct))) + Pages.CreateTopicForm(data.Options.AllowChanges)));
+        endpoints.MapGet("/console/topics/{name}", (string name, HttpContext context, ConsoleData data, CancellationToken ct) => Render(context, data, name, "Topics", async access =>
         {
-            var topic = (await data.TopicsAsync(name, ct))[0];
+            var topic = (await data.TopicsAsync(name, access, ct))[0];
             return TopicPage(topic, data, null);
         }));
-        endpoints.MapGet("/console/groups", (ConsoleData data, CancellationToken ct) => Render(data, "Consumer groups", "Consumer groups", async () =>
-            "<h1>Consumer groups</h1>" + Pages.Live("/console/fragments/groups", Pages.GroupList(await data.GroupsAsync(ct)))));
-        endpoints.MapGet("/console/groups/{id}", (string id, ConsoleData data, CancellationToken ct) => Render(data, id, "Consumer groups", async () =>
-            GroupPage(id, data, await data.GroupAsync(id, ct), null, null)));
-        endpoints.MapGet("/console/messages", (HttpRequest request, ConsoleData data, CancellationToken ct) => Render(data, "Messages", "Messages", () => MessagesPageAsync(request, data, null, ct)));
+        endpoints.MapGet("/console/groups", (HttpContext context, ConsoleData data, CancellationToken ct) => Render(context, data, "Consumer groups", "Consumer groups", async access =>
+            "<h1>Consumer groups</h1>" + Pages.Live("/console/fragments/groups", Pages.GroupList(await data.GroupsAsync(access, ct)))));
+        endpoints.MapGet("/console/groups/{id}", (string id, HttpContext context, ConsoleData data, CancellationToken ct) => Render(context, data, id, "Consumer groups", async access =>
+            GroupPage(id, data, await data.GroupAsync(id, access, ct), null, null)));
+        endpoints.MapGet("/console/messages", (HttpContext context, ConsoleData data, CancellationToken ct) => Render(context, data, "Messages", "Messages", access =>
+            MessagesPageAsync(context.Request, data, access, null, ct)));
 
         // Fragments the pages poll.
-        endpoints.MapGet("/console/fragments/cluster", (ConsoleData data, CancellationToken ct) => Fragment(async () => Pages.Cluster(await data.ClusterAsync(ct))));
-        endpoints.MapGet("/console/fragments/topics", (ConsoleData data, CancellationToken ct) => Fragment(async () => Pages.TopicList(await data.TopicsAsync(null, ct))));
-        endpoints.MapGet("/console/fragments/topics/{name}", (string name, ConsoleData data, CancellationToken ct) => Fragment(async () => Pages.TopicDetail((await data.TopicsAsync(name, ct))[0])));
-        endpoints.MapGet("/console/fragments/groups", (ConsoleData data, CancellationToken ct) => Fragment(async () => Pages.GroupList(await data.GroupsAsync(ct))));
-        endpoints.MapGet("/console/fragments/groups/{id}", (string id, ConsoleData data, CancellationToken ct) => Fragment(async () =>
-            Pages.GroupDetail(await data.GroupAsync(id, ct), data.Sampler.History(id), data.Options, DateTimeOffset.UtcNow)));
+        endpoints.MapGet("/console/fragments/cluster", (HttpContext context, ConsoleData data, CancellationToken ct) => Fragment(context, data, async access =>
+            Pages.Cluster(await data.ClusterAsync(access, ct))));
+        endpoints.MapGet("/console/fragments/topics", (HttpContext context, ConsoleData data, CancellationToken ct) => Fragment(context, data, async access =>
+            Pages.TopicList(await data.TopicsAsync(null, access, ct))));
+        endpoints.MapGet("/console/fragments/topics/{name}", (string name, HttpContext context, ConsoleData data, CancellationToken ct) => Fragment(context, data, async access =>
+            Pages.TopicDetail((await data.TopicsAsync(name, access, ct))[0])));
+        endpoints.MapGet("/console/fragments/groups", (HttpContext context, ConsoleData data, CancellationToken ct) => Fragment(context, data, async access =>
+            Pages.GroupList(await data.GroupsAsync(access, ct))));
+        endpoints.MapGet("/console/fragments/groups/{id}", (string id, HttpContext context, ConsoleData data, CancellationToken ct) => Fragment(context, data, async access =>
+            Pages.GroupDetail(await data.GroupAsync(id, access, ct), data.Sampler.History(id), data.Options, DateTimeOffset.UtcNow)));
 
         // The same figures as JSON, for scripts and tools.
-        endpoints.MapGet("/console/api/cluster", async (ConsoleData data, CancellationToken ct) => Results.Json(await data.ClusterAsync(ct)));
-        endpoints.MapGet("/console/api/topics", async (ConsoleData data, CancellationToken ct) => Results.Json(await data.TopicsAsync(null, ct)));
-        endpoints.MapGet("/console/api/groups", async (ConsoleData data, CancellationToken ct) => Results.Json(await data.GroupsAsync(ct)));
-        endpoints.MapGet("/console/api/groups/{id}", async (string id, ConsoleData data, CancellationToken ct) =>
+        endpoints.MapGet("/console/api/cluster", async (HttpContext context, ConsoleData data, CancellationToken ct) =>
+            Results.Json(await data.ClusterAsync(await data.AccessAsync(context), ct)));
+        endpoints.MapGet("/console/api/topics", async (HttpContext context, ConsoleData data, CancellationToken ct) =>
+            Results.Json(await data.TopicsAsync(null, await data.AccessAsync(context), ct)));
+        endpoints.MapGet("/console/api/groups", async (HttpContext context, ConsoleData data, CancellationToken ct) =>
+            Results.Json(await data.GroupsAsync(await data.AccessAsync(context), ct)));
+        endpoints.MapGet("/console/api/groups/{id}", async (string id, HttpContext context, ConsoleData data, CancellationToken ct) =>
         {
             try
             {
-                return Results.Json(new { Group = await data.GroupAsync(id, ct), TotalLag = ConsoleData.TotalLag(await data.GroupAsync(id, ct)), History = data.Sampler.History(id) });
+                var group = await data.GroupAsync(id, await data.AccessAsync(context), ct);
+                return Results.Json(new { Group = group, TotalLag = ConsoleData.TotalLag(group), History = data.Sampler.History(id) });
+            }
+            catch (ConsoleRefusedException e)
+            {
+                return Results.Json(new { Error = e.Message }, statusCode: StatusCodes.Status403Forbidden);
             }
             catch (ConsoleException e)
             {
@@ -93,7 +120,7 @@ public static class ConsoleEndpoints
         });
 
         // Changes: refused unless console.allow.changes=true, and only from the console's own pages.
-        endpoints.MapPost("/console/topics", (HttpContext context, ConsoleData data) => Change(context, data, "Topics", "Topics", async (form, ct) =>
+        endpoints.MapPost("/console/topics", (HttpContext context, ConsoleData data) => Change(context, data, "Topics", "Topics", async (form, access, ct) =>
         {
             var name = form["name"].ToString().Trim();
             var partitions = OptionalInt(form["partitions"], "Partitions") ?? -1;
@@ -101,23 +128,23 @@ public static class ConsoleEndpoints
             var configs = KeyValues(form["configs"], "Configs");
             try
             {
-                var created = await data.CreateTopicAsync(name, partitions, (short)Math.Clamp(replication, -1, short.MaxValue), configs, ct);
+                var created = await data.CreateTopicAsync(name, partitions, (short)Math.Clamp(replication, -1, short.MaxValue), configs, access, ct);
                 return "<h1>Topics</h1>" + Notice("ok", $"Created topic '{created.Name}' with {created.Partitions.Length} partitions, replication factor {created.ReplicationFactor}.")
-                    + Pages.Live("/console/fragments/topics", Pages.TopicList(await data.TopicsAsync(null, ct))) + Pages.CreateTopicForm(data.Options.AllowChanges);
+                    + Pages.Live("/console/fragments/topics", Pages.TopicList(await data.TopicsAsync(null, access, ct))) + Pages.CreateTopicForm(data.Options.AllowChanges);
             }
             catch (ConsoleException e)
             {
-                return "<h1>Topics</h1>" + Notice("error", e.Message) + Pages.Live("/console/fragments/topics", Pages.TopicList(await data.TopicsAsync(null, ct)))
+                return "<h1>Topics</h1>" + Notice("error", e.Message) + Pages.Live("/console/fragments/topics", Pages.TopicList(await data.TopicsAsync(null, access, ct)))
                     + Pages.CreateTopicForm(data.Options.AllowChanges);
             }
         }));
-        endpoints.MapPost("/console/topics/{name}/partitions", (string name, HttpContext context, ConsoleData data) => Change(context, data, name, "Topics", async (form, ct) =>
+        endpoints.MapPost("/console/topics/{name}/partitions", (string name, HttpContext context, ConsoleData data) => Change(context, data, name, "Topics", async (form, access, ct) =>
         {
             var count = OptionalInt(form["count"], "New total partition count") ?? throw new ConsoleException("Give the new total partition count.");
             string message;
             try
             {
-                var grown = await data.AddPartitionsAsync(name, count, ct);
+                var grown = await data.AddPartitionsAsync(name, count, access, ct);
                 message = Notice("ok", $"Topic '{name}' now has {grown.Partitions.Length} partitions.");
             }
             catch (ConsoleException e)
@@ -125,29 +152,29 @@ public static class ConsoleEndpoints
                 message = Notice("error", e.Message);
             }
 
-            return TopicPage((await data.TopicsAsync(name, ct))[0], data, message);
+            return TopicPage((await data.TopicsAsync(name, access, ct))[0], data, message);
         }));
-        endpoints.MapPost("/console/topics/{name}/delete", (string name, HttpContext context, ConsoleData data) => Change(context, data, name, "Topics", async (form, ct) =>
+        endpoints.MapPost("/console/topics/{name}/delete", (string name, HttpContext context, ConsoleData data) => Change(context, data, name, "Topics", async (form, access, ct) =>
         {
             try
             {
-                await data.DeleteTopicAsync(name, form["confirm"].ToString().Trim(), ct);
-                return "<h1>Topics</h1>" + Notice("ok", $"Deleted topic '{name}'.") + Pages.Live("/console/fragments/topics", Pages.TopicList(await data.TopicsAsync(null, ct)))
+                await data.DeleteTopicAsync(name, form["confirm"].ToString().Trim(), access, ct);
+                return "<h1>Topics</h1>" + Notice("ok", $"Deleted topic '{name}'.") + Pages.Live("/console/fragments/topics", Pages.TopicList(await data.TopicsAsync(null, access, ct)))
                     + Pages.CreateTopicForm(data.Options.AllowChanges);
             }
             catch (ConsoleException e)
             {
-                return TopicPage((await data.TopicsAsync(name, ct))[0], data, Notice("error", e.Message));
+                return TopicPage((await data.TopicsAsync(name, access, ct))[0], data, Notice("error", e.Message));
             }
         }));
-        endpoints.MapPost("/console/groups/{id}/reset", (string id, HttpContext context, ConsoleData data) => Change(context, data, id, "Consumer groups", async (form, ct) =>
+        endpoints.MapPost("/console/groups/{id}/reset", (string id, HttpContext context, ConsoleData data) => Change(context, data, id, "Consumer groups", async (form, access, ct) =>
         {
             var input = new ResetInput(form["mode"].ToString(), form["value"].ToString(), form["topics"].ToString());
             var execute = string.Equals(form["execute"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
             string result;
             try
             {
-                var plan = await data.ResetAsync(id, input.ToRequest(execute, DateTimeOffset.UtcNow), ct);
+                var plan = await data.ResetAsync(id, input.ToRequest(execute, DateTimeOffset.UtcNow), access, ct);
                 result = Pages.ResetPlan(id, input, plan, execute);
             }
             catch (ConsoleException e)
@@ -155,9 +182,9 @@ public static class ConsoleEndpoints
                 result = Notice("error", e.Message);
             }
 
-            return GroupPage(id, data, await data.GroupAsync(id, ct), result, input);
+            return GroupPage(id, data, await data.GroupAsync(id, access, ct), result, input);
         }, readOnlyAllowed: true));
-        endpoints.MapPost("/console/messages/produce", (HttpContext context, ConsoleData data) => Change(context, data, "Messages", "Messages", async (form, ct) =>
+        endpoints.MapPost("/console/messages/produce", (HttpContext context, ConsoleData data) => Change(context, data, "Messages", "Messages", async (form, access, ct) =>
         {
             var topic = form["topic"].ToString();
             string message;
@@ -165,7 +192,7 @@ public static class ConsoleEndpoints
             {
                 var partition = OptionalInt(form["partition"], "Partition");
                 var headers = KeyValues(form["headers"], "Headers").Select(h => new RecordHeader(h.Key, System.Text.Encoding.UTF8.GetBytes(h.Value))).ToArray();
-                var (p, offset) = await data.ProduceAsync(topic, partition, form["key"].ToString(), form["value"].ToString(), headers, ct);
+                var (p, offset) = await data.ProduceAsync(topic, partition, form["key"].ToString(), form["value"].ToString(), headers, access, ct);
                 message = Notice("ok", $"Produced to {topic}-{p} at offset {offset}.");
             }
             catch (ConsoleException e)
@@ -173,7 +200,7 @@ public static class ConsoleEndpoints
                 message = Notice("error", e.Message);
             }
 
-            return await MessagesPageAsync(context.Request, data, message, ct, topic);
+            return await MessagesPageAsync(context.Request, data, access, message, ct, topic);
         }));
         return endpoints;
     }
@@ -187,9 +214,9 @@ public static class ConsoleEndpoints
         + Pages.Live($"/console/fragments/groups/{U(id)}", Pages.GroupDetail(group, data.Sampler.History(id), data.Options, DateTimeOffset.UtcNow))
         + Pages.ResetForm(id, data.Options.AllowChanges, input) + (result ?? "");
 
-    private static async Task<string> MessagesPageAsync(HttpRequest request, ConsoleData data, string? message, CancellationToken ct, string? topicOverride = null)
+    private static async Task<string> MessagesPageAsync(HttpRequest request, ConsoleData data, ConsoleAccess access, string? message, CancellationToken ct, string? topicOverride = null)
     {
-        var topics = (await data.TopicsAsync(null, ct)).Select(t => t.Name).ToArray();
+        var topics = (await data.TopicsAsync(null, access, ct)).Select(t => t.Name).ToArray();
         var query = request.Query;
         var topic = topicOverride ?? (query["topic"].ToString() is { Length: > 0 } t ? t : topics.FirstOrDefault());
         var partition = OptionalInt(query["partition"], "Partition") ?? 0;
@@ -213,7 +240,7 @@ public static class ConsoleEndpoints
                     ? DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when) ? when.ToUnixTimeMilliseconds()
                         : throw new ConsoleException($"From time '{timeText}' is not a date-time; write 2024-01-31T12:00:00 (UTC).")
                     : null;
-                body += Pages.Records(await data.BrowseAsync(topic, partition, offset, at, limit, ct), format);
+                body += Pages.Records(await data.BrowseAsync(topic, partition, offset, at, limit, access, ct), format);
             }
             catch (ConsoleException e)
             {
@@ -224,13 +251,19 @@ public static class ConsoleEndpoints
         return body + Pages.ProduceForm(topics, topic, data.Options.AllowChanges);
     }
 
-    private static async Task<IResult> Render(ConsoleData data, string title, string active, Func<Task<string>> body)
+    private static async Task<IResult> Render(HttpContext context, ConsoleData data, string title, string active, Func<ConsoleAccess, Task<string>> body)
     {
+        var access = await data.AccessAsync(context);
         string content;
         var status = StatusCodes.Status200OK;
         try
         {
-            content = await body();
+            content = await body(access);
+        }
+        catch (ConsoleRefusedException e)
+        {
+            content = $"<h1>{E(title)}</h1>" + Notice("error", e.Message);
+            status = StatusCodes.Status403Forbidden;
         }
         catch (ConsoleException e)
         {
@@ -243,14 +276,18 @@ public static class ConsoleEndpoints
             status = StatusCodes.Status503ServiceUnavailable;
         }
 
-        return Results.Content(Html.Page(title, active, data, content), "text/html; charset=utf-8", statusCode: status);
+        return Results.Content(Html.Page(title, active, data, access, content), "text/html; charset=utf-8", statusCode: status);
     }
 
-    private static async Task<IResult> Fragment(Func<Task<string>> body)
+    private static async Task<IResult> Fragment(HttpContext context, ConsoleData data, Func<ConsoleAccess, Task<string>> body)
     {
         try
         {
-            return Results.Content(await body(), "text/html; charset=utf-8");
+            return Results.Content(await body(await data.AccessAsync(context)), "text/html; charset=utf-8");
+        }
+        catch (ConsoleRefusedException e)
+        {
+            return Results.Content(Notice("error", e.Message), "text/html; charset=utf-8", statusCode: StatusCodes.Status403Forbidden);
         }
         catch (ConsoleException e)
         {
@@ -264,19 +301,20 @@ public static class ConsoleEndpoints
 
     /// <summary>A POST from a console form: refused from another origin, and (unless <paramref name="readOnlyAllowed"/>,
     /// where the handler itself refuses the changing part) refused when changes are off.</summary>
-    private static async Task<IResult> Change(HttpContext context, ConsoleData data, string title, string active, Func<IFormCollection, CancellationToken, Task<string>> handle, bool readOnlyAllowed = false)
+    private static async Task<IResult> Change(HttpContext context, ConsoleData data, string title, string active, Func<IFormCollection, ConsoleAccess, CancellationToken, Task<string>> handle,
+        bool readOnlyAllowed = false)
     {
         var origin = context.Request.Headers.Origin.ToString();
         if (origin.Length > 0 && origin != "null"
             && (!Uri.TryCreate(origin, UriKind.Absolute, out var from) || !string.Equals(from.Authority, context.Request.Host.Value, StringComparison.OrdinalIgnoreCase)))
         {
-            return Results.Content(Html.Page(title, active, data, $"<h1>{E(title)}</h1>" + Notice("error", $"Refused: the request came from {origin}, not from this console's own pages.")),
+            return Results.Content(Html.Page(title, active, data, null, $"<h1>{E(title)}</h1>" + Notice("error", $"Refused: the request came from {origin}, not from this console's own pages.")),
                 "text/html; charset=utf-8", statusCode: StatusCodes.Status403Forbidden);
         }
 
         if (!readOnlyAllowed && !data.Options.AllowChanges)
         {
-            return Results.Content(Html.Page(title, active, data, $"<h1>{E(title)}</h1>" + Notice("error", ConsoleData.ReadOnlyMessage)),
+            return Results.Content(Html.Page(title, active, data, null, $"<h1>{E(title)}</h1>" + Notice("error", ConsoleData.ReadOnlyMessage)),
                 "text/html; charset=utf-8", statusCode: StatusCodes.Status403Forbidden);
         }
 
@@ -286,7 +324,7 @@ public static class ConsoleEndpoints
         }
 
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        return await Render(data, title, active, () => handle(form, context.RequestAborted));
+        return await Render(context, data, title, active, access => handle(form, access, context.RequestAborted));
     }
 
     private static int? OptionalInt(Microsoft.Extensions.Primitives.StringValues value, string field)

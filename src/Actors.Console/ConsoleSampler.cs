@@ -53,18 +53,22 @@ public sealed class LagRing(int capacity)
 
 /// <summary>
 /// Samples, every <see cref="ConsoleOptions.SampleInterval"/>, each group's lag (into a <see cref="LagRing"/> per group,
-/// for the chart) and each partition's high watermark and committed offsets (for messages/s in and out). Everything
-/// is bounded: groups by <see cref="ConsoleOptions.MaxSampledGroups"/>, partitions by
-/// <see cref="ConsoleOptions.MaxSampledPartitions"/>, samples by the ring's capacity. A sample that fails (a silo
-/// starting or dying) is skipped, not retried.
+/// for the chart), each partition's high watermark (messages/s in: records appended, by any client or the console)
+/// and every live silo's count of records its Kafka listener sent to clients per topic (messages/s out: records
+/// fetched by Kafka consumers, <see cref="TopicTraffic"/>). Everything is bounded: groups by
+/// <see cref="ConsoleOptions.MaxSampledGroups"/>, partitions by <see cref="ConsoleOptions.MaxSampledPartitions"/>,
+/// samples by the ring's capacity. A sample that fails (a silo starting or dying) is skipped, not retried.
 /// </summary>
 public sealed partial class ConsoleSampler(IGrainFactory grains, IOptions<ConsoleOptions> options, TimeProvider time, ILogger<ConsoleSampler> logger)
     : BackgroundService
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(2);
     private readonly ConcurrentDictionary<string, LagRing> rings = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (Point Previous, Point Last)> highWatermarks = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (Point Previous, Point Last)> consumed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Silo, string Topic), (Point Previous, Point Last)> fetched = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> silosSampled = new(StringComparer.Ordinal);
+    private volatile Dictionary<string, (double? OutRate, long Fetched)> traffic = new(StringComparer.Ordinal);
 
     private readonly record struct Point(DateTimeOffset At, long Value);
 
@@ -77,11 +81,16 @@ public sealed partial class ConsoleSampler(IGrainFactory grains, IOptions<Consol
     /// <summary>Records appended per second to the partition ("topic/partition") between the last two samples.</summary>
     public double? InRate(string partitionKey) => Rate(highWatermarks, partitionKey);
 
-    /// <summary>Records consumed per second from the partition between the last two samples: the advance of the
-    /// offsets every group has committed there.</summary>
-    public double? OutRate(string partitionKey) => Rate(consumed, partitionKey);
+    /// <summary>Records of <paramref name="topic"/> sent to Kafka clients in fetch responses per second between the
+    /// last two samples, summed over the silos (each counts what its own listener served); null before two samples.</summary>
+    public double? OutRate(string topic) => traffic.TryGetValue(topic, out var t) ? t.OutRate : null;
 
-    private static double? Rate(ConcurrentDictionary<string, (Point Previous, Point Last)> points, string key)
+    /// <summary>Records of <paramref name="topic"/> sent to Kafka clients since the live silos started, at the last
+    /// sample; null when no silo has served any.</summary>
+    public long? Fetched(string topic) => traffic.TryGetValue(topic, out var t) ? t.Fetched : null;
+
+    private static double? Rate<TKey>(ConcurrentDictionary<TKey, (Point Previous, Point Last)> points, TKey key)
+        where TKey : notnull
     {
         if (!points.TryGetValue(key, out var p) || p.Previous.At == default || p.Last.At <= p.Previous.At)
         {
@@ -115,7 +124,6 @@ public sealed partial class ConsoleSampler(IGrainFactory grains, IOptions<Consol
         var settings = options.Value;
         var groupIds = (await grains.GetGrain<IGroupDirectoryGrain>(BrokerGrainKeys.GroupDirectory).ListAsync().WaitAsync(CallTimeout, cancellation))
             .Order(StringComparer.Ordinal).Take(settings.MaxSampledGroups).ToArray();
-        var committed = new Dictionary<string, long>(StringComparer.Ordinal);
         var described = await ConsoleData.ForEachAsync(groupIds, 8, async id =>
         {
             try
@@ -131,11 +139,6 @@ public sealed partial class ConsoleSampler(IGrainFactory grains, IOptions<Consol
         {
             var total = group.Offsets.Where(o => o.Lag > 0).Sum(o => o.Lag);
             rings.GetOrAdd(group.GroupId, _ => new LagRing(settings.SampleCapacity)).Add(new LagSample(now, total));
-            foreach (var offset in group.Offsets.Where(o => o.CommittedOffset >= 0))
-            {
-                var key = BrokerGrainKeys.Partition(offset.TopicPartition);
-                committed[key] = committed.GetValueOrDefault(key) + offset.CommittedOffset;
-            }
         }
 
         foreach (var gone in rings.Keys.Except(groupIds, StringComparer.Ordinal).ToArray())
@@ -165,23 +168,92 @@ public sealed partial class ConsoleSampler(IGrainFactory grains, IOptions<Consol
             {
                 Advance(highWatermarks, key, new Point(now, status.HighWatermark));
             }
-
-            if (committed.TryGetValue(key, out var sum))
-            {
-                Advance(consumed, key, new Point(now, sum));
-            }
         }
 
         foreach (var gone in highWatermarks.Keys.Where(k => !live.Contains(k)).ToArray())
         {
             highWatermarks.TryRemove(gone, out _);
-            consumed.TryRemove(gone, out _);
         }
+
+        await SampleFetchedAsync(now, topics.Select(t => t.Name).ToHashSet(StringComparer.Ordinal), cancellation);
 
         LastSample = now;
     }
 
-    private static void Advance(ConcurrentDictionary<string, (Point Previous, Point Last)> points, string key, Point point) =>
+    /// <summary>Every live silo's count of records its listener fetched, per topic; silos and topics gone are dropped.</summary>
+    private async Task SampleFetchedAsync(DateTimeOffset now, HashSet<string> topics, CancellationToken cancellation)
+    {
+        // Grain calls are bounded by the timeout and the token through WaitAsync.
+#pragma warning disable CA2016
+        var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(CallTimeout, cancellation);
+#pragma warning restore CA2016
+        var silos = hosts.Select(h => h.SiloName).Distinct(StringComparer.Ordinal).ToArray();
+        var reports = await ConsoleData.ForEachAsync(silos, 8, async name =>
+        {
+            try
+            {
+                return await grains.GetGrain<ISiloConsoleGrain>(SiloConsoleKeys.For(name)).GetReportAsync().WaitAsync(ReportTimeout, cancellation);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return null;
+            }
+        });
+        var seen = new HashSet<(string, string)>();
+        for (var i = 0; i < silos.Length; i++)
+        {
+            if (reports[i] is not { } report)
+            {
+                continue;
+            }
+
+            var before = silosSampled.TryGetValue(silos[i], out var at) ? at : (DateTimeOffset?)null;
+            foreach (var (topic, count) in report.FetchedRecords)
+            {
+                if (topics.Contains(topic) && seen.Count < options.Value.MaxSampledPartitions)
+                {
+                    var key = (silos[i], topic);
+                    seen.Add(key);
+                    if (before is { } previous && !fetched.ContainsKey(key))
+                    {
+                        // A topic the silo had served nothing of at its previous sample: it counted 0 then.
+                        fetched[key] = (new Point(previous, 0), new Point(now, count));
+                    }
+                    else
+                    {
+                        Advance(fetched, key, new Point(now, count));
+                    }
+                }
+            }
+
+            silosSampled[silos[i]] = now;
+        }
+
+        foreach (var gone in silosSampled.Keys.Except(silos.Where((_, i) => reports[i] is not null), StringComparer.Ordinal).ToArray())
+        {
+            silosSampled.TryRemove(gone, out _);
+        }
+
+        foreach (var gone in fetched.Keys.Where(k => !seen.Contains(k)).ToArray())
+        {
+            // A silo gone, or not answering this time (its rate starts again from two fresh samples), or a topic deleted.
+            fetched.TryRemove(gone, out _);
+        }
+
+        // Per topic, summed over the silos once here rather than on every page.
+        var totals = new Dictionary<string, (double? OutRate, long Fetched)>(StringComparer.Ordinal);
+        foreach (var (key, points) in fetched)
+        {
+            var (rate, count) = totals.GetValueOrDefault(key.Topic);
+            var silo = Rate(fetched, key);
+            totals[key.Topic] = (silo is null ? rate : (rate ?? 0) + silo, count + points.Last.Value);
+        }
+
+        traffic = totals;
+    }
+
+    private static void Advance<TKey>(ConcurrentDictionary<TKey, (Point Previous, Point Last)> points, TKey key, Point point)
+        where TKey : notnull =>
         points.AddOrUpdate(key, _ => (default, point), (_, p) => (p.Last, point));
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Console sample skipped: {Reason}")]

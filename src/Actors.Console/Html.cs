@@ -127,7 +127,7 @@ internal static class Html
         })();
         """;
 
-    public static string Page(string title, string active, ConsoleData data, string body)
+    public static string Page(string title, string active, ConsoleData data, ConsoleAccess? access, string body)
     {
         var html = new StringBuilder(8192);
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
@@ -140,6 +140,7 @@ internal static class Html
         }
 
         html.Append("</nav><span class=\"silo\">served by silo <b>").Append(E(data.ThisSilo)).Append("</b> · ")
+            .Append(access is { Enabled: true } ? $"<span id=\"principal\">{E(access.Principal)}</span> (ACLs apply) · " : "")
             .Append(data.Options.AllowChanges ? "<span class=\"warn\">changes allowed</span>" : "<span id=\"read-only\">read-only</span>")
             .Append("</span></header><main>").Append(body).Append("</main><footer id=\"updated\">Rendered ")
             .Append(Time(DateTimeOffset.UtcNow)).Append("</footer><script>")

@@ -59,7 +59,8 @@ internal static class Pages
     {
         var html = new StringBuilder();
         html.Append("<div class=\"scroll\"><table id=\"topics\"><thead><tr><th>Topic</th><th class=\"num\">Partitions</th><th class=\"num\">Replication</th>")
-            .Append("<th class=\"num\">Messages</th><th class=\"num\">Size</th><th class=\"num\">In</th><th class=\"num\">Out</th>")
+            .Append("<th class=\"num\">Messages</th><th class=\"num\">Size</th><th class=\"num\" title=\"").Append(InTitle).Append("\">In</th>")
+            .Append("<th class=\"num\" title=\"").Append(OutTitle).Append("\">Out</th><th class=\"num\" title=\"").Append(FetchedTitle).Append("\">Fetched</th>")
             .Append("<th class=\"num\">Under-replicated</th><th class=\"num\">Offline</th></tr></thead><tbody>");
         foreach (var t in topics)
         {
@@ -69,20 +70,28 @@ internal static class Pages
                 .Append("<td class=\"num\">").Append(N(t.ReplicationFactor)).Append("</td>")
                 .Append("<td class=\"num\">").Append(N(t.Messages)).Append("</td>")
                 .Append("<td class=\"num\">").Append(Bytes(t.SizeBytes)).Append("</td>")
-                .Append("<td class=\"num\">").Append(Rate(t.InPerSecond)).Append("</td>")
-                .Append("<td class=\"num\">").Append(Rate(t.OutPerSecond)).Append("</td>")
+                .Append("<td class=\"num in\">").Append(Rate(t.InPerSecond)).Append("</td>")
+                .Append("<td class=\"num out\">").Append(Rate(t.OutPerSecond)).Append("</td>")
+                .Append("<td class=\"num fetched\">").Append(t.Fetched is { } fetched ? N(fetched) : "–").Append("</td>")
                 .Append("<td class=\"num").Append(t.UnderReplicated > 0 ? " warn" : "").Append("\">").Append(N(t.UnderReplicated)).Append("</td>")
                 .Append("<td class=\"num").Append(t.Offline > 0 ? " bad" : "").Append("\">").Append(N(t.Offline)).Append("</td></tr>");
         }
 
         if (topics.Count == 0)
         {
-            html.Append("<tr><td colspan=\"9\" class=\"muted\">No topics yet.</td></tr>");
+            html.Append("<tr><td colspan=\"10\" class=\"muted\">No topics yet.</td></tr>");
         }
 
         html.Append("</tbody></table></div>");
+        html.Append("<p class=\"muted\">In: records appended per second (the partitions' end offsets). Out: records sent to Kafka consumers per second ")
+            .Append("in fetch responses, summed over the silos (whole batches; followers' replication not counted). Fetched: those records in all ")
+            .Append("since the silos started. Rates are over the last sample interval.</p>");
         return html.ToString();
     }
+
+    private const string InTitle = "Records appended per second over the last sample (partition end offsets)";
+    private const string OutTitle = "Records sent to Kafka consumers per second in fetch responses over the last sample, summed over the silos";
+    private const string FetchedTitle = "Records sent to Kafka consumers in fetch responses since the silos started";
 
     public static string CreateTopicForm(bool allowed) => $$"""
         <h2>Create a topic</h2>
@@ -103,11 +112,12 @@ internal static class Pages
         var html = new StringBuilder();
         html.Append("<div class=\"cards\">").Append(Card(N(t.Partitions.Count), "partitions")).Append(Card(N(t.ReplicationFactor), "replication factor"))
             .Append(Card(N(t.Messages), "messages")).Append(Card(Bytes(t.SizeBytes), "size (leaders' copies)"))
-            .Append(Card(Rate(t.InPerSecond), "in")).Append(Card(Rate(t.OutPerSecond), "out (committed by groups)"))
+            .Append(Card(Rate(t.InPerSecond), "in (appended)", "in-rate")).Append(Card(Rate(t.OutPerSecond), "out (fetched by consumers)", "out-rate"))
+            .Append(Card(t.Fetched is { } fetched ? N(fetched) : "–", "fetched since the silos started", "fetched"))
             .Append(Card(N(t.UnderReplicated), "under-replicated", cls: t.UnderReplicated > 0 ? "warn" : null))
             .Append(Card(N(t.Offline), "offline", cls: t.Offline > 0 ? "bad" : null)).Append("</div>");
         html.Append("<div class=\"scroll\"><table id=\"partitions\"><thead><tr><th class=\"num\">Partition</th><th>Leader</th><th>Replicas</th><th>In sync</th><th></th>")
-            .Append("<th class=\"num\">Log start</th><th class=\"num\">Log end</th><th class=\"num\">Size</th><th class=\"num\">In</th><th class=\"num\">Out</th><th></th></tr></thead><tbody>");
+            .Append("<th class=\"num\">Log start</th><th class=\"num\">Log end</th><th class=\"num\">Size</th><th class=\"num\">In</th><th></th></tr></thead><tbody>");
         foreach (var p in t.Partitions)
         {
             var state = p.Offline ? "offline" : p.UnderReplicated ? "under" : "";
@@ -121,7 +131,6 @@ internal static class Pages
                 .Append("<td class=\"num\">").Append(Offset(p.LogEndOffset)).Append("</td>")
                 .Append("<td class=\"num\">").Append(Bytes(p.SizeBytes)).Append("</td>")
                 .Append("<td class=\"num\">").Append(Rate(p.InPerSecond)).Append("</td>")
-                .Append("<td class=\"num\">").Append(Rate(p.OutPerSecond)).Append("</td>")
                 .Append("<td><a href=\"/console/messages?topic=").Append(U(t.Name)).Append("&partition=").Append(N(p.Partition)).Append("\">messages</a></td></tr>");
         }
 

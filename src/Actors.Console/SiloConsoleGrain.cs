@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Actors.Broker;
 using Actors.Broker.Logs;
 using Actors.Broker.Placement;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Actors.WebConsole;
 
@@ -45,12 +46,16 @@ public sealed class SiloReport
 
     /// <summary>The GC heap limit (DOTNET_GCHeapHardLimit or the container's), 0 when none is known.</summary>
     [Id(6)] public long HeapLimitBytes { get; set; }
+
+    /// <summary>Records this silo's Kafka listener sent to clients in fetch responses since it started, per topic
+    /// (<see cref="TopicTraffic"/>; empty when the silo does not count them).</summary>
+    [Id(7)] public Dictionary<string, long> FetchedRecords { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>Reads the local silo's process and logs; nothing is kept between calls.</summary>
 [GrainType("console-silo")]
 [SiloNamePlacement]
-internal sealed class SiloConsoleGrain(LogManager logs, ILocalSiloDetails silo) : Grain, ISiloConsoleGrain
+internal sealed class SiloConsoleGrain(LogManager logs, ILocalSiloDetails silo, IServiceProvider services) : Grain, ISiloConsoleGrain
 {
     public Task<SiloReport> GetReportAsync()
     {
@@ -63,6 +68,7 @@ internal sealed class SiloConsoleGrain(LogManager logs, ILocalSiloDetails silo) 
             HeapBytes = GC.GetTotalMemory(forceFullCollection: false),
             WorkingSetBytes = process.WorkingSet64,
             HeapLimitBytes = gc.TotalAvailableMemoryBytes,
+            FetchedRecords = services.GetService<TopicTraffic>()?.Fetched() ?? new(StringComparer.Ordinal),
         };
         foreach (var tp in logs.Partitions)
         {

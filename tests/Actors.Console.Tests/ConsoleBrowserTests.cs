@@ -188,6 +188,104 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture, ITestOutputHelpe
         await ShotAsync(page, "group-lag");
     }
 
+    /// <summary>In is the partitions' end offsets advancing; out is records the silos' Kafka listeners sent to
+    /// consumers (actors.kafka.messages.out, summed over the silos). Each shows up only after what it measures.</summary>
+    [ChromiumFact]
+    public async Task The_topics_page_shows_messages_in_after_a_produce_and_messages_out_only_once_a_consumer_fetched_them()
+    {
+        var topic = Unique("traffic");
+        using var admin = Admin("silo1");
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 2, ReplicationFactor = 2 }]);
+        await AwaitTopicAsync(admin, topic, t => t.Partitions.Count == 2 && t.Partitions.All(p => p.Leader >= 0));
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(fixture.Url("silo3", "/console/topics"));
+        var row = page.Locator($"#topics tr[data-topic='{topic}']");
+        var shown = "";
+        async Task<Traffic> ShownAsync()
+        {
+            var traffic = await TrafficAsync(row);
+            shown = traffic.ToString();
+            return traffic;
+        }
+
+        // Produce until the open page shows records coming in (it refreshes itself; the silo samples every second).
+        // Nothing has read them: out shows no traffic, and nothing was fetched.
+        var produced = 0;
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = fixture.Bootstrap("silo1"), Acks = Acks.All }).Build())
+        {
+            await Wait.UntilAsync(async () =>
+            {
+                for (var i = 0; i < 5; i++)
+                {
+                    await producer.ProduceAsync(topic, new Message<string, string> { Key = $"key-{produced}", Value = $"value-{produced}" });
+                    produced++;
+                }
+
+                return (await ShownAsync()).In > 0;
+            }, Deadline, $"the Topics page to show messages/s in for {topic} while records are produced to it", () => shown);
+        }
+
+        var afterProduce = await TrafficAsync(row);
+        Assert.True(afterProduce.Out is null or 0 && afterProduce.Fetched is null or 0,
+            $"no consumer has read {topic} yet, so out should show no traffic and nothing fetched; shown {afterProduce}");
+        output.WriteLine($"after producing {produced} records: {afterProduce}");
+
+        // Once the producer stops, the next samples show no more records coming in.
+        await Wait.UntilAsync(async () => (await ShownAsync()).In == 0,
+            Deadline, $"the in rate of {topic} to fall to 0/s after the producer stopped", () => shown);
+
+        // A Kafka consumer reads every record; the page then shows them going out, and none coming in. The rate is over
+        // one sample interval, so the page is watched (off the test's thread) from before the consumer starts.
+        Traffic outgoing = default;
+        var seenOut = Task.Run(() => Wait.UntilAsync(async () => (outgoing = await TrafficAsync(row)).Out > 0, Deadline + Deadline,
+            $"the Topics page to show messages/s out for {topic} after a consumer fetched its {produced} records", () => outgoing.ToString()));
+        using (var consumer = Consumer(Unique("traffic-reader")))
+        {
+            consumer.Assign([new TopicPartitionOffset(topic, 0, 0), new TopicPartitionOffset(topic, 1, 0)]);
+            var read = 0;
+            var clock = Stopwatch.StartNew();
+            while (read < produced && clock.Elapsed < Deadline)
+            {
+                if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { IsPartitionEOF: false, Message: not null })
+                {
+                    read++;
+                }
+            }
+
+            Assert.True(read == produced, $"the consumer should read the {produced} records of {topic} within {Deadline.TotalSeconds} s; read {read}");
+            await seenOut;
+            Assert.True(outgoing.In == 0, $"nothing was produced to {topic} while it was consumed, so in should be 0/s; shown {outgoing}");
+            output.WriteLine($"after consuming: {outgoing}");
+            await ShotAsync(page, "topics-traffic");
+            consumer.Close();
+        }
+
+        // Every record was sent to the consumer once, in whole batches from offset 0: the total fetched is what was produced.
+        await Wait.UntilAsync(async () => (await ShownAsync()).Fetched == produced,
+            Deadline, $"the Topics page to show {produced} records of {topic} fetched", () => shown);
+    }
+
+    /// <summary>What one topic's row shows: records/s in and out (null for "–") and records fetched.</summary>
+    private readonly record struct Traffic(double? In, double? Out, long? Fetched);
+
+    private static async Task<Traffic> TrafficAsync(ILocator row)
+    {
+        if (await row.CountAsync() != 1)
+        {
+            return new Traffic(null, null, null);
+        }
+
+        static string Clean(string text) => text.Trim().Replace(",", "", StringComparison.Ordinal).Replace("/s", "", StringComparison.Ordinal);
+        var inText = Clean(await row.Locator("td.in").InnerTextAsync());
+        var outText = Clean(await row.Locator("td.out").InnerTextAsync());
+        var fetchedText = Clean(await row.Locator("td.fetched").InnerTextAsync());
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        return new Traffic(
+            double.TryParse(inText, System.Globalization.NumberStyles.Float, invariant, out var i) ? i : null,
+            double.TryParse(outText, System.Globalization.NumberStyles.Float, invariant, out var o) ? o : null,
+            long.TryParse(fetchedText, System.Globalization.NumberStyles.None, invariant, out var f) ? f : null);
+    }
+
     [ChromiumFact]
     public async Task Resetting_offsets_is_refused_while_the_group_has_members_and_works_from_a_dry_run_once_it_has_none()
     {

@@ -32,9 +32,13 @@ public static class KafkaMetrics
     public static readonly Counter<long> BytesIn = Meter.CreateCounter<long>(
         "actors.kafka.in", "By", "Record-batch bytes appended by Kafka produce requests.");
 
+    /// <summary>The name of <see cref="MessagesOut"/>, for a <see cref="MeterListener"/> (which must not touch this class's
+    /// fields while they are being created: its callback runs inside their initialization).</summary>
+    public const string MessagesOutName = "actors.kafka.messages.out";
+
     /// <summary>Records sent in fetch responses, tagged <c>topic</c>.</summary>
     public static readonly Counter<long> MessagesOut = Meter.CreateCounter<long>(
-        "actors.kafka.messages.out", "{message}", "Records sent to Kafka clients in fetch responses (whole batches).");
+        MessagesOutName, "{message}", "Records sent to Kafka clients in fetch responses (whole batches).");
 
     /// <summary>Record-batch bytes sent in fetch responses, tagged <c>topic</c>.</summary>
     public static readonly Counter<long> BytesOut = Meter.CreateCounter<long>(

@@ -1,7 +1,10 @@
+using Actors.Broker;
 using Actors.Kafka.Listener;
+using Actors.Kafka.Security;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Hosting;
 
@@ -32,6 +35,16 @@ public static class KafkaSiloBuilderExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<KafkaListenerOptions>, KafkaListenerOptionsValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
+        // One authorizer per silo, shared by every listener and by the web console, so both decide from the same copy
+        // of the ACLs and log refusals alike.
+        builder.Services.AddSingleton(sp =>
+        {
+            var settings = sp.GetRequiredService<IOptions<KafkaListenerOptions>>().Value.Authorizer();
+            return settings.Enabled
+                ? new AclAuthorizer(settings, sp.GetRequiredService<IGrainFactory>().GetGrain<IAclsGrain>(BrokerGrainKeys.Acls).GetIfChangedAsync,
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<KafkaListener>>())
+                : AclAuthorizer.Disabled;
+        });
         builder.Services.AddSingleton<KafkaListener>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<KafkaListener>());
         return builder;

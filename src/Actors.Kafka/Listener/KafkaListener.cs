@@ -26,7 +26,8 @@ public sealed partial class KafkaListener(
     IOptions<ClusterOptions> cluster,
     TimeProvider time,
     ILogger<KafkaListener> logger,
-    IOptions<BrokerOptions> brokerOptions) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+    IOptions<BrokerOptions> brokerOptions,
+    Security.AclAuthorizer authorizer) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     /// <summary>After the broker's own participant (Active + 1): up after it, down before it.</summary>
     public const int Stage = ServiceLifecycleStage.Active + 2;
@@ -102,6 +103,7 @@ public sealed partial class KafkaListener(
             {
                 BrokerSettings = brokerOptions.Value,
                 ListenerName = name,
+                Authorizer = authorizer,
             };
             loops[i] = AcceptLoopAsync(listenSockets[i], new KafkaRequestHandler(broker), frames, budget, settings, listeners[i].Security, store.GetAsync);
             LogStarted(logger, bound[i].ToString(), name, listeners[i].Security.Protocol, NodeId, host, port);

@@ -181,6 +181,32 @@ public sealed class AclAuthorizer
         return allowed || (!any && Settings.AllowEveryoneIfNoAclFound);
     }
 
+    /// <summary>
+    /// Whether <paramref name="principal"/> from <paramref name="host"/> may do <paramref name="operation"/> on the
+    /// resource, for a caller outside the Kafka port (the web console): the same decision as <see cref="Allows"/>, and a
+    /// refusal is logged as the listener logs a refused request (event 7304), with <paramref name="source"/> in place
+    /// of the Kafka API's name. Nothing is logged for a refusal when <paramref name="logDenied"/> is false (a listing
+    /// that leaves out what the principal may not see).
+    /// </summary>
+    public bool Authorize(AclView acls, string principal, string host, AclOperation operation, AclResourceType type, string name, string source, bool logDenied = true)
+    {
+        if (Allows(acls, principal, host, operation, type, name))
+        {
+            return true;
+        }
+
+        if (logDenied)
+        {
+            SecurityLog.AuthorizationFailed(logger, principal, KafkaName(operation), host, KafkaName(type), name, source);
+        }
+
+        return false;
+    }
+
+    /// <summary>Kafka's spelling of an operation or resource type (DESCRIBE, IDEMPOTENT_WRITE, TOPIC).</summary>
+    public static string KafkaName<T>(T value)
+        where T : struct, Enum => RequestAccess.Name(value);
+
     /// <summary>Whether the principal may do <paramref name="operation"/> on some resource of <paramref name="type"/>:
     /// an ALLOW of it for the principal on any pattern that no DENY on every resource of the type (the * wildcard)
     /// takes back. Kafka asks this for an idempotent producer without IDEMPOTENT_WRITE (WRITE on any topic).</summary>
