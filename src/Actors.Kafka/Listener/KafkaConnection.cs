@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Actors.Kafka.Security;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -47,22 +48,44 @@ internal sealed partial class KafkaConnection(
     {
         await using var network = new NetworkStream(socket, ownsSocket: true);
         Stream stream = network;
-        if (session?.Security is { Tls: true, Certificate: { } certificate })
+        if (session?.Security is { Tls: true, Certificate: { } certificate } security)
         {
             var tls = new SslStream(network, leaveInnerStreamOpen: false);
             using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             handshake.CancelAfter(tlsHandshakeTimeout ?? TimeSpan.FromSeconds(10));
+            // Why a client certificate was refused (ssl.client.auth), for the log.
+            string? refusal = null;
             try
             {
                 await tls.AuthenticateAsServerAsync(
-                    new SslServerAuthenticationOptions { ServerCertificate = certificate, ClientCertificateRequired = false },
+                    new SslServerAuthenticationOptions
+                    {
+                        ServerCertificate = certificate,
+                        ClientCertificateRequired = security.ClientAuth != ClientAuth.None,
+                        RemoteCertificateValidationCallback = security.ClientAuth == ClientAuth.None
+                            ? null
+                            : (_, presented, _, _) => (refusal = ClientCertificates.Refusal(security, presented)) is null,
+                    },
                     handshake.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException or SocketException)
             {
-                SecurityLog.TlsFailed(logger, remote, session.Security.ListenerName, e.Message);
+                if (refusal is not null)
+                {
+                    SecurityLog.ClientCertificateRefused(logger, remote, security.ListenerName, refusal);
+                }
+                else
+                {
+                    SecurityLog.TlsFailed(logger, remote, security.ListenerName, e.Message);
+                }
+
                 await tls.DisposeAsync().ConfigureAwait(false);
                 return;
+            }
+
+            if (tls.RemoteCertificate is X509Certificate2 presented)
+            {
+                session.AuthenticateWithCertificate("User:" + ClientCertificates.Subject(presented));
             }
 
             stream = tls;
