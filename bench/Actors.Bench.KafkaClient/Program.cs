@@ -14,6 +14,8 @@ namespace Actors.Bench.KafkaClient;
 /// <item><c>latency</c>: a producer at a fixed <c>--rate</c> and a consumer in this process (one clock), each record carrying
 /// its send time; p50/p99/max from the producer's Produce call to the consumer's Consume return.</item>
 /// </list>
+/// <c>--config key=value</c> (repeatable) passes any librdkafka setting to the producer and consumer (a SASL_SSL
+/// listener: security.protocol, sasl.mechanism, sasl.username, sasl.password, ssl.ca.location).
 /// Prints one line <c>result key=value ...</c> on standard output; diagnostics go to standard error. Exit code 1 when
 /// records failed or did not arrive.
 /// </summary>
@@ -51,7 +53,7 @@ internal static class Program
             // Only the status is marshalled back to .NET for each delivery report: the handler only counts.
             DeliveryReportFields = "status",
             MessageTimeoutMs = 60_000,
-        };
+        }.With(o);
     }
 
     private static int Produce(Options o)
@@ -147,7 +149,7 @@ internal static class Program
             FetchWaitMaxMs = o.Int("--fetch-wait-ms", 500),
             // Only the value is marshalled to .NET.
             ConsumeResultFields = "none",
-        }).Build();
+        }.With(o)).Build();
 
     private static List<TopicPartitionOffset> Partitions(Options o) =>
         Enumerable.Range(0, o.Int("--partitions", 1))
@@ -331,6 +333,25 @@ internal static class Program
         return $"over_100ms={count} slow_windows={string.Join(',', worst)}";
     }
 
+    /// <summary>Adds each <c>--config key=value</c> (any librdkafka setting, e.g. security.protocol=SASL_SSL,
+    /// sasl.mechanism, sasl.username, sasl.password, ssl.ca.location) to <paramref name="config"/>.</summary>
+    private static T With<T>(this T config, Options o)
+        where T : ClientConfig
+    {
+        foreach (var setting in o.All("--config"))
+        {
+            var kv = setting.Split('=', 2);
+            if (kv.Length != 2 || kv[0].Length == 0)
+            {
+                throw new ArgumentException($"--config takes key=value (a librdkafka setting), not '{setting}'.");
+            }
+
+            config.Set(kv[0], kv[1]);
+        }
+
+        return config;
+    }
+
     private static void Result(params string[] parts) => Console.Out.WriteLine($"result {string.Join(' ', parts)}");
 
     private sealed class Options(string[] args)
@@ -339,6 +360,18 @@ internal static class Program
         {
             var i = Array.IndexOf(args, name);
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+
+        /// <summary>Every value of an option that may repeat.</summary>
+        public IEnumerable<string> All(string name)
+        {
+            for (var i = 0; i + 1 < args.Length; i++)
+            {
+                if (args[i] == name)
+                {
+                    yield return args[i + 1];
+                }
+            }
         }
 
         public int Int(string name, int fallback) => int.Parse(Text(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);

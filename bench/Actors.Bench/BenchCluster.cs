@@ -28,8 +28,10 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// <summary>The silos' Kafka listeners, as a client's bootstrap.servers.</summary>
     public string Bootstrap => string.Join(',', Processes.Silos.Select(s => $"127.0.0.1:{s.KafkaPort.ToString(CultureInfo.InvariantCulture)}"));
 
-    public static async Task<BenchCluster> StartAsync(string name, int silos) =>
-        new(await ProcessCluster.StartAsync(silos, _ => { }), name);
+    /// <param name="environment">Added to every silo's environment ("{kafka-port}" and "{kafka-port-2}" stand for the
+    /// silo's Kafka ports, e.g. in Actors__Kafka__Listeners).</param>
+    public static async Task<BenchCluster> StartAsync(string name, int silos, IReadOnlyDictionary<string, string>? environment = null) =>
+        new(await ProcessCluster.StartAsync(silos, _ => { }, environment: environment), name);
 
     /// <summary>Creates <paramref name="topic"/> (one partition) and waits until all <paramref name="rf"/> replicas are in sync.</summary>
     public async Task CreateTopicAsync(string topic, short rf)

@@ -17,9 +17,10 @@ namespace Actors.Bench;
 /// Options: <c>--runs N</c> (1), <c>--records N</c> per Kafka produce (2,000,000), <c>--seconds S</c> cap per Kafka
 /// figure (15), <c>--direct-seconds S</c> per direct figure (5), <c>--inflight N</c> direct requests in flight (8),
 /// <c>--warmup-seconds S</c> (3), <c>--latency-seconds S</c> (10), <c>--peers PATH</c> (or ACTORS_BENCH_PEERS; default
-/// ../shared/bench/peers.sh from the repository root), <c>--no-peers</c>, <c>--no-idempotence</c> (the acks=all producer).
+/// ../shared/bench/peers.sh from the repository root), <c>--no-peers</c>, <c>--no-idempotence</c> (the acks=all producer);
+/// <c>--security sasl_ssl [--silos N]</c> measures only the cost of TLS (KafkaBenchmark.Security.cs).
 /// </summary>
-public sealed class KafkaBenchmark : IBenchmarkSuite
+public sealed partial class KafkaBenchmark : IBenchmarkSuite
 {
     private const int RecordSize = DirectToGrain.RecordSize;
     private const double ProduceRf1Target = 1_000_000;
@@ -46,6 +47,12 @@ public sealed class KafkaBenchmark : IBenchmarkSuite
             LatencySeconds: Double(args, "--latency-seconds", 10),
             Idempotence: args.Contains("--no-idempotence") ? "false" : "true",
             FetchWaitMs: Int(args, "--fetch-wait-ms", 500));
+        if (Text(args, "--security") is { } security)
+        {
+            await SecurityAsync(security, Int(args, "--silos", 1), o, cancellationToken);
+            return;
+        }
+
         Console.WriteLine(Inv($"kafka: {o.Runs} run(s), alternating direct-to-grain and Kafka; Kafka produce {o.Records} records of {RecordSize} bytes (or {o.Seconds} s), linger.ms=5 batch.size=16384, 1 partition; direct {o.DirectSeconds} s with {o.Inflight} requests in flight; latency {o.LatencySeconds} s at half the RF 3 rate"));
         Console.WriteLine(Inv($"targets (2 cores, not asserted): rf1-acks1 >= {ProduceRf1Target:F0} records/s; rf3-acksall >= {ProduceRf3Target:F0} records/s; consume >= {ConsumeTarget:F0} records/s; e2e-p99 < {P99TargetMs:F0} ms at half load"));
 

@@ -77,6 +77,20 @@ public static class KafkaSiloBuilderExtensions
         options.SslKeystoreLocation = section["ssl.keystore.location"] ?? options.SslKeystoreLocation;
         options.SslKeystoreType = section["ssl.keystore.type"] ?? options.SslKeystoreType;
         options.SslKeyPassword = section["ssl.key.password"] ?? options.SslKeyPassword;
+        options.SslClientAuth = section["ssl.client.auth"] ?? options.SslClientAuth;
+        options.SslTruststoreLocation = section["ssl.truststore.location"] ?? options.SslTruststoreLocation;
+        options.SslTruststoreType = section["ssl.truststore.type"] ?? options.SslTruststoreType;
+        foreach (var child in section.GetChildren())
+        {
+            // listener.name.<listener>.ssl.client.auth: the listener's own (Kafka lower-cases the name here).
+            const string Prefix = "listener.name.";
+            const string Suffix = ".ssl.client.auth";
+            if (child.Key.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) && child.Key.EndsWith(Suffix, StringComparison.OrdinalIgnoreCase)
+                && child.Key.Length > Prefix.Length + Suffix.Length && child.Value is { } value)
+            {
+                options.ListenerSslClientAuth[child.Key[Prefix.Length..^Suffix.Length].ToUpperInvariant()] = value;
+            }
+        }
         options.AuthorizerClassName = section["authorizer.class.name"] ?? options.AuthorizerClassName;
         options.SuperUsers = section["super.users"] ?? options.SuperUsers;
         if (bool.TryParse(section["allow.everyone.if.no.acl.found"], out var allowEveryone))

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Actors.Kafka.Security;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,13 @@ internal sealed partial class KafkaConnection(
     Socket socket, KafkaRequestHandler handler, KafkaFrameReader frames, int maxInFlight, ILogger logger,
     RequestBudget? budget = null, TimeSpan? idleTimeout = null, ConnectionSession? session = null, TimeSpan? tlsHandshakeTimeout = null)
 {
+    /// <summary>The most bytes of answers written in one call: each call over TLS makes records of up to 16 KiB, so
+    /// small answers ready together share records and sends instead of one each.</summary>
+    internal const int CoalesceBytes = 64 * 1024;
+
+    /// <summary>The read buffer: several TLS records or produce batches per read.</summary>
+    private const int ReadBufferBytes = 64 * 1024;
+
     private readonly RequestBudget budget = budget ?? new RequestBudget(long.MaxValue);
     private readonly ConnectionSession? session = session;
     private readonly TimeSpan idleTimeout = idleTimeout ?? Timeout.InfiniteTimeSpan;
@@ -40,30 +48,52 @@ internal sealed partial class KafkaConnection(
     {
         await using var network = new NetworkStream(socket, ownsSocket: true);
         Stream stream = network;
-        if (session?.Security is { Tls: true, Certificate: { } certificate })
+        if (session?.Security is { Tls: true, Certificate: { } certificate } security)
         {
             var tls = new SslStream(network, leaveInnerStreamOpen: false);
             using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             handshake.CancelAfter(tlsHandshakeTimeout ?? TimeSpan.FromSeconds(10));
+            // Why a client certificate was refused (ssl.client.auth), for the log.
+            string? refusal = null;
             try
             {
                 await tls.AuthenticateAsServerAsync(
-                    new SslServerAuthenticationOptions { ServerCertificate = certificate, ClientCertificateRequired = false },
+                    new SslServerAuthenticationOptions
+                    {
+                        ServerCertificate = certificate,
+                        ClientCertificateRequired = security.ClientAuth != ClientAuth.None,
+                        RemoteCertificateValidationCallback = security.ClientAuth == ClientAuth.None
+                            ? null
+                            : (_, presented, _, _) => (refusal = ClientCertificates.Refusal(security, presented)) is null,
+                    },
                     handshake.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException or SocketException)
             {
-                SecurityLog.TlsFailed(logger, remote, session.Security.ListenerName, e.Message);
+                if (refusal is not null)
+                {
+                    SecurityLog.ClientCertificateRefused(logger, remote, security.ListenerName, refusal);
+                }
+                else
+                {
+                    SecurityLog.TlsFailed(logger, remote, security.ListenerName, e.Message);
+                }
+
                 await tls.DisposeAsync().ConfigureAwait(false);
                 return;
+            }
+
+            if (tls.RemoteCertificate is X509Certificate2 presented)
+            {
+                session.AuthenticateWithCertificate("User:" + ClientCertificates.Subject(presented));
             }
 
             stream = tls;
         }
 
         await using var owned = stream;
-        var input = PipeReader.Create(stream);
-        var output = PipeWriter.Create(stream);
+        // Large reads: a 16 KiB produce batch or a whole TLS record in one call, not in 4 KiB pieces.
+        var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReadBufferBytes, minimumReadSize: ReadBufferBytes / 4, leaveOpen: true));
         var pending = Channel.CreateBounded<Task<byte[]?>>(new BoundedChannelOptions(maxInFlight)
         {
             SingleReader = true,
@@ -75,11 +105,10 @@ internal sealed partial class KafkaConnection(
         // answer is written.
         using var slots = new SemaphoreSlim(maxInFlight, maxInFlight);
         var reading = ReadLoopAsync(input, pending.Writer, slots, stop.Token);
-        await WriteLoopAsync(pending.Reader, output, slots, stop.Token).ConfigureAwait(false);
+        await WriteLoopAsync(pending.Reader, stream, slots, stop.Token).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         await reading.ConfigureAwait(false);
         await input.CompleteAsync().ConfigureAwait(false);
-        await output.CompleteAsync().ConfigureAwait(false);
         LogClosed(logger, remote);
     }
 
@@ -310,49 +339,73 @@ internal sealed partial class KafkaConnection(
         }
     }
 
-    private async Task WriteLoopAsync(ChannelReader<Task<byte[]?>> pending, PipeWriter output, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private async Task WriteLoopAsync(ChannelReader<Task<byte[]?>> pending, Stream output, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
+        // Answers already made when the one before is written go out in one write (one TLS record, one send) of up to
+        // CoalesceBytes; an answer that large is written by itself, after what was gathered before it.
+        var gathered = ArrayPool<byte>.Shared.Rent(CoalesceBytes);
+        var length = 0;
         try
         {
-            await foreach (var answer in pending.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            while (await pending.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                byte[]? response;
-                try
+                while (pending.TryRead(out var answer))
                 {
-                    response = await answer.ConfigureAwait(false);
-                }
-                catch (KafkaProtocolException e)
-                {
-                    LogBadRequest(logger, remote, e.Message);
-                    return;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // No Kafka error fits a request we could not serve at all (the controller unreachable): close, and
-                    // the client reconnects and asks again, possibly another broker.
-                    LogRequestFailed(logger, remote, e);
-                    return;
-                }
+                    byte[]? response;
+                    try
+                    {
+                        response = await answer.ConfigureAwait(false);
+                    }
+                    catch (KafkaProtocolException e)
+                    {
+                        LogBadRequest(logger, remote, e.Message);
+                        await WriteGatheredAsync().ConfigureAwait(false);
+                        return;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // No Kafka error fits a request we could not serve at all (the controller unreachable): close, and
+                        // the client reconnects and asks again, possibly another broker.
+                        LogRequestFailed(logger, remote, e);
+                        await WriteGatheredAsync().ConfigureAwait(false);
+                        return;
+                    }
 
-                if (response is null)
-                {
-                    // Kafka answers nothing (a Produce with acks=0).
+                    if (response is not null)
+                    {
+                        if (length + response.Length > CoalesceBytes)
+                        {
+                            await WriteGatheredAsync().ConfigureAwait(false);
+                        }
+
+                        if (response.Length >= CoalesceBytes)
+                        {
+                            await output.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            response.CopyTo(gathered, length);
+                            length += response.Length;
+                        }
+                    }
+
+                    // A null answer: Kafka answers nothing (a Produce with acks=0).
                     slots.Release();
-                    continue;
+                    if (response is not null && session is not null && ReferenceEquals(response, session.LastResponse))
+                    {
+                        // Authentication failed or the SASL state was broken: the answer says why; nothing more is served.
+                        await WriteGatheredAsync().ConfigureAwait(false);
+                        return;
+                    }
+
+                    if (!pending.TryPeek(out var next) || !next.IsCompleted)
+                    {
+                        // Nothing more ready: what was gathered goes now, not after the next answer.
+                        await WriteGatheredAsync().ConfigureAwait(false);
+                    }
                 }
 
-                var flush = await output.WriteAsync(response, cancellationToken).ConfigureAwait(false);
-                slots.Release();
-                if (flush.IsCompleted || flush.IsCanceled)
-                {
-                    return;
-                }
-
-                if (session is not null && ReferenceEquals(response, session.LastResponse))
-                {
-                    // Authentication failed or the SASL state was broken: the answer says why; nothing more is served.
-                    return;
-                }
+                await WriteGatheredAsync().ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -362,6 +415,20 @@ internal sealed partial class KafkaConnection(
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             LogWriteFailed(logger, remote, e.Message);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(gathered);
+        }
+
+        async Task WriteGatheredAsync()
+        {
+            if (length > 0)
+            {
+                var count = length;
+                length = 0;
+                await output.WriteAsync(gathered.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

@@ -79,6 +79,24 @@ public sealed partial class KafkaListenerOptions
     /// <summary>Kafka's <c>ssl.key.password</c>: the password of an encrypted private key in the keystore file.</summary>
     public string? SslKeyPassword { get; set; }
 
+    /// <summary>Kafka's <c>ssl.client.auth</c> on SSL listeners: <c>none</c> (default), <c>requested</c> (a client may
+    /// present a certificate) or <c>required</c> (a client without a certificate signed by a CA of
+    /// <see cref="SslTruststoreLocation"/> is refused). On an SSL listener the principal of a client with a certificate is
+    /// <c>User:</c> and the certificate's subject (RFC 2253, e.g. <c>User:CN=alice,O=acme</c>). As in Kafka it applies to
+    /// SASL_SSL listeners only through <see cref="ListenerSslClientAuth"/> (the principal there comes from SASL).</summary>
+    public string SslClientAuth { get; set; } = "none";
+
+    /// <summary>Kafka's <c>listener.name.&lt;listener&gt;.ssl.client.auth</c>: <c>ssl.client.auth</c> for one listener by
+    /// name (<c>Actors:Kafka:ListenerSslClientAuth:SASL_SSL=required</c>), winning over <see cref="SslClientAuth"/>.</summary>
+    public Dictionary<string, string> ListenerSslClientAuth { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Kafka's <c>ssl.truststore.location</c>: a PEM file with the CA certificates that sign the clients'
+    /// certificates; needed when a listener asks for client certificates.</summary>
+    public string? SslTruststoreLocation { get; set; }
+
+    /// <summary>Kafka's <c>ssl.truststore.type</c>: PEM is the one served.</summary>
+    public string SslTruststoreType { get; set; } = "PEM";
+
     /// <summary>A TLS handshake not finished within this is abandoned and the connection closed. Default 10 s.</summary>
     public int SslHandshakeTimeoutMs { get; set; } = 10_000;
 
@@ -233,7 +251,49 @@ public sealed partial class KafkaListenerOptions
             }
         }
 
-        return new ListenerSecurity(listenerName, protocol, tls, sasl, mechanisms, certificate);
+        var (clientAuth, trusted) = tls ? ResolveClientAuth(listenerName, protocol) : (ClientAuth.None, null);
+        return new ListenerSecurity(listenerName, protocol, tls, sasl, mechanisms, certificate) { ClientAuth = clientAuth, Truststore = trusted };
+    }
+
+    /// <summary>Whether TLS listener <paramref name="listenerName"/> asks for client certificates, and the CAs that must
+    /// sign them: its <c>listener.name.&lt;name&gt;.ssl.client.auth</c>, else <c>ssl.client.auth</c> on an SSL listener
+    /// (not on SASL_SSL, as in Kafka).</summary>
+    private (ClientAuth Mode, X509Certificate2Collection? Truststore) ResolveClientAuth(string listenerName, string protocol)
+    {
+        var (setting, value) = ListenerSslClientAuth.TryGetValue(listenerName, out var own)
+            ? ($"listener.name.{listenerName.ToLowerInvariant()}.ssl.client.auth (Actors:Kafka:ListenerSslClientAuth:{listenerName})", own)
+            : ("ssl.client.auth (Actors:Kafka:SslClientAuth)", protocol == "SSL" ? SslClientAuth : "none");
+        var mode = value?.Trim().ToUpperInvariant() switch
+        {
+            null or "" or "NONE" => ClientAuth.None,
+            "REQUESTED" => ClientAuth.Requested,
+            "REQUIRED" => ClientAuth.Required,
+            _ => throw new ArgumentException($"{setting} is '{value}'; use none, requested or required."),
+        };
+        if (mode == ClientAuth.None)
+        {
+            return (mode, null);
+        }
+
+        Require(string.Equals(SslTruststoreType, "PEM", StringComparison.OrdinalIgnoreCase),
+            $"ssl.truststore.type (Actors:Kafka:SslTruststoreType) is '{SslTruststoreType}'; PEM is the type served (a PEM file with the CA certificates).");
+        Require(!string.IsNullOrWhiteSpace(SslTruststoreLocation),
+            $"The listener {listenerName} asks for client certificates ({setting} is {value}): set ssl.truststore.location (Actors:Kafka:SslTruststoreLocation) to a PEM file with the CA certificates that sign them.");
+        Require(File.Exists(SslTruststoreLocation),
+            $"ssl.truststore.location (Actors:Kafka:SslTruststoreLocation) '{SslTruststoreLocation}' does not exist.");
+        var trusted = new X509Certificate2Collection();
+        try
+        {
+            trusted.ImportFromPemFile(SslTruststoreLocation!);
+        }
+        catch (CryptographicException e)
+        {
+            throw new ArgumentException(
+                $"ssl.truststore.location (Actors:Kafka:SslTruststoreLocation) '{SslTruststoreLocation}' could not be read as PEM certificates ({e.Message}).", e);
+        }
+
+        Require(trusted.Count > 0, $"ssl.truststore.location (Actors:Kafka:SslTruststoreLocation) '{SslTruststoreLocation}' holds no certificate.");
+        return (mode, trusted);
     }
 
     private static void Require(bool ok, string message)
@@ -265,6 +325,25 @@ public sealed record KafkaListenerEndpoints(IPEndPoint Bind, string AdvertisedHo
 public sealed record ListenerSecurity(string ListenerName, string Protocol, bool Tls, bool Sasl, IReadOnlyList<string> Mechanisms, X509Certificate2? Certificate)
 {
     public static ListenerSecurity Plaintext { get; } = new("PLAINTEXT", "PLAINTEXT", false, false, [], null);
+
+    /// <summary>Whether TLS clients are asked for a certificate (<c>ssl.client.auth</c>).</summary>
+    public ClientAuth ClientAuth { get; init; }
+
+    /// <summary>The CAs a client certificate must chain to (<c>ssl.truststore.location</c>); null when none is asked.</summary>
+    public X509Certificate2Collection? Truststore { get; init; }
+}
+
+/// <summary>Kafka's <c>ssl.client.auth</c>.</summary>
+public enum ClientAuth
+{
+    /// <summary>No client certificate is asked for.</summary>
+    None,
+
+    /// <summary>One is asked for; a client may go without (its principal is then ANONYMOUS on an SSL listener).</summary>
+    Requested,
+
+    /// <summary>A client without a trusted certificate is refused in the TLS handshake.</summary>
+    Required,
 }
 
 /// <summary>Kafka's listener strings: <c>NAME://host:port</c>, several separated by commas.</summary>

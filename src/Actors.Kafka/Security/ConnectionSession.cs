@@ -89,4 +89,15 @@ public sealed class ConnectionSession
 
         return step;
     }
+
+    /// <summary>An SSL listener's client that presented a trusted certificate: its principal is
+    /// <paramref name="principal"/> (User: and the subject) from the start. Ignored on a SASL listener, where the
+    /// principal comes from SASL.</summary>
+    internal void AuthenticateWithCertificate(string principal)
+    {
+        if (!Security.Sasl)
+        {
+            this.principal = principal;
+        }
+    }
 }

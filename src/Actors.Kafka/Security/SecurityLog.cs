@@ -15,6 +15,10 @@ internal static partial class SecurityLog
     [LoggerMessage(EventId = 7303, Level = LogLevel.Debug, Message = "TLS handshake with {Client} on listener {Listener} failed: {Reason}")]
     public static partial void TlsFailed(ILogger logger, string client, string listener, string reason);
 
+    [LoggerMessage(EventId = 7306, Level = LogLevel.Warning,
+        Message = "Refused the TLS client certificate of a Kafka client from {Client} on listener {Listener}: {Reason}")]
+    public static partial void ClientCertificateRefused(ILogger logger, string client, string listener, string reason);
+
     [LoggerMessage(EventId = 7304, Level = LogLevel.Warning,
         Message = "Refused {Operation} on {ResourceType} '{ResourceName}' to {Principal} from {Host} ({Api}): no ACL allows it, or one denies it")]
     public static partial void AuthorizationFailed(ILogger logger, string principal, string operation, string host, string resourceType, string resourceName, string api);

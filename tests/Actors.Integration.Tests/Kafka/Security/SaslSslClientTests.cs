@@ -12,14 +12,18 @@ using ScramMechanism = Actors.Broker.ScramMechanism;
 namespace Actors.Integration.Tests.Kafka.Security;
 
 /// <summary>
-/// One silo process whose only Kafka listener is SASL_SSL (a self-signed certificate made for the test, SCRAM-SHA-256,
-/// SCRAM-SHA-512 and PLAIN enabled), with user "alice" created in the cluster's credential store. The authorizer is
-/// on and closed by default; alice is its super user, so every other principal needs ACLs.
+/// One silo process with a SASL_SSL Kafka listener (a self-signed certificate made for the test, SCRAM-SHA-256,
+/// SCRAM-SHA-512 and PLAIN enabled), with user "alice" created in the cluster's credential store, and an SSL listener
+/// beside it that requires client certificates signed by the test's client CA (<c>ssl.client.auth=required</c>). The
+/// authorizer is on and closed by default; alice is its super user, so every other principal needs ACLs.
 /// </summary>
 public sealed class SaslSslSiloFixture : IAsyncLifetime
 {
     public const string User = "alice";
     public const string Password = "alice-secret";
+
+    /// <summary>The subject of the client certificate the client CA signed, as Kafka's principal names it.</summary>
+    public const string CertificateSubject = "CN=carol,OU=eng,O=actors-test";
 
     private readonly TempDirectory folder = new("sasl-ssl");
     private ProcessCluster? cluster;
@@ -29,6 +33,15 @@ public sealed class SaslSslSiloFixture : IAsyncLifetime
     internal ProcessCluster Cluster => cluster ?? throw new InvalidOperationException("Not started.");
 
     public string Bootstrap => $"127.0.0.1:{Cluster.Silos[0].KafkaPort}";
+
+    /// <summary>The SSL listener that requires client certificates.</summary>
+    public string MutualTlsBootstrap => $"127.0.0.1:{Cluster.Silos[0].KafkaPort2}";
+
+    /// <summary>PEM files of a client certificate signed by the client CA (subject <see cref="CertificateSubject"/>) and its key.</summary>
+    public (string Certificate, string Key) TrustedClient => (folder.File("carol.pem"), folder.File("carol.key"));
+
+    /// <summary>PEM files of a self-signed client certificate no CA of the truststore signed, and its key.</summary>
+    public (string Certificate, string Key) UntrustedClient => (folder.File("mallory.pem"), folder.File("mallory.key"));
 
     public async Task InitializeAsync()
     {
@@ -43,10 +56,13 @@ public sealed class SaslSslSiloFixture : IAsyncLifetime
         var certificatePem = certificate.ExportCertificatePem();
         await File.WriteAllTextAsync(CaLocation, certificatePem);
         await File.WriteAllTextAsync(folder.File("listener.pem"), certificatePem + "\n" + key.ExportPkcs8PrivateKeyPem());
+        await WriteClientCertificatesAsync();
 
         cluster = await ProcessCluster.StartAsync(1, _ => { }, environment: new Dictionary<string, string>
         {
-            ["Actors__Kafka__Listeners"] = "SASL_SSL://127.0.0.1:{kafka-port}",
+            ["Actors__Kafka__Listeners"] = "SASL_SSL://127.0.0.1:{kafka-port},SSL://127.0.0.1:{kafka-port-2}",
+            ["Actors__Kafka__SslClientAuth"] = "required",
+            ["Actors__Kafka__SslTruststoreLocation"] = folder.File("clients-ca.pem"),
             ["Actors__Kafka__SslKeystoreLocation"] = folder.File("listener.pem"),
             ["Actors__Kafka__SaslEnabledMechanisms"] = "SCRAM-SHA-256,SCRAM-SHA-512,PLAIN",
             ["Actors__Kafka__AuthorizerClassName"] = "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
@@ -75,6 +91,17 @@ public sealed class SaslSslSiloFixture : IAsyncLifetime
         SocketTimeoutMs = 10_000,
     };
 
+    /// <summary>Librdkafka settings of a client of the SSL listener, with the certificate and key given (or none).</summary>
+    public ClientConfig MutualTlsConfig((string Certificate, string Key)? client) => new()
+    {
+        BootstrapServers = MutualTlsBootstrap,
+        SecurityProtocol = SecurityProtocol.Ssl,
+        SslCaLocation = CaLocation,
+        SslCertificateLocation = client?.Certificate,
+        SslKeyLocation = client?.Key,
+        SocketTimeoutMs = 10_000,
+    };
+
     public async Task DisposeAsync()
     {
         if (cluster is not null)
@@ -83,6 +110,31 @@ public sealed class SaslSslSiloFixture : IAsyncLifetime
         }
 
         folder.Dispose();
+    }
+
+    /// <summary>The client CA (its certificate is the SSL listener's truststore), carol's certificate signed by it, and
+    /// mallory's self-signed one.</summary>
+    private async Task WriteClientCertificatesAsync()
+    {
+        using var caKey = RSA.Create(2048);
+        var caRequest = new CertificateRequest("CN=actors-test-clients-ca", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        await File.WriteAllTextAsync(folder.File("clients-ca.pem"), ca.ExportCertificatePem());
+
+        using var carolKey = RSA.Create(2048);
+        var carolRequest = new CertificateRequest("CN=carol, OU=eng, O=actors-test", carolKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        carolRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        using var carol = carolRequest.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(29), RandomNumberGenerator.GetBytes(8));
+        await File.WriteAllTextAsync(folder.File("carol.pem"), carol.ExportCertificatePem());
+        await File.WriteAllTextAsync(folder.File("carol.key"), carolKey.ExportPkcs8PrivateKeyPem());
+
+        using var malloryKey = RSA.Create(2048);
+        var malloryRequest = new CertificateRequest("CN=mallory", malloryKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var mallory = malloryRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        await File.WriteAllTextAsync(folder.File("mallory.pem"), mallory.ExportCertificatePem());
+        await File.WriteAllTextAsync(folder.File("mallory.key"), malloryKey.ExportPkcs8PrivateKeyPem());
     }
 
     private static ScramUpsertion Upsertion(ScramMechanism mechanism, int iterations)
