@@ -33,10 +33,14 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly SemaphoreSlim admission = new(1, 1);
     private int disposed;
 
+    // Produce calls under way (serializing, or waiting for metadata or buffer.memory): Flush waits for them too.
+    private int entering;
+
     internal ActorsProducer(ActorsProducerBuilder<TKey, TValue> builder, IGrainFactory grains)
     {
         settings = new ProducerSettings(new ClientConfig(builder.Config));
         settings.DropAnswer = builder.DropAnswer;
+        settings.Transport = builder.Transport;
         metadata = new ClusterMetadata(grains, settings.AllowAutoCreate, TimeSpan.FromMilliseconds(settings.MetadataMaxAgeMs));
         identity = settings.Idempotent ? new ProducerIdentity(metadata) : null;
         buffer = new BufferMemory(settings.BufferMemory);
@@ -149,7 +153,7 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
         try
         {
             var pause = 1;
-            while (senders.Values.Any(s => s.Pending > 0))
+            while (Volatile.Read(ref entering) > 0 || senders.Values.Any(s => s.Pending > 0))
             {
                 await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
                 pause = Math.Min(pause * 2, 20);
@@ -226,6 +230,19 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
         new($"{member} is not supported by the Actors client: {advice}. See docs/client.md.");
 
     private async ValueTask EnqueueAsync(TopicPartition target, Message<TKey, TValue> message, Action<DeliveryResult<TKey, TValue>, ActorsException?> complete, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref entering);
+        try
+        {
+            await EnterAsync(target, message, complete, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref entering);
+        }
+    }
+
+    private async ValueTask EnterAsync(TopicPartition target, Message<TKey, TValue> message, Action<DeliveryResult<TKey, TValue>, ActorsException?> complete, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(message);
