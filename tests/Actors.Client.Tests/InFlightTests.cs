@@ -104,9 +104,11 @@ public class InFlightTests(ClientCluster cluster)
 
         // Every third batch's first answer is lost after the partition wrote it, while the batches after it are in flight.
         var lost = 0;
+        var calls = new System.Collections.Concurrent.ConcurrentQueue<string>();
         using var producer = Producer<Null, string>(new() { ["linger.ms"] = "1", ["batch.size"] = "1" }, async (attempt, send) =>
         {
             var answer = await send();
+            calls.Enqueue($"{attempt.Number}.{attempt.Attempt}:{answer.Error}");
             if (attempt.Attempt == 0 && attempt.Number % 3 == 1)
             {
                 Interlocked.Increment(ref lost);
@@ -116,7 +118,9 @@ public class InFlightTests(ClientCluster cluster)
             return answer;
         });
         var sends = Enumerable.Range(0, 60).Select(i => producer.ProduceAsync(topic, new Message<Null, string> { Value = $"v{i}" })).ToArray();
-        var results = await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(60));
+        await Task.WhenAny(Task.WhenAll(sends), Task.Delay(TimeSpan.FromSeconds(60)));
+        Assert.True(sends.All(s => s.IsCompleted), $"{sends.Count(s => s.IsCompleted)} of 60 deliveries reported within 60 s; {lost} answers dropped; calls: {string.Join(' ', calls)}");
+        var results = await Task.WhenAll(sends);
         Assert.True(lost >= 10, $"only {lost} answers were dropped");
 
         var stored = await cluster.RecordsAsync(topic, 0);

@@ -226,8 +226,8 @@ internal sealed class PartitionSender : IDisposable
             Resolve(now);
             wait = Sooner(wait, await DispatchAsync(now).ConfigureAwait(false));
 
-            Deliver();
-            if (!outcomes.IsEmpty)
+            // Completed batches free room in the window: go round again to admit and send the next ones.
+            if (Deliver() || !outcomes.IsEmpty)
             {
                 continue;
             }
@@ -609,15 +609,19 @@ internal sealed class PartitionSender : IDisposable
         }
     }
 
-    /// <summary>Completes the batches at the head of the window that have their outcome, in order.</summary>
-    private void Deliver()
+    /// <summary>Completes the batches at the head of the window that have their outcome, in order; true if any.</summary>
+    private bool Deliver()
     {
+        var any = false;
         while (window.Count > 0 && window[0].State is BatchState.Written or BatchState.Failed)
         {
             var b = window[0];
             window.RemoveAt(0);
             Complete(b, b.BaseOffset, b.AppendTime, b.Error is null ? null : ActorsException.From(b.Error, $"Produce to {topic}-{partition}"));
+            any = true;
         }
+
+        return any;
     }
 
     private void Stop()
@@ -631,7 +635,7 @@ internal sealed class PartitionSender : IDisposable
             }
         }
 
-        Deliver();
+        _ = Deliver();
         List<Batch> unsent;
         lock (gate)
         {
