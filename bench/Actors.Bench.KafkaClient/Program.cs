@@ -100,13 +100,25 @@ internal static class Program
             return 1;
         }
 
+        // --latency true: each record's own handler notes the time from its Produce call to its delivery report.
+        var latencies = o.Text("--latency", "false") == "true" ? new long[records] : null;
         clock.Restart();
-        var sent = Send(producer, topic, message, Handler, records, TimeSpan.FromSeconds(seconds), clock);
+        var sent = latencies is null
+            ? Send(producer, topic, message, Handler, records, TimeSpan.FromSeconds(seconds), clock)
+            : SendTimed(producer, topic, message, Handler, latencies, TimeSpan.FromSeconds(seconds), clock);
         var left = producer.Flush(TimeSpan.FromSeconds(60));
         var elapsed = clock.Elapsed.TotalSeconds;
         var rate = delivered / elapsed;
+        var latency = string.Empty;
+        if (latencies is not null && sent > 0)
+        {
+            Array.Sort(latencies, 0, (int)sent);
+            double Ms(double q) => latencies[Math.Min(sent - 1, (long)(q * sent))] * 1000.0 / Stopwatch.Frequency;
+            latency = $" p50_ms={Ms(0.5):F2} p99_ms={Ms(0.99):F2}";
+        }
+
         Result(
-            $"mode=produce records_per_s={rate:F0} mb_per_s={rate * value.Length / 1e6:F1} delivered={delivered} errors={errors} sent={sent} seconds={elapsed:F3} unflushed={left}",
+            $"mode=produce records_per_s={rate:F0} mb_per_s={rate * value.Length / 1e6:F1} delivered={delivered} errors={errors} sent={sent} seconds={elapsed:F3} unflushed={left}{latency}",
             $"warmup_delivered={warmDelivered} warmup_errors={warmErrors} warmup_sent={warmed} total_delivered={warmDelivered + delivered}");
         if (errors > 0 || left > 0)
         {
@@ -132,6 +144,32 @@ internal static class Program
             catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
                 // Back-pressure (as buffer.memory blocks send in the Java producer): let deliveries drain the queue.
+                Thread.Sleep(1);
+            }
+        }
+
+        return sent;
+    }
+
+    /// <summary>As <see cref="Send"/>, each record with a handler of its own that stores its produce latency.</summary>
+    private static long SendTimed(IProducer<Null, byte[]> producer, string topic, Message<Null, byte[]> message, Action<DeliveryReport<Null, byte[]>> handler, long[] latencies, TimeSpan limit, Stopwatch clock)
+    {
+        long sent = 0;
+        while (sent < latencies.LongLength && ((sent & 1023) != 0 || clock.Elapsed < limit))
+        {
+            var index = sent;
+            var start = Stopwatch.GetTimestamp();
+            try
+            {
+                producer.Produce(topic, message, r =>
+                {
+                    latencies[index] = Stopwatch.GetTimestamp() - start;
+                    handler(r);
+                });
+                sent++;
+            }
+            catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
                 Thread.Sleep(1);
             }
         }

@@ -59,11 +59,12 @@ internal static class DirectToGrain
         return (produced / clock.Elapsed.TotalSeconds, produced);
     }
 
-    /// <summary>Records/s fetching the partition from offset 0 to its end, 1 MiB per fetch.</summary>
-    public static async Task<(double Rate, long Records)> FetchAllAsync(IPartitionGrain grain)
+    /// <summary>Records/s fetching the partition to its end, 1 MiB per fetch: from offset 0, or the last
+    /// <paramref name="last"/> records when given.</summary>
+    public static async Task<(double Rate, long Records)> FetchAllAsync(IPartitionGrain grain, long? last = null)
     {
         var end = (await grain.ListOffsetsAsync(new ListOffsetsRequest { Timestamp = ListOffsetsRequest.Latest })).Offset;
-        long offset = 0;
+        var offset = last is { } n ? Math.Max(0, end - n) : 0;
         long fetched = 0;
         var clock = Stopwatch.StartNew();
         while (offset < end)

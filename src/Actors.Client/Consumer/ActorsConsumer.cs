@@ -29,6 +29,9 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly IDeserializer<TKey> keyDeserializer;
     private readonly IDeserializer<TValue> valueDeserializer;
     private readonly Dictionary<BrokerTopicPartition, PartitionFetch> assigned = [];
+
+    // The assigned partitions as an array for Consume's round robin; rebuilt after the assignment changes.
+    private PartitionFetch[]? order;
     private readonly SemaphoreSlim dataReady = new(0);
     private readonly CancellationTokenSource closing = new();
     private Membership? membership;
@@ -235,6 +238,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
             }
 
             assigned.Clear();
+            order = null;
         }
 
         IncrementalAssign(partitions);
@@ -255,6 +259,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
                 {
                     fetch = new PartitionFetch(tp);
                     assigned[tp] = fetch;
+                    order = null;
                 }
 
                 fetch.Reset(p.Offset.Value);
@@ -273,6 +278,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
             {
                 if (assigned.Remove(ToBroker(p), out var fetch))
                 {
+                    order = null;
                     fetch.Version++;
                 }
             }
@@ -289,6 +295,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
             }
 
             assigned.Clear();
+            order = null;
         }
     }
 
@@ -427,6 +434,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
             }
 
             assigned.Clear();
+            order = null;
         }
 
         closing.Cancel();
@@ -453,7 +461,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
     {
         lock (gate)
         {
-            var partitions = assigned.Values.ToArray();
+            var partitions = order ??= [.. assigned.Values];
             for (var i = 0; i < partitions.Length; i++)
             {
                 var fetch = partitions[(roundRobin + i) % partitions.Length];
@@ -492,10 +500,12 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
     }
 
-    /// <summary>Keeps one fetch in flight per readable partition while fewer than max.poll.records wait (under the lock).</summary>
+    /// <summary>Keeps one fetch in flight per readable partition while fewer records wait than max.poll.records or
+    /// than the last fetch brought (under the lock): the next fetch is under way while the application consumes the
+    /// last one, and at most about two fetches' worth (max.partition.fetch.bytes each) are held per partition.</summary>
     private void StartFetch(PartitionFetch fetch)
     {
-        if (closed || fetch.InFlight || fetch.Paused || fetch.Position < 0 || fetch.Buffered.Count >= settings.MaxPollRecords || DateTime.UtcNow < fetch.RetryAt)
+        if (closed || fetch.InFlight || fetch.Paused || fetch.Position < 0 || fetch.Buffered.Count >= Math.Max(settings.MaxPollRecords, fetch.LastFetchCount) || DateTime.UtcNow < fetch.RetryAt)
         {
             return;
         }
@@ -562,6 +572,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
                 }
 
                 fetch.NextFetch = Math.Max(next, records.Count > 0 ? records[^1].Offset + 1 : from);
+                fetch.LastFetchCount = records.Count;
             }
         }
 
@@ -904,6 +915,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
                     {
                         fetch = new PartitionFetch(tp);
                         assigned[tp] = fetch;
+                        order = null;
                         fetch.Reset(s.Offset.Value);
                     }
                 }
@@ -963,6 +975,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
             {
                 if (assigned.Remove(tp, out var fetch))
                 {
+                    order = null;
                     fetch.Version++;
                 }
             }
@@ -995,6 +1008,9 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
         public long NextFetch { get; set; }
 
         public Queue<FetchedRecord> Buffered { get; } = new();
+
+        /// <summary>Records the last fetch brought: fetching ahead stops while at least this many wait.</summary>
+        public int LastFetchCount { get; set; }
 
         public bool InFlight { get; set; }
 

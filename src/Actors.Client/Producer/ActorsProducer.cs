@@ -33,10 +33,14 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly SemaphoreSlim admission = new(1, 1);
     private int disposed;
 
+    // Produce calls under way (serializing, or waiting for metadata or buffer.memory): Flush waits for them too.
+    private int entering;
+
     internal ActorsProducer(ActorsProducerBuilder<TKey, TValue> builder, IGrainFactory grains)
     {
         settings = new ProducerSettings(new ClientConfig(builder.Config));
         settings.DropAnswer = builder.DropAnswer;
+        settings.Transport = builder.Transport;
         metadata = new ClusterMetadata(grains, settings.AllowAutoCreate, TimeSpan.FromMilliseconds(settings.MetadataMaxAgeMs));
         identity = settings.Idempotent ? new ProducerIdentity(metadata) : null;
         buffer = new BufferMemory(settings.BufferMemory);
@@ -75,19 +79,9 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     /// <inheritdoc/>
     public async Task<DeliveryResult<TKey, TValue>> ProduceAsync(TopicPartition topicPartition, Message<TKey, TValue> message, CancellationToken cancellationToken = default)
     {
-        var done = new TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await EnqueueAsync(topicPartition, message, (result, error) =>
-        {
-            if (error is null)
-            {
-                done.TrySetResult(result);
-            }
-            else
-            {
-                done.TrySetException(new ProduceException<TKey, TValue>(error.Error, result, error));
-            }
-        }, cancellationToken).ConfigureAwait(false);
-        return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var delivery = new Delivery(message, null, new TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        await EnqueueAsync(topicPartition, message, delivery, cancellationToken).ConfigureAwait(false);
+        return await delivery.Done!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -97,22 +91,11 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     /// <inheritdoc/>
     public void Produce(TopicPartition topicPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null)
     {
-        EnqueueAsync(topicPartition, message, (result, error) =>
+        var entering = EnqueueAsync(topicPartition, message, new Delivery(message, deliveryHandler, null), CancellationToken.None);
+        if (!entering.IsCompletedSuccessfully)
         {
-            if (deliveryHandler is null)
-            {
-                return;
-            }
-
-            var report = new DeliveryReport<TKey, TValue>
-            {
-                Message = result.Message,
-                TopicPartitionOffset = result.TopicPartitionOffset,
-                Status = result.Status,
-                Error = error?.Error ?? new Error(ErrorCode.NoError),
-            };
-            deliveryHandler(report);
-        }, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            entering.AsTask().GetAwaiter().GetResult();
+        }
     }
 
     /// <summary>Delivery handlers run as batches complete, so there is nothing to serve: returns 0 at once.</summary>
@@ -149,7 +132,7 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
         try
         {
             var pause = 1;
-            while (senders.Values.Any(s => s.Pending > 0))
+            while (Volatile.Read(ref entering) > 0 || senders.Values.Any(s => s.Pending > 0))
             {
                 await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
                 pause = Math.Min(pause * 2, 20);
@@ -225,7 +208,20 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     internal static NotSupportedException Unsupported(string member, string advice) =>
         new($"{member} is not supported by the Actors client: {advice}. See docs/client.md.");
 
-    private async ValueTask EnqueueAsync(TopicPartition target, Message<TKey, TValue> message, Action<DeliveryResult<TKey, TValue>, ActorsException?> complete, CancellationToken cancellationToken)
+    private async ValueTask EnqueueAsync(TopicPartition target, Message<TKey, TValue> message, Delivery delivery, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref entering);
+        try
+        {
+            await EnterAsync(target, message, delivery, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref entering);
+        }
+    }
+
+    private async ValueTask EnterAsync(TopicPartition target, Message<TKey, TValue> message, Delivery delivery, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(message);
@@ -279,21 +275,9 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
             }
 
             var sender = senders.GetOrAdd((topic, partition), k => new PartitionSender(k.Topic, k.Partition, settings, metadata, identity, buffer, stopping.Token));
-            sender.Append(timestamp, keyBytes, valueBytes, headers, size, (offset, ts, error) =>
-            {
-                var result = new DeliveryResult<TKey, TValue>
-                {
-                    Message = message,
-                    TopicPartitionOffset = new TopicPartitionOffset(topic, new Partition(partition), offset < 0 ? Offset.Unset : new Offset(offset)),
-                    Status = error is null ? PersistenceStatus.Persisted : PersistenceStatus.NotPersisted,
-                };
-                if (error is null && message.Timestamp.Type == TimestampType.NotAvailable)
-                {
-                    message.Timestamp = new Timestamp(ts, TimestampType.CreateTime);
-                }
-
-                complete(result, error is null ? null : ActorsException.From(error, $"Produce to {topic}-{partition}"));
-            });
+            delivery.Topic = topic;
+            delivery.Partition = partition;
+            sender.Append(timestamp, keyBytes, valueBytes, headers, size, delivery);
         }
         catch
         {
@@ -303,6 +287,51 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
         finally
         {
             admission.Release();
+        }
+    }
+
+    /// <summary>One record's delivery: its report to the handler (Produce) or its task (ProduceAsync).</summary>
+    private sealed class Delivery(Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? handler, TaskCompletionSource<DeliveryResult<TKey, TValue>>? done) : RecordCompletion
+    {
+        private static readonly Error NoError = new(ErrorCode.NoError);
+
+        public TaskCompletionSource<DeliveryResult<TKey, TValue>>? Done => done;
+
+        public string Topic { get; set; } = string.Empty;
+
+        public int Partition { get; set; }
+
+        public override void Complete(long offset, long timestamp, Exception? error)
+        {
+            if (handler is null && done is null)
+            {
+                return;
+            }
+
+            if (error is null && message.Timestamp.Type == TimestampType.NotAvailable)
+            {
+                message.Timestamp = new Timestamp(timestamp, TimestampType.CreateTime);
+            }
+
+            var where = new TopicPartitionOffset(Topic, new Partition(Partition), offset < 0 ? Offset.Unset : new Offset(offset));
+            var status = error is null ? PersistenceStatus.Persisted : PersistenceStatus.NotPersisted;
+            var failure = error is null ? null : ActorsException.From(error, $"Produce to {Topic}-{Partition}");
+            if (done is not null)
+            {
+                var result = new DeliveryResult<TKey, TValue> { Message = message, TopicPartitionOffset = where, Status = status };
+                if (failure is null)
+                {
+                    done.TrySetResult(result);
+                }
+                else
+                {
+                    done.TrySetException(new ProduceException<TKey, TValue>(failure.Error, result, failure));
+                }
+
+                return;
+            }
+
+            handler!(new DeliveryReport<TKey, TValue> { Message = message, TopicPartitionOffset = where, Status = status, Error = failure?.Error ?? NoError });
         }
     }
 

@@ -29,6 +29,8 @@ public sealed class ActorsProducerBuilder<TKey, TValue>
 
     internal Func<int, bool>? DropAnswer { get; set; }
 
+    internal ProduceTransport? Transport { get; set; }
+
     public ActorsProducerBuilder<TKey, TValue> SetKeySerializer(ISerializer<TKey> serializer)
     {
         KeySerializer = serializer;

@@ -15,11 +15,19 @@ internal sealed class ProducerSettings
         Compression = RecordCodec.Parse(c);
         var acks = c.OneOf("acks", "all", "all", "-1", "0", "1");
         Acks = acks is "all" or "-1" ? (short)-1 : short.Parse(acks, System.Globalization.CultureInfo.InvariantCulture);
+        MaxInFlight = c.Int("max.in.flight.requests.per.connection", c.Int("max.in.flight", 5), min: 1);
         var idempotenceSet = c.Get("enable.idempotence") is not null;
-        Idempotent = c.Bool("enable.idempotence", Acks == -1);
+        Idempotent = c.Bool("enable.idempotence", Acks == -1 && MaxInFlight <= ProducerStateLimit);
         if (idempotenceSet && Idempotent && Acks != -1)
         {
             throw new ArgumentException($"enable.idempotence=true needs acks=all; acks is {acks}. Set acks=all or enable.idempotence=false.", nameof(c));
+        }
+
+        if (idempotenceSet && Idempotent && MaxInFlight > ProducerStateLimit)
+        {
+            throw new ArgumentException(
+                $"enable.idempotence=true allows at most {ProducerStateLimit} batches in flight per partition (the partition remembers a producer's last {ProducerStateLimit} to spot duplicates); max.in.flight.requests.per.connection is {MaxInFlight}. Lower it to {ProducerStateLimit} or less, or set enable.idempotence=false.",
+                nameof(c));
         }
 
         RetryBackoffMs = c.Int("retry.backoff.ms", 100);
@@ -36,7 +44,13 @@ internal sealed class ProducerSettings
         MetadataMaxAgeMs = c.Int("metadata.max.age.ms", 300_000, min: 1);
     }
 
+    /// <summary>The most batches the idempotent producer may have in flight per partition (Kafka's limit).</summary>
+    public const int ProducerStateLimit = 5;
+
     public string ClientId { get; }
+
+    /// <summary>max.in.flight.requests.per.connection: batches sent and not yet answered, per partition.</summary>
+    public int MaxInFlight { get; }
 
     public int BatchSize { get; }
 
@@ -69,4 +83,7 @@ internal sealed class ProducerSettings
     /// <summary>Test hook: given a batch's attempt number, true makes the client drop the broker's answer after the
     /// write (as when an ack is lost on the way back), so the batch is sent again.</summary>
     internal Func<int, bool>? DropAnswer { get; set; }
+
+    /// <summary>Test hook: every produce call goes through it (to delay one, or see its answer).</summary>
+    internal ProduceTransport? Transport { get; set; }
 }
