@@ -102,19 +102,29 @@ internal static class ChaosRun
             environment: new Dictionary<string, string> { ["Logging__LogLevel__Actors.Broker"] = "Information" });
         try
         {
-            return await RunAsync(cluster, options, random, historyPath, faultLog, fatal, clock, log);
+            var report = await RunAsync(cluster, options, random, historyPath, faultLog, fatal, clock, log);
+            if (!report.Clean || report.FatalErrors.Count > 0)
+            {
+                await KeepLogsAsync(cluster, historyPath, log);
+            }
+
+            return report;
         }
         catch
         {
-            // Every line each silo wrote (all incarnations), beside the history, for the failure's diagnosis.
-            foreach (var silo in cluster.Silos)
-            {
-                var path = Path.ChangeExtension(historyPath, $"{silo.Name}.log");
-                await File.WriteAllLinesAsync(path, silo.Logged(string.Empty));
-                log($"{silo.Name}'s output: {path}");
-            }
-
+            await KeepLogsAsync(cluster, historyPath, log);
             throw;
+        }
+    }
+
+    /// <summary>Writes every line each silo wrote (all incarnations) beside the history, for the diagnosis of a failure.</summary>
+    private static async Task KeepLogsAsync(ProcessCluster cluster, string historyPath, Action<string> log)
+    {
+        foreach (var silo in cluster.Silos)
+        {
+            var path = Path.ChangeExtension(historyPath, $"{silo.Name}.log");
+            await File.WriteAllLinesAsync(path, silo.Logged(string.Empty));
+            log($"{silo.Name}'s output: {path}");
         }
     }
 
@@ -168,7 +178,7 @@ internal static class ChaosRun
             if (kind == FaultKind.Kill)
             {
                 victim.Kill();
-                victim.Start();
+                victim.Restart();
                 restart = true;
             }
             else
@@ -186,7 +196,7 @@ internal static class ChaosRun
                 {
                     // Declared dead while stopped, it exits when it wakes; it comes back as a new incarnation.
                     log($"fault {i}: {victim.Name} exited after waking; restart");
-                    victim.Start();
+                    victim.Restart();
                     restart = true;
                 }
 
@@ -222,9 +232,15 @@ internal static class ChaosRun
             MessageTimeoutMs = 180_000,
             LingerMs = 5,
         };
+        if (Environment.GetEnvironmentVariable("CHAOS_PRODUCER_DEBUG") is { Length: > 0 } debug)
+        {
+            config.Debug = debug;
+        }
+
         var incarnation = 1;
         var fatal = 0;
         IProducer<string, string> Build() => new ProducerBuilder<string, string>(config)
+            .SetLogHandler((_, m) => log($"{id}: librdkafka {m.Level} {m.Facility}: {m.Message}"))
             .SetErrorHandler((_, e) =>
             {
                 if (e.IsFatal)
