@@ -133,10 +133,10 @@ internal sealed record ChaosReport(ChaosOptions Options, IReadOnlyList<string> F
 {
     public int Count(string kind) => History.Count(e => e.Kind == kind);
 
-    /// <summary>Whether records were acknowledged and the checker found no damage. A fatal error of an idempotent
-    /// producer (OUT_OF_ORDER_SEQUENCE_NUMBER after a fault) is counted and printed, not judged here: it loses no
-    /// acknowledged record and writes no duplicate (the checker would see those), and it is a known open problem.</summary>
-    public bool Clean => Result.Damages.Count == 0 && Result.Acked > 0;
+    /// <summary>Whether records were acknowledged, the checker found no damage and no idempotent producer met a fatal
+    /// error (OUT_OF_ORDER_SEQUENCE_NUMBER after a fault was one, until the leader learnt to wait for a producer's
+    /// batches that a later one overtook on the way).</summary>
+    public bool Clean => Result.Damages.Count == 0 && Result.Acked > 0 && FatalErrors.Count == 0;
 
     /// <summary>The one-line summary: <c>chaos faults=… seed=… acknowledged=… lost=… duplicates=… …</c>.</summary>
     public string Line => string.Create(CultureInfo.InvariantCulture,
