@@ -14,11 +14,10 @@ namespace Actors.Chaos.Tests;
 [Collection(ProcessCollection.Name)]
 public sealed class ChaosWorkloadTests(ITestOutputHelper output)
 {
-    /// <summary>The short run: 10 faults, SIGKILL and restart of silos and SIGSTOP/SIGCONT of partition leaders
-    /// (shorter than failure detection, longer than the replica lag time). Soak until it has passed end to end on the
-    /// shared machine: its one full run took 6 minutes under load and met fatal idempotent-producer errors.</summary>
+    /// <summary>The short run of the default tests (about 3 minutes): 10 faults, SIGKILL and restart of silos and
+    /// SIGSTOP/SIGCONT of partition leaders past the ISR shrink and short of failure detection (ChaosTiming). It passed
+    /// three times in a row on the shared 2-core machine (159-193 s each) before it joined the default tests.</summary>
     [Fact]
-    [Trait("Category", "Soak")]
     public Task Ten_faults_of_SIGKILL_and_SIGSTOP_lose_no_acknowledged_record_and_write_no_duplicate() =>
         RunAsync(10, new Dictionary<FaultKind, int> { [FaultKind.Kill] = 1, [FaultKind.Pause] = 1 });
 
