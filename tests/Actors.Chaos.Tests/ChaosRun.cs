@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using Actors.Broker;
+using Actors.Silo;
 using Actors.Testing;
+using Microsoft.Extensions.Configuration;
+using Orleans.Configuration;
 using Confluent.Kafka;
 using static Actors.Chaos.Tests.ChaosSupport;
 using KafkaTopicPartition = Confluent.Kafka.TopicPartition;
@@ -15,9 +18,9 @@ internal enum FaultKind
     /// <summary>SIGKILL of a silo, restarted at once (recovery of its logs, truncation, ISR rejoin).</summary>
     Kill,
 
-    /// <summary>SIGSTOP of a partition leader's silo for longer than replica.lag.time.max.ms, aiming short of failure
-    /// detection, then SIGCONT: the ISRs shrink without it and it must catch up and rejoin (on a loaded machine it is
-    /// often declared dead all the same; it then exits on waking and is restarted).</summary>
+    /// <summary>SIGSTOP of a partition leader's silo past the ISR shrink and short of the earliest suspicion by failure
+    /// detection (<see cref="ChaosTiming.Pause"/>), then SIGCONT: the ISRs shrink without it and it must catch up and
+    /// rejoin (should a loaded machine get it declared dead all the same, it exits on waking and is restarted).</summary>
     Pause,
 
     /// <summary>SIGSTOP of a partition leader's silo past failure detection, then SIGCONT: declared dead, its partitions
@@ -38,11 +41,12 @@ internal sealed record ChaosOptions
         [FaultKind.Kill] = 4, [FaultKind.Pause] = 4, [FaultKind.Freeze] = 2,
     };
 
-    /// <summary>Longer than the process harness's replica.lag.time.max.ms (2 s), shorter than failure detection.</summary>
-    public TimeSpan Pause { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>How long a <see cref="FaultKind.Pause"/> lasts; by default <see cref="ChaosTiming.Pause"/>, from the
+    /// silos' failure-detection settings.</summary>
+    public TimeSpan? Pause { get; init; }
 
-    /// <summary>Longer than the silos' failure detection (probe timeout 1 s, 3 missed probes).</summary>
-    public TimeSpan Freeze { get; init; } = TimeSpan.FromSeconds(8);
+    /// <summary>How long a <see cref="FaultKind.Freeze"/> lasts; by default <see cref="ChaosTiming.Freeze"/>.</summary>
+    public TimeSpan? Freeze { get; init; }
 
     /// <summary>How long the cluster may take to be whole again (every ISR full) after a fault.</summary>
     public TimeSpan HealthyWithin { get; init; } = TimeSpan.FromSeconds(120);
@@ -52,16 +56,87 @@ internal sealed record ChaosOptions
     public int Producers { get; init; } = 2;
 }
 
+/// <summary>
+/// The lengths of the SIGSTOP faults, derived from the failure detection the silos run with: Orleans' cluster
+/// membership options as the silo sets them (<see cref="FailureDetection"/>, then "Actors:Membership" over it, here
+/// from the cluster's environment) and the chaos cluster's replica.lag.time.max.ms.
+/// </summary>
+/// <remarks>
+/// Orleans adapts each probe's timeout, and the period between probes, to the response times it observes, between
+/// <see cref="ClusterMembershipOptions.MinProbeTimeout"/> and <see cref="ClusterMembershipOptions.MaxProbeTimeout"/>;
+/// on an idle loopback cluster it sits at the minimum. A stopped silo misses one probe per period and is suspected at
+/// the NumMissedProbesLimit-th miss: no sooner than MinProbeTimeout × NumMissedProbesLimit after the stop (the last
+/// probes go through another silo with a longer timeout, so usually later). The silo sets ProbeTimeout 1 s, which
+/// leaves Orleans' default minimum of half of it: a silo stopped for 1.5 s can be suspected, sooner than the ISR
+/// shrink. The chaos cluster therefore raises MinProbeTimeout to ProbeTimeout (<see cref="Environment"/>), as the
+/// silo's own description of its failure detection intends ("suspected only after about 3 s of not answering").
+/// A pause ends halfway between the ISR shrink (the lag time plus the leader's ISR check period, a quarter of it) and
+/// that earliest suspicion; a freeze lasts a second past the latest declaration of death at the usual probe timeout
+/// (twice the minimum for the indirect probes, one probe per missed-probe count and one more, then a table refresh).
+/// </remarks>
+internal static class ChaosTiming
+{
+    /// <summary>replica.lag.time.max.ms of the chaos cluster: short enough that a pause shrinks ISRs well before
+    /// failure detection can suspect the stopped silo.</summary>
+    public const int ReplicaLagTimeMaxMs = 1000;
+
+    /// <summary>The chaos cluster's membership settings, given to the silos through their environment.</summary>
+    public static IReadOnlyDictionary<string, string> Environment { get; } = new Dictionary<string, string>
+    {
+        ["Actors__Membership__MinProbeTimeout"] = "00:00:01",
+    };
+
+    /// <summary>The membership options the silos of a cluster with <paramref name="environment"/> run with.</summary>
+    public static ClusterMembershipOptions Membership(IReadOnlyDictionary<string, string> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var options = new ClusterMembershipOptions();
+        FailureDetection.Apply(options);
+        var settings = environment
+            .Where(e => e.Key.StartsWith("Actors__Membership__", StringComparison.OrdinalIgnoreCase))
+            .Select(e => KeyValuePair.Create(e.Key.Replace("__", ":", StringComparison.Ordinal), (string?)e.Value));
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("Actors:Membership").Bind(options);
+        return options;
+    }
+
+    /// <summary>The soonest a stopped silo can be suspected by a prober.</summary>
+    public static TimeSpan EarliestSuspicion(ClusterMembershipOptions m) => m.MinProbeTimeout * m.NumMissedProbesLimit;
+
+    /// <summary>When a stopped silo is declared dead at the usual probe timeouts.</summary>
+    public static TimeSpan LatestDeath(ClusterMembershipOptions m) => (m.MinProbeTimeout * 2 * (m.NumMissedProbesLimit + 1)) + m.TableRefreshTimeout;
+
+    /// <summary>When the leaders have shrunk the ISRs without a stopped follower.</summary>
+    public static TimeSpan IsrShrunk => TimeSpan.FromMilliseconds(ReplicaLagTimeMaxMs * 1.25);
+
+    /// <summary>Longer than the ISR shrink, shorter than the earliest suspicion.</summary>
+    /// <exception cref="ArgumentException">The settings leave no room between the two.</exception>
+    public static TimeSpan Pause(ClusterMembershipOptions m)
+    {
+        var suspicion = EarliestSuspicion(m);
+        if (suspicion - IsrShrunk < TimeSpan.FromMilliseconds(500))
+        {
+            throw new ArgumentException(
+                $"Failure detection (MinProbeTimeout {m.MinProbeTimeout.TotalMilliseconds:0} ms × NumMissedProbesLimit {m.NumMissedProbesLimit}: a stopped silo may be suspected after {suspicion.TotalMilliseconds:0} ms) " +
+                $"leaves no room for a pause past the ISR shrink at {IsrShrunk.TotalMilliseconds:0} ms (replica.lag.time.max.ms {ReplicaLagTimeMaxMs}); raise Actors:Membership:MinProbeTimeout or NumMissedProbesLimit in ChaosTiming.Environment, or lower ChaosTiming.ReplicaLagTimeMaxMs.");
+        }
+
+        return (IsrShrunk + suspicion) / 2;
+    }
+
+    /// <summary>A second past the usual declaration of death.</summary>
+    public static TimeSpan Freeze(ClusterMembershipOptions m) => LatestDeath(m) + TimeSpan.FromSeconds(1);
+}
+
 /// <summary>What a chaos run found.</summary>
 internal sealed record ChaosReport(ChaosOptions Options, IReadOnlyList<string> FaultLog, CheckResult Result, IReadOnlyList<HistoryEvent> History,
     string HistoryPath, IReadOnlyList<string> FatalErrors, TimeSpan Elapsed)
 {
     public int Count(string kind) => History.Count(e => e.Kind == kind);
 
-    /// <summary>Whether records were acknowledged and the checker found no damage. A fatal error of an idempotent
-    /// producer (OUT_OF_ORDER_SEQUENCE_NUMBER after a fault) is counted and printed, not judged here: it loses no
-    /// acknowledged record and writes no duplicate (the checker would see those), and it is a known open problem.</summary>
-    public bool Clean => Result.Damages.Count == 0 && Result.Acked > 0;
+    /// <summary>Whether records were acknowledged, the checker found no damage and no idempotent producer met a fatal
+    /// error (OUT_OF_ORDER_SEQUENCE_NUMBER after a fault was one, until the leader learnt to wait for a producer's
+    /// batches that a later one overtook on the way).</summary>
+    public bool Clean => Result.Damages.Count == 0 && Result.Acked > 0 && FatalErrors.Count == 0;
 
     /// <summary>The one-line summary: <c>chaos faults=… seed=… acknowledged=… lost=… duplicates=… …</c>.</summary>
     public string Line => string.Create(CultureInfo.InvariantCulture,
@@ -98,23 +173,39 @@ internal static class ChaosRun
         var faultLog = new List<string>();
         var fatal = new List<string>();
 
-        await using var cluster = await ProcessCluster.StartAsync(3, log,
-            environment: new Dictionary<string, string> { ["Logging__LogLevel__Actors.Broker"] = "Information" });
+        var environment = new Dictionary<string, string>(ChaosTiming.Environment) { ["Logging__LogLevel__Actors.Broker"] = "Information" };
+        var membership = ChaosTiming.Membership(environment);
+        options = options with { Pause = options.Pause ?? ChaosTiming.Pause(membership), Freeze = options.Freeze ?? ChaosTiming.Freeze(membership) };
+        log($"failure detection: probe timeout {membership.ProbeTimeout.TotalMilliseconds:0} ms (at least {membership.MinProbeTimeout.TotalMilliseconds:0} ms), {membership.NumMissedProbesLimit} missed probes, " +
+            $"{membership.NumVotesForDeathDeclaration} votes; replica.lag.time.max.ms {ChaosTiming.ReplicaLagTimeMaxMs}; " +
+            $"pause {options.Pause!.Value.TotalSeconds:0.0#} s, freeze {options.Freeze!.Value.TotalSeconds:0.0#} s");
+        await using var cluster = await ProcessCluster.StartAsync(3, log, environment: environment,
+            args: [$"--replica.lag.time.max.ms={ChaosTiming.ReplicaLagTimeMaxMs}"]);
         try
         {
-            return await RunAsync(cluster, options, random, historyPath, faultLog, fatal, clock, log);
+            var report = await RunAsync(cluster, options, random, historyPath, faultLog, fatal, clock, log);
+            if (!report.Clean || report.FatalErrors.Count > 0)
+            {
+                await KeepLogsAsync(cluster, historyPath, log);
+            }
+
+            return report;
         }
         catch
         {
-            // Every line each silo wrote (all incarnations), beside the history, for the failure's diagnosis.
-            foreach (var silo in cluster.Silos)
-            {
-                var path = Path.ChangeExtension(historyPath, $"{silo.Name}.log");
-                await File.WriteAllLinesAsync(path, silo.Logged(string.Empty));
-                log($"{silo.Name}'s output: {path}");
-            }
-
+            await KeepLogsAsync(cluster, historyPath, log);
             throw;
+        }
+    }
+
+    /// <summary>Writes every line each silo wrote (all incarnations) beside the history, for the diagnosis of a failure.</summary>
+    private static async Task KeepLogsAsync(ProcessCluster cluster, string historyPath, Action<string> log)
+    {
+        foreach (var silo in cluster.Silos)
+        {
+            var path = Path.ChangeExtension(historyPath, $"{silo.Name}.log");
+            await File.WriteAllLinesAsync(path, silo.Logged(string.Empty));
+            log($"{silo.Name}'s output: {path}");
         }
     }
 
@@ -159,8 +250,8 @@ internal static class ChaosRun
             var line = kind switch
             {
                 FaultKind.Kill => $"fault {i}: SIGKILL {victim.Name} (pid {victim.Pid}) and restart",
-                FaultKind.Pause => $"fault {i}: SIGSTOP {victim.Name} (pid {victim.Pid}, leader of p{partition}) for {options.Pause.TotalSeconds:0.#} s, then SIGCONT",
-                _ => $"fault {i}: SIGSTOP {victim.Name} (pid {victim.Pid}, leader of p{partition}) for {options.Freeze.TotalSeconds:0.#} s (past failure detection), then SIGCONT",
+                FaultKind.Pause => $"fault {i}: SIGSTOP {victim.Name} (pid {victim.Pid}, leader of p{partition}) for {options.Pause!.Value.TotalSeconds:0.0#} s, then SIGCONT",
+                _ => $"fault {i}: SIGSTOP {victim.Name} (pid {victim.Pid}, leader of p{partition}) for {options.Freeze!.Value.TotalSeconds:0.0#} s (past failure detection), then SIGCONT",
             };
             faultLog.Add(line);
             log($"{line} [{clock.Elapsed.TotalSeconds:0} s]");
@@ -168,7 +259,7 @@ internal static class ChaosRun
             if (kind == FaultKind.Kill)
             {
                 victim.Kill();
-                victim.Start();
+                victim.Restart();
                 restart = true;
             }
             else
@@ -176,7 +267,7 @@ internal static class ChaosRun
                 victim.Freeze();
 
                 // The fault's length, not a wait for a condition: the silo must stay stopped that long.
-                await Task.Delay(kind == FaultKind.Pause ? options.Pause : options.Freeze);
+                await Task.Delay(kind == FaultKind.Pause ? options.Pause!.Value : options.Freeze!.Value);
                 victim.Thaw();
             }
 
@@ -186,7 +277,7 @@ internal static class ChaosRun
                 {
                     // Declared dead while stopped, it exits when it wakes; it comes back as a new incarnation.
                     log($"fault {i}: {victim.Name} exited after waking; restart");
-                    victim.Start();
+                    victim.Restart();
                     restart = true;
                 }
 
@@ -222,9 +313,15 @@ internal static class ChaosRun
             MessageTimeoutMs = 180_000,
             LingerMs = 5,
         };
+        if (Environment.GetEnvironmentVariable("CHAOS_PRODUCER_DEBUG") is { Length: > 0 } debug)
+        {
+            config.Debug = debug;
+        }
+
         var incarnation = 1;
         var fatal = 0;
         IProducer<string, string> Build() => new ProducerBuilder<string, string>(config)
+            .SetLogHandler((_, m) => log($"{id}: librdkafka {m.Level} {m.Facility}: {m.Message}"))
             .SetErrorHandler((_, e) =>
             {
                 if (e.IsFatal)

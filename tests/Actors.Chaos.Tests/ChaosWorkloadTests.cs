@@ -8,17 +8,16 @@ namespace Actors.Chaos.Tests;
 /// topic of 6 partitions and a consumer group reads and commits (<see cref="ChaosRun"/>); the history checker then
 /// asserts that every acknowledged record is read back once, at its offset, in send order per producer, that no
 /// idempotent producer wrote a duplicate, that committed offsets never went backwards and that leader epochs never
-/// regressed (fatal producer errors are printed and counted, not asserted: see ChaosReport.Clean). The seed and every
+/// regressed, and that no idempotent producer met a fatal error. The seed and every
 /// fault are printed; CHAOS_SEED replays a run, CHAOS_FAULTS sets how many faults. The long run with faults of every kind is the <c>chaos &lt;n&gt;</c> benchmark and the soak test here.
 /// </summary>
 [Collection(ProcessCollection.Name)]
 public sealed class ChaosWorkloadTests(ITestOutputHelper output)
 {
-    /// <summary>The short run: 10 faults, SIGKILL and restart of silos and SIGSTOP/SIGCONT of partition leaders
-    /// (shorter than failure detection, longer than the replica lag time). Soak until it has passed end to end on the
-    /// shared machine: its one full run took 6 minutes under load and met fatal idempotent-producer errors.</summary>
+    /// <summary>The short run of the default tests (about 3 minutes): 10 faults, SIGKILL and restart of silos and
+    /// SIGSTOP/SIGCONT of partition leaders past the ISR shrink and short of failure detection (ChaosTiming). It passed
+    /// three times in a row on the shared 2-core machine (159-193 s each) before it joined the default tests.</summary>
     [Fact]
-    [Trait("Category", "Soak")]
     public Task Ten_faults_of_SIGKILL_and_SIGSTOP_lose_no_acknowledged_record_and_write_no_duplicate() =>
         RunAsync(10, new Dictionary<FaultKind, int> { [FaultKind.Kill] = 1, [FaultKind.Pause] = 1 });
 
@@ -43,12 +42,6 @@ public sealed class ChaosWorkloadTests(ITestOutputHelper output)
         }
 
         output.WriteLine(report.Line);
-        foreach (var fatal in report.FatalErrors)
-        {
-            // Counted in the line above, not failed on (see ChaosReport.Clean): still an open problem under faults.
-            output.WriteLine($"fatal producer error (producer replaced): {fatal}");
-        }
-
         Assert.True(report.Clean,
             $"seed {seed} (replay with CHAOS_SEED={seed}), history {report.HistoryPath}: {report.Result}" +
             $"{Environment.NewLine}fatal producer errors: {string.Join("; ", report.FatalErrors)}" +

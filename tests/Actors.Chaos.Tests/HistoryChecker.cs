@@ -77,11 +77,22 @@ internal static class HistoryChecker
             damages.Add(new Damage(DamageKind.Divergent, partition, $"offset {offset} read as {string.Join(" and ", values.Select(v => $"'{v}'"))}"));
         }
 
-        // No acknowledged record lost.
+        // No acknowledged record lost. An acknowledgement without an offset (the client's implicit one: a request
+        // that failed with an uncertain outcome, followed by a later request of the producer that succeeded, proves
+        // the earlier records were written, at offsets it does not know) asks for the value anywhere in its partition.
         var acks = history.Where(e => e.Kind == HistoryKind.Ack).ToList();
+        HashSet<(int Partition, string? Value)>? readValues = null;
         foreach (var ack in acks)
         {
-            if (!read.TryGetValue((ack.Partition, ack.Offset), out var values))
+            if (ack.Offset < 0)
+            {
+                readValues ??= read.SelectMany(r => r.Value.Select(v => (r.Key.Partition, v))).ToHashSet();
+                if (!readValues.Contains((ack.Partition, ack.Value)))
+                {
+                    damages.Add(new Damage(DamageKind.Lost, ack.Partition, $"'{ack.Value}' from {ack.Producer} acknowledged without an offset, which no poll of the partition read"));
+                }
+            }
+            else if (!read.TryGetValue((ack.Partition, ack.Offset), out var values))
             {
                 damages.Add(new Damage(DamageKind.Lost, ack.Partition, $"'{ack.Value}' from {ack.Producer} acknowledged at offset {ack.Offset}, which no poll read"));
             }

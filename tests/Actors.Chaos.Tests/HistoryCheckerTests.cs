@@ -28,6 +28,20 @@ public sealed class HistoryCheckerTests
     }
 
     [Fact]
+    public void An_acknowledgement_without_an_offset_asks_for_the_value_anywhere_in_its_partition()
+    {
+        // The client acknowledges records implicitly, with offset -1001 (unset), when a request with an uncertain
+        // outcome is followed by a successful one: the records were written, at offsets it does not know.
+        var implicitAck = Clean().Select(e => e.Kind == HistoryKind.Ack && e.Offset == 1 ? e with { Offset = -1001 } : e).ToList();
+        var neverRead = implicitAck.Where(e => !(e.Kind == HistoryKind.Poll && e.Offset == 1)).ToList();
+
+        Assert.Empty(HistoryChecker.Check(implicitAck).Damages);
+        var damage = Assert.Single(HistoryChecker.Check(neverRead).Damages);
+        Assert.Equal(DamageKind.Lost, damage.Kind);
+        Assert.Contains("'p1-1'", damage.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_acknowledged_offset_read_with_another_value_is_lost()
     {
         var history = Clean().Select(e => e.Kind == HistoryKind.Poll && e.Offset == 2 ? e with { Value = "p2-0" } : e).ToList();

@@ -119,7 +119,7 @@ public sealed class LocalPartition : IDisposable
             var check = Producers.CheckRequest(batches, out var index);
             if (check.Outcome == ProducerCheckOutcome.Reject)
             {
-                return new LeaderAppendResult(check.Error, check.Message, -1, -1, -1);
+                return new LeaderAppendResult(check.Error, check.Message, -1, -1, -1, SequenceGap: check.Gap);
             }
 
             if (check.Outcome == ProducerCheckOutcome.Duplicate)
@@ -557,7 +557,10 @@ public sealed class LocalPartition : IDisposable
 /// <param name="LastOffset">The last offset.</param>
 /// <param name="LogAppendTime">The append time with LogAppendTime topics, else -1.</param>
 /// <param name="Duplicate">True when the batch was a retry of one already written (nothing appended).</param>
-public readonly record struct LeaderAppendResult(ErrorCode Error, string? Message, long FirstOffset, long LastOffset, long LogAppendTime, bool Duplicate = false);
+/// <param name="SequenceGap">True for an OUT_OF_ORDER_SEQUENCE_NUMBER refusal of a batch that starts past its
+/// producer's next sequence (<see cref="ProducerCheckResult.Gap"/>).</param>
+public readonly record struct LeaderAppendResult(ErrorCode Error, string? Message, long FirstOffset, long LastOffset, long LogAppendTime, bool Duplicate = false,
+    bool SequenceGap = false);
 
 /// <summary>The header fields of one batch the broker needs.</summary>
 public readonly record struct BatchHeader(

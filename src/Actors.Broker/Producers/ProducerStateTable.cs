@@ -19,8 +19,10 @@ public enum ProducerCheckOutcome
     Reject,
 }
 
-/// <summary>The verdict on one batch.</summary>
-public readonly record struct ProducerCheckResult(ProducerCheckOutcome Outcome, ErrorCode Error, string? Message, ProducerBatch Original)
+/// <summary>The verdict on one batch. <paramref name="Gap"/> marks an OUT_OF_ORDER_SEQUENCE_NUMBER refusal of a batch
+/// that starts past the producer's next sequence (in its current epoch, or a new epoch not starting at 0): the batches
+/// between may still be on their way to the leader, and the batch fits once they are appended.</summary>
+public readonly record struct ProducerCheckResult(ProducerCheckOutcome Outcome, ErrorCode Error, string? Message, ProducerBatch Original, bool Gap = false)
 {
     public static ProducerCheckResult Append { get; } = new(ProducerCheckOutcome.Append, ErrorCode.None, null, default);
 }
@@ -83,7 +85,7 @@ public sealed class ProducerStateTable
                 ? ProducerCheckResult.Append
                 : new ProducerCheckResult(ProducerCheckOutcome.Reject, ErrorCode.OutOfOrderSequenceNumber,
                     $"Producer {producerId} began epoch {producerEpoch} at sequence {firstSequence}; a new epoch starts at 0.",
-                    default);
+                    default, Gap: firstSequence > 0);
         }
 
         foreach (var batch in entry.Batches)
@@ -102,7 +104,7 @@ public sealed class ProducerStateTable
 
         return new ProducerCheckResult(ProducerCheckOutcome.Reject, ErrorCode.OutOfOrderSequenceNumber,
             $"Out of order sequence for producer {producerId} epoch {producerEpoch}: got {firstSequence}, expected {NextSequence(lastAppended)}.",
-            default);
+            default, Gap: IsAhead(NextSequence(lastAppended), firstSequence));
     }
 
     /// <summary>Decides on every batch of one produce request for this partition, in order: each batch is checked
@@ -320,6 +322,14 @@ public sealed class ProducerStateTable
     }
 
     private static bool InSequence(int last, int next) => next == NextSequence(last);
+
+    /// <summary>Whether <paramref name="sequence"/> lies after <paramref name="expected"/> (sequences wrap from
+    /// int.MaxValue to 0; "after" is the nearer half of the circle).</summary>
+    private static bool IsAhead(int expected, int sequence)
+    {
+        var distance = ((long)sequence - expected + int.MaxValue + 1L) % (int.MaxValue + 1L);
+        return distance > 0 && distance <= int.MaxValue / 2;
+    }
 
     private static int NextSequence(int last) => last == int.MaxValue ? 0 : last + 1;
 

@@ -158,18 +158,42 @@ public sealed partial class PartitionLeader
                 $"{State.TopicPartition}: the ISR [{string.Join(',', State.Isr)}] has {isrSize} replicas, fewer than min.insync.replicas={Config.MinInsyncReplicas}; nothing was written.");
         }
 
+        // One deadline for the whole request: the wait for a producer's earlier batches below, then acks=all.
+        var deadline = time.GetUtcNow() + TimeSpan.FromMilliseconds(Math.Max(0, request.TimeoutMs));
         LeaderAppendResult append;
-        try
+        while (true)
         {
-            append = local.AppendAsLeader(request.Records, State.LeaderEpoch);
-        }
-        catch (BrokerException e)
-        {
-            return Error(e.Code == ErrorCode.FencedLeaderEpoch ? ErrorCode.NotLeaderOrFollower : e.Code, e.Message);
+            var changed = local.Changed;
+            try
+            {
+                append = local.AppendAsLeader(request.Records, State.LeaderEpoch);
+            }
+            catch (BrokerException e)
+            {
+                return Error(e.Code == ErrorCode.FencedLeaderEpoch ? ErrorCode.NotLeaderOrFollower : e.Code, e.Message);
+            }
+
+            // A batch that starts past its producer's next sequence may have overtaken the producer's earlier batches
+            // on the way here: a client pipelines up to five requests, and the calls that carry them from the Kafka
+            // listener to this grain are not ordered as a connection is (an earlier call can wait for placement or be
+            // rerouted while a later one arrives). Kafka reads a connection's requests in order, so it never judges a
+            // batch before the ones sent ahead of it; this leader waits for them instead, within the request's
+            // timeout, and answers OUT_OF_ORDER_SEQUENCE_NUMBER only when they never come. Answering at once would
+            // let the client see the earlier batch acknowledged before this refusal, which it takes for a lost
+            // sequence: a fatal error of the idempotent producer.
+            var remaining = deadline - time.GetUtcNow();
+            if (!append.SequenceGap || remaining <= TimeSpan.Zero || !IsActive)
+            {
+                break;
+            }
+
+            await WaitForChangeAsync(changed, remaining, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         if (append.Error != ErrorCode.None)
         {
+            LogProducerRefused(logger, State.TopicPartition.ToString(), append.Error, append.Message ?? string.Empty);
             return Error(append.Error, append.Message);
         }
 
@@ -209,7 +233,8 @@ public sealed partial class PartitionLeader
             waiters.Add((required, done));
         }
 
-        var timeout = TimeSpan.FromMilliseconds(Math.Max(0, request.TimeoutMs));
+        var timeout = deadline - time.GetUtcNow();
+        timeout = timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero;
         // WaitAsync disarms its timer when the replicas answer first (a Task.Delay raced with WhenAny would stay armed).
         var replicated = done.Task.WaitAsync(timeout, time, cancellationToken);
         await ((Task)replicated).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -716,6 +741,9 @@ public sealed partial class PartitionLeader
 
     [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "ISR change of {Partition} was refused or failed")]
     private static partial void LogAlterFailed(ILogger logger, string partition, Exception exception);
+
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Information, Message = "Produce to {Partition} refused with {Code}: {Reason}")]
+    private static partial void LogProducerRefused(ILogger logger, string partition, ErrorCode code, string reason);
 
     [LoggerMessage(EventId = 5104, Level = LogLevel.Information, Message = "No longer leading {Partition} (leader epoch {LeaderEpoch})")]
     private static partial void LogResigned(ILogger logger, string partition, int leaderEpoch);

@@ -37,6 +37,32 @@ public class ProducerStateTableTests
     }
 
     [Fact]
+    public void A_batch_ahead_of_the_next_sequence_is_a_gap_and_one_behind_the_remembered_batches_is_not()
+    {
+        var t = new ProducerStateTable();
+        for (var i = 0; i < 10; i++)
+        {
+            Append(t, 7, 0, i * 2, 2, i * 2);
+        }
+
+        // Next is 20: 22 may have overtaken 20-21 on its way; 4-5 is older than the five remembered batches (10-19).
+        var ahead = t.Check(7, 0, 22, 23);
+        var behind = t.Check(7, 0, 4, 5);
+        Assert.Equal((ErrorCode.OutOfOrderSequenceNumber, true), (ahead.Error, ahead.Gap));
+        Assert.Equal((ErrorCode.OutOfOrderSequenceNumber, false), (behind.Error, behind.Gap));
+
+        // A new epoch that does not start at 0 may have overtaken the epoch's first batch.
+        Assert.True(t.Check(7, 1, 3, 3).Gap);
+        Assert.False(t.Check(7, 1, 0, 0).Gap);
+
+        // Across the wrap: after int.MaxValue comes 0, so 1 is ahead.
+        var wrapped = new ProducerStateTable();
+        Append(wrapped, 8, 0, int.MaxValue - 1, 2, 0);
+        Assert.True(wrapped.Check(8, 0, 1, 1).Gap);
+        Assert.False(wrapped.Check(8, 0, int.MaxValue - 5, int.MaxValue - 5).Gap);
+    }
+
+    [Fact]
     public void Only_the_last_five_batches_are_remembered()
     {
         var t = new ProducerStateTable();

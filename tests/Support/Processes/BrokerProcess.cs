@@ -52,6 +52,26 @@ internal sealed class BrokerProcess(string name, string folder, IReadOnlyDiction
         KafkaPort = ports[2];
         HttpPort = ports[3];
         KafkaPort2 = ports[4];
+        Launch();
+    }
+
+    /// <summary>Starts the silo again on the ports of its last start, as a service restarted on its host keeps its
+    /// address: Kafka clients that know the cluster only by its bootstrap list and the addresses in metadata find it
+    /// again after every silo has restarted. The ports were closed when the last process died (SIGKILL closes them at
+    /// once); a process of another test could take one meanwhile, and the silo then fails to start, which the
+    /// caller's wait for "Active" reports.</summary>
+    public void Restart()
+    {
+        if (SiloPort == 0)
+        {
+            throw new InvalidOperationException($"{Name} was never started; call Start first.");
+        }
+
+        Launch();
+    }
+
+    private void Launch()
+    {
         var silo = Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll");
         if (!File.Exists(silo))
         {
