@@ -266,14 +266,24 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
         return new OffsetCommitResponse();
     }
 
-    public Task<TopicPartitionOffset[]> FetchOffsetsAsync(TopicPartition[]? partitions)
+    public async Task<TopicPartitionOffset[]> FetchOffsetsAsync(TopicPartition[]? partitions)
     {
+        // Answer from storage, not from this activation's copy: while cluster membership changes, a second activation
+        // of the group can live for a moment and accept commits this one never saw (a stale read made committed
+        // offsets go back under faults). Every accepted commit is stored before it is answered, so the stored
+        // offsets are the latest; the membership snapshots are this activation's to write and are kept.
+        var membership = state.State.Membership;
+        var classicSnapshot = state.State.Classic;
+        await state.ReadStateAsync();
+        state.State.Membership = membership;
+        state.State.Classic = classicSnapshot;
+
         // A read sees the offsets as of now, not as of the last expiry tick (this read-only turn leaves the removal to it).
         var committed = Committed(NowMs);
         var wanted = partitions ?? committed.Keys.Order().ToArray();
-        return Task.FromResult(wanted.Select(tp => committed.TryGetValue(tp, out var c)
+        return wanted.Select(tp => committed.TryGetValue(tp, out var c)
             ? new TopicPartitionOffset(tp, c.Offset, c.LeaderEpoch, c.Metadata)
-            : new TopicPartitionOffset(tp, -1, -1, null)).ToArray());
+            : new TopicPartitionOffset(tp, -1, -1, null)).ToArray();
     }
 
     public async Task<ConsumerGroupDescription> DescribeAsync()
