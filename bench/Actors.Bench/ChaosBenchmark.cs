@@ -1,5 +1,6 @@
 using System.Globalization;
 using Actors.Chaos.Tests;
+using Actors.Testing;
 
 namespace Actors.Bench;
 
@@ -32,10 +33,21 @@ public sealed class ChaosBenchmark : IBenchmarkSuite
             [FaultKind.Kill] = BenchArgs.Int(args, "--kill", 4),
             [FaultKind.Pause] = BenchArgs.Int(args, "--pause", 4),
             [FaultKind.Freeze] = BenchArgs.Int(args, "--freeze", 2),
+            [FaultKind.Partition] = BenchArgs.Int(args, "--partition", SiloNetwork.Unavailable is null ? 2 : 0),
         };
         if (weights.Values.Any(w => w < 0) || weights.Values.Sum() == 0)
         {
-            throw new ArgumentException("--kill, --pause and --freeze are weights: none negative, at least one above 0.");
+            throw new ArgumentException("--kill, --pause, --freeze and --partition are weights: none negative, at least one above 0.");
+        }
+
+        if (weights[FaultKind.Partition] > 0 && SiloNetwork.Unavailable is { } reason)
+        {
+            throw new ArgumentException($"--partition needs each silo in a network namespace of its own, which cannot be made here: {reason}. Run with --partition 0.");
+        }
+
+        if (weights[FaultKind.Partition] == 0)
+        {
+            Console.WriteLine($"chaos: no network partitions ({SiloNetwork.Unavailable ?? "--partition 0"})");
         }
 
         var report = await ChaosRun.RunAsync(new ChaosOptions { Seed = seed, Faults = faults, Weights = weights }, Console.WriteLine);

@@ -26,6 +26,12 @@ internal enum FaultKind
     /// <summary>SIGSTOP of a partition leader's silo past failure detection, then SIGCONT: declared dead, its partitions
     /// move; it wakes as a zombie, learns it is dead and exits, and is restarted.</summary>
     Freeze,
+
+    /// <summary>A network partition: a partition leader's silo cut off from the other two (its Kafka clients still reach
+    /// it) for as long as a <see cref="Freeze"/>, so the others declare it dead and elect new leaders while it runs on;
+    /// then the cut heals, and the silo (which exits once it learns it was declared dead) is restarted. Needs silo
+    /// networks (<see cref="SiloNetwork"/>): each silo in its own network namespace.</summary>
+    Partition,
 }
 
 /// <summary>How a chaos run goes. The faults and their victims come from <see cref="Seed"/>.</summary>
@@ -179,11 +185,15 @@ internal static class ChaosRun
         log($"failure detection: probe timeout {membership.ProbeTimeout.TotalMilliseconds:0} ms (at least {membership.MinProbeTimeout.TotalMilliseconds:0} ms), {membership.NumMissedProbesLimit} missed probes, " +
             $"{membership.NumVotesForDeathDeclaration} votes; replica.lag.time.max.ms {ChaosTiming.ReplicaLagTimeMaxMs}; " +
             $"pause {options.Pause!.Value.TotalSeconds:0.0#} s, freeze {options.Freeze!.Value.TotalSeconds:0.0#} s");
+        // Partition faults need each silo in a network of its own; the other kinds run the silos on loopback.
+        await using var network = options.Weights.GetValueOrDefault(FaultKind.Partition) > 0
+            ? await SiloNetwork.CreateAsync(3)
+            : null;
         await using var cluster = await ProcessCluster.StartAsync(3, log, environment: environment,
-            args: [$"--replica.lag.time.max.ms={ChaosTiming.ReplicaLagTimeMaxMs}"]);
+            args: [$"--replica.lag.time.max.ms={ChaosTiming.ReplicaLagTimeMaxMs}"], network: network);
         try
         {
-            var report = await RunAsync(cluster, options, random, historyPath, faultLog, fatal, clock, log);
+            var report = await RunAsync(cluster, network, options, random, historyPath, faultLog, fatal, clock, log);
             if (!report.Clean || report.FatalErrors.Count > 0)
             {
                 await KeepLogsAsync(cluster, historyPath, log);
@@ -209,7 +219,7 @@ internal static class ChaosRun
         }
     }
 
-    private static async Task<ChaosReport> RunAsync(ProcessCluster cluster, ChaosOptions options, Random random, string historyPath, List<string> faultLog,
+    private static async Task<ChaosReport> RunAsync(ProcessCluster cluster, SiloNetwork? network, ChaosOptions options, Random random, string historyPath, List<string> faultLog,
         List<string> fatal, Stopwatch clock, Action<string> log)
     {
         using var recorder = new HistoryRecorder(historyPath);
@@ -251,6 +261,7 @@ internal static class ChaosRun
             {
                 FaultKind.Kill => $"fault {i}: SIGKILL {victim.Name} (pid {victim.Pid}) and restart",
                 FaultKind.Pause => $"fault {i}: SIGSTOP {victim.Name} (pid {victim.Pid}, leader of p{partition}) for {options.Pause!.Value.TotalSeconds:0.0#} s, then SIGCONT",
+                FaultKind.Partition => $"fault {i}: cut {victim.Name} ({victim.Host}, leader of p{partition}) off from the other silos for {options.Freeze!.Value.TotalSeconds:0.0#} s, then heal",
                 _ => $"fault {i}: SIGSTOP {victim.Name} (pid {victim.Pid}, leader of p{partition}) for {options.Freeze!.Value.TotalSeconds:0.0#} s (past failure detection), then SIGCONT",
             };
             faultLog.Add(line);
@@ -261,6 +272,15 @@ internal static class ChaosRun
                 victim.Kill();
                 victim.Restart();
                 restart = true;
+            }
+            else if (kind == FaultKind.Partition)
+            {
+                var net = network ?? throw new InvalidOperationException("a partition fault needs the silos in their own networks");
+                await net.IsolateAsync(cluster.Silos.IndexOf(victim) + 1);
+
+                // The fault's length, not a wait for a condition: the cut must last that long.
+                await Task.Delay(options.Freeze!.Value);
+                await net.HealAsync();
             }
             else
             {
@@ -275,7 +295,7 @@ internal static class ChaosRun
             {
                 if (!victim.Running)
                 {
-                    // Declared dead while stopped, it exits when it wakes; it comes back as a new incarnation.
+                    // Declared dead while stopped or cut off, it exits once it learns it; it comes back as a new incarnation.
                     log($"fault {i}: {victim.Name} exited after waking; restart");
                     victim.Restart();
                     restart = true;

@@ -21,11 +21,12 @@ public sealed class ChaosWorkloadTests(ITestOutputHelper output)
     public Task Ten_faults_of_SIGKILL_and_SIGSTOP_lose_no_acknowledged_record_and_write_no_duplicate() =>
         RunAsync(10, new Dictionary<FaultKind, int> { [FaultKind.Kill] = 1, [FaultKind.Pause] = 1 });
 
-    /// <summary>The long run: every fault kind, including SIGSTOP past failure detection (a zombie leader).</summary>
-    [Fact]
+    /// <summary>The long run: every fault kind, including SIGSTOP past failure detection (a zombie leader) and a
+    /// leader cut off from the other silos by a network partition.</summary>
+    [SiloNetworkFact]
     [Trait("Category", "Soak")]
     public Task Faults_of_every_kind_lose_no_acknowledged_record_and_write_no_duplicate() =>
-        RunAsync(30, new Dictionary<FaultKind, int> { [FaultKind.Kill] = 4, [FaultKind.Pause] = 4, [FaultKind.Freeze] = 2 });
+        RunAsync(30, new Dictionary<FaultKind, int> { [FaultKind.Kill] = 4, [FaultKind.Pause] = 4, [FaultKind.Freeze] = 2, [FaultKind.Partition] = 2 });
 
     private async Task RunAsync(int defaultFaults, Dictionary<FaultKind, int> weights)
     {

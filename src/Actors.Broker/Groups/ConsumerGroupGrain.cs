@@ -2,6 +2,7 @@ using Actors.Broker.Configuration;
 using Actors.Broker.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace Actors.Broker.Groups;
 
@@ -125,7 +126,11 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
     private bool registered;
     private string persistedMembership = string.Empty;
 
-    public ConsumerGroupGrain([PersistentState("group")] IPersistentState<ConsumerGroupRecord> state, IOptions<BrokerOptions> options,
+    /// <summary>The name of the group's persistent state, and the grain storage it is kept in.</summary>
+    private const string StateName = "group";
+    private const string StorageName = "Default";
+
+    public ConsumerGroupGrain([PersistentState(StateName, StorageName)] IPersistentState<ConsumerGroupRecord> state, IOptions<BrokerOptions> options,
         [FromKeyedServices(BrokerSiloBuilderExtensions.GroupClockKey)] TimeProvider time)
     {
         this.state = state;
@@ -271,19 +276,31 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
         // Answer from storage, not from this activation's copy: while cluster membership changes, a second activation
         // of the group can live for a moment and accept commits this one never saw (a stale read made committed
         // offsets go back under faults). Every accepted commit is stored before it is answered, so the stored
-        // offsets are the latest; the membership snapshots are this activation's to write and are kept.
-        var membership = state.State.Membership;
-        var classicSnapshot = state.State.Classic;
-        await state.ReadStateAsync();
-        state.State.Membership = membership;
-        state.State.Classic = classicSnapshot;
+        // offsets are the latest. The stored record is read into a copy: this activation's own state is not touched.
+        var record = await StoredRecordAsync();
 
         // A read sees the offsets as of now, not as of the last expiry tick (this read-only turn leaves the removal to it).
-        var committed = Committed(NowMs);
+        var now = NowMs;
+        var committed = record.Offsets.Where(c => !record.OffsetExpired(c, !HasMembers, now, RetentionMs))
+            .ToDictionary(c => new TopicPartition(c.Topic, c.Partition));
         var wanted = partitions ?? committed.Keys.Order().ToArray();
         return wanted.Select(tp => committed.TryGetValue(tp, out var c)
             ? new TopicPartitionOffset(tp, c.Offset, c.LeaderEpoch, c.Metadata)
             : new TopicPartitionOffset(tp, -1, -1, null)).ToArray();
+    }
+
+    /// <summary>The group's record as stored now (this activation's copy when nothing is stored yet or the storage
+    /// provider cannot be found).</summary>
+    private async Task<ConsumerGroupRecord> StoredRecordAsync()
+    {
+        if (ServiceProvider.GetKeyedService<IGrainStorage>(StorageName) is not { } storage)
+        {
+            return state.State;
+        }
+
+        var stored = new GrainState<ConsumerGroupRecord>();
+        await storage.ReadStateAsync(StateName, this.GetGrainId(), stored);
+        return stored.RecordExists && stored.State is { } record ? record : state.State;
     }
 
     public async Task<ConsumerGroupDescription> DescribeAsync()
