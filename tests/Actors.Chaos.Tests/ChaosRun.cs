@@ -296,7 +296,7 @@ internal static class ChaosRun
                 if (!victim.Running)
                 {
                     // Declared dead while stopped or cut off, it exits once it learns it; it comes back as a new incarnation.
-                    log($"fault {i}: {victim.Name} exited after waking; restart");
+                    log($"fault {i}: {victim.Name} exited (declared dead while stopped or cut off); restart");
                     victim.Restart();
                     restart = true;
                 }
