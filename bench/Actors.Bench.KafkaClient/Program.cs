@@ -81,7 +81,18 @@ internal static class Program
             }
         }
 
-        using var producer = new ProducerBuilder<Null, byte[]>(ProducerConfig(o)).Build();
+        // --stats true: librdkafka's statistics each second; the last window's request round trip, queueing and batch
+        // sizes are printed with the result (where a produce's time goes: in the client's queue or on the wire).
+        var stats = o.Text("--stats", "false") == "true" ? new ProducerStats() : null;
+        var config = ProducerConfig(o);
+        var builder = new ProducerBuilder<Null, byte[]>(config);
+        if (stats is not null)
+        {
+            config.StatisticsIntervalMs = 1000;
+            builder.SetStatisticsHandler((_, json) => stats.Observe(json));
+        }
+
+        using var producer = builder.Build();
 
         // Warm-up: connections, metadata, the producer id, and the silo's code paths; delivered, not counted.
         var clock = Stopwatch.StartNew();
@@ -119,7 +130,7 @@ internal static class Program
 
         Result(
             $"mode=produce records_per_s={rate:F0} mb_per_s={rate * value.Length / 1e6:F1} delivered={delivered} errors={errors} sent={sent} seconds={elapsed:F3} unflushed={left}{latency}",
-            $"warmup_delivered={warmDelivered} warmup_errors={warmErrors} warmup_sent={warmed} total_delivered={warmDelivered + delivered}");
+            $"warmup_delivered={warmDelivered} warmup_errors={warmErrors} warmup_sent={warmed} total_delivered={warmDelivered + delivered}{stats?.Summary()}");
         if (errors > 0 || left > 0)
         {
             Console.Error.WriteLine($"produce: {errors} records failed, {left} not flushed; first error: {firstError}");
@@ -278,7 +289,18 @@ internal static class Program
             }
         }
 
-        using var producer = new ProducerBuilder<Null, byte[]>(ProducerConfig(o)).Build();
+        // --stats true: librdkafka's statistics each second; the last window's request round trip, queueing and batch
+        // sizes are printed with the result (where a produce's time goes: in the client's queue or on the wire).
+        var stats = o.Text("--stats", "false") == "true" ? new ProducerStats() : null;
+        var config = ProducerConfig(o);
+        var builder = new ProducerBuilder<Null, byte[]>(config);
+        if (stats is not null)
+        {
+            config.StatisticsIntervalMs = 1000;
+            builder.SetStatisticsHandler((_, json) => stats.Observe(json));
+        }
+
+        using var producer = builder.Build();
         var value = new byte[size];
         var message = new Message<Null, byte[]> { Value = value };
 

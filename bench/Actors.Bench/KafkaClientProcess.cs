@@ -26,6 +26,13 @@ internal static class KafkaClientProcess
             info.ArgumentList.Add(arg);
         }
 
+        // ACTORS_BENCH_CLIENT_ARGS: more options for every client run (space-separated), e.g. "--stats true" for the
+        // producer's round-trip and queueing figures, or "--config socket.nagle.disable=true".
+        foreach (var arg in (Environment.GetEnvironmentVariable("ACTORS_BENCH_CLIENT_ARGS") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {client}.");
         var errors = new ConcurrentQueue<string>();
         process.ErrorDataReceived += (sender, e) =>
