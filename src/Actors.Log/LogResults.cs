@@ -92,6 +92,11 @@ public sealed class LogReadResult : IDisposable
     /// <summary>Offset after the last batch returned (where the next read should start); the requested offset when none.</summary>
     public long NextOffset { get; }
 
+    /// <summary>Hands the pooled buffer behind <see cref="Records"/> to the caller, who returns it to
+    /// <see cref="ArrayPool{T}.Shared"/> when done (or leaves it to the garbage collector); null when there is none.
+    /// The result no longer owns it: <see cref="Dispose"/> does nothing after this.</summary>
+    public byte[]? DetachBuffer() => Interlocked.Exchange(ref _buffer, null);
+
     /// <summary>Returns the buffer to the pool.</summary>
     public void Dispose()
     {

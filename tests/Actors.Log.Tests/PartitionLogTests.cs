@@ -41,6 +41,25 @@ public class PartitionLogTests
     }
 
     [Fact]
+    public void A_read_buffer_handed_over_stays_with_its_new_owner_after_the_result_is_disposed()
+    {
+        using var dir = new TempDirectory("log");
+        var time = new ManualClock();
+        using var log = PartitionLog.Open(dir.Partition, new LogConfig(), time);
+        log.AppendAsLeader(Batches.Make(3, time.NowMs), leaderEpoch: 0);
+        var read = log.Read(0, 1 << 20, long.MaxValue);
+        var expected = read.Records.ToArray();
+        var owned = read.DetachBuffer();
+        Assert.NotNull(owned);
+        // The result gave it away: disposing returns nothing to the pool, so the bytes stay the new owner's.
+        read.Dispose();
+        Assert.True(owned.AsSpan(0, expected.Length).SequenceEqual(expected), "the handed-over buffer changed after the read result was disposed");
+        Assert.True(read.Records.IsEmpty);
+        Assert.Null(read.DetachBuffer());
+        System.Buffers.ArrayPool<byte>.Shared.Return(owned);
+    }
+
+    [Fact]
     public void Reads_from_a_gap_from_inside_a_batch_and_past_the_end()
     {
         using var dir = new TempDirectory("log");

@@ -114,6 +114,25 @@ public sealed class FetchResponse
     [Id(4)] [Immutable] public ReadOnlyMemory<byte> Records { get; set; }
 
     [Id(5)] public long LastStableOffset { get; set; } = -1;
+
+    /// <summary>The array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> behind <see cref="Records"/>,
+    /// when this is the very answer the leader built. Not serialized: an answer from another silo, or a copy, owns its
+    /// own array and has none.</summary>
+    [NonSerialized]
+    private byte[]? rentedRecords;
+
+    /// <summary>Notes that <see cref="Records"/> lie in <paramref name="rented"/>, rented from the shared array pool,
+    /// which goes with this answer. Returns this answer.</summary>
+    public FetchResponse WithRentedRecords(byte[]? rented)
+    {
+        rentedRecords = rented;
+        return this;
+    }
+
+    /// <summary>For the one receiver of the answer the leader built (a call within the silo passes it as is): the
+    /// rented array behind <see cref="Records"/>, to return to the shared pool once done with <see cref="Records"/>
+    /// (and not to read them after); null when there is none or it was taken.</summary>
+    public byte[]? TakeRentedRecords() => Interlocked.Exchange(ref rentedRecords, null);
 }
 
 [GenerateSerializer]

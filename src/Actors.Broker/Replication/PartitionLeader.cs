@@ -300,13 +300,16 @@ public sealed partial class PartitionLeader
                 var remaining = deadline - time.GetUtcNow();
                 if (read.Length >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero)
                 {
+                    // The read's pooled buffer goes with the answer, not a copy of it: a caller in this silo (the
+                    // Kafka listener) returns it to the pool once written; one elsewhere gets a serialized copy.
+                    var rented = read.Length == 0 ? null : read.DetachBuffer();
                     return new FetchResponse
                     {
                         HighWatermark = hw,
                         LastStableOffset = hw,
                         LogStartOffset = read.LogStartOffset,
-                        Records = read.Length == 0 ? ReadOnlyMemory<byte>.Empty : read.Records.ToArray(),
-                    };
+                        Records = rented is null ? ReadOnlyMemory<byte>.Empty : rented.AsMemory(0, read.Length),
+                    }.WithRentedRecords(rented);
                 }
 
                 await WaitForChangeAsync(changed, remaining, cancellationToken).ConfigureAwait(false);

@@ -35,23 +35,23 @@ public sealed record KafkaRequest(RequestHeader Header, KafkaApi Api, ReadOnlyMe
     }
 
     /// <summary>The response frame (size prefix included) carrying <paramref name="response"/> in this version.</summary>
-    public byte[] Respond<T>(T response)
+    /// <param name="sizeHint">The expected size of the answer (e.g. the records a fetch returns): writing up to it
+    /// needs no larger buffer.</param>
+    public byte[] Respond<T>(T response, int sizeHint = 256)
         where T : IKafkaMessage<T>
     {
         ArgumentNullException.ThrowIfNull(response);
-        return Respond(Version, (ref KafkaWriter w) => response.Write(ref w, Version));
+        return Respond(Version, (ref KafkaWriter w) => response.Write(ref w, Version), sizeHint);
     }
 
     /// <summary>The response frame for <paramref name="body"/> written as <paramref name="version"/>.</summary>
-    internal byte[] Respond(short version, BodyWriter body)
+    internal byte[] Respond(short version, BodyWriter body, int sizeHint = 256)
     {
-        var payload = new ArrayBufferWriter<byte>(256);
-        var writer = new KafkaWriter(payload);
+        using var frame = new FrameBuffer(sizeHint);
+        var writer = new KafkaWriter(frame);
         new ResponseHeader(Header.CorrelationId).Write(ref writer, Api.ResponseHeaderVersion(version));
         body(ref writer);
-        var frame = new ArrayBufferWriter<byte>(payload.WrittenCount + KafkaFrameReader.SizePrefixBytes);
-        KafkaFrames.WriteFrame(frame, payload.WrittenSpan);
-        return frame.WrittenSpan.ToArray();
+        return frame.ToFrame();
     }
 
     /// <summary>Writes a response body.</summary>

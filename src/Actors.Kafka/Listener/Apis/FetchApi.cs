@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Actors.Kafka.Diagnostics;
 using Actors.Broker;
@@ -88,8 +89,21 @@ internal sealed class FetchApi(KafkaBroker broker, RecordRouting routing)
             await LongPollAsync(slots, maxBytes, needed, started, maxWait).ConfigureAwait(false);
         }
 
-        Fill(slots, maxBytes, asked.IsolationLevel);
-        return request.Respond(response);
+        var records = Fill(slots, maxBytes, asked.IsolationLevel);
+        // Room for the records and, per partition, its fields: the answer is written once, with no growing buffer.
+        var frame = request.Respond(response, sizeHint: (int)Math.Min(int.MaxValue / 2, records + 256 + (64L * slots.Count)));
+        foreach (var slot in slots)
+        {
+            // The records are in the frame now: a read buffer the partition handed over goes back to the pool (the
+            // answers of calls that came late, or were replaced during the long poll, are left to the collector).
+            if (slot.Result?.TakeRentedRecords() is { } rented)
+            {
+                slot.Answer.Records = ReadOnlyMemory<byte>.Empty;
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        return frame;
     }
 
     /// <summary>Asks again every partition that can grow, each for more than it has; returns once the results reach
@@ -199,10 +213,12 @@ internal sealed class FetchApi(KafkaBroker broker, RecordRouting routing)
         return total;
     }
 
-    /// <summary>Writes every slot's result into its answer in request order, within the byte limits.</summary>
-    private static void Fill(List<Slot> slots, int maxBytes, sbyte isolationLevel)
+    /// <summary>Writes every slot's result into its answer in request order, within the byte limits; returns the bytes
+    /// of records the answer carries.</summary>
+    private static long Fill(List<Slot> slots, int maxBytes, sbyte isolationLevel)
     {
         long budget = maxBytes;
+        long carried = 0;
         var first = true;
         foreach (var slot in slots)
         {
@@ -234,8 +250,11 @@ internal sealed class FetchApi(KafkaBroker broker, RecordRouting routing)
             answer.Records = records;
             KafkaMetrics.Fetched(slot.Topic, records.Span);
             budget -= records.Length;
+            carried += records.Length;
             first &= records.IsEmpty;
         }
+
+        return carried;
     }
 
     /// <summary>The longest run of whole batches at the start of <paramref name="records"/> within
