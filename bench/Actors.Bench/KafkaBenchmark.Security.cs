@@ -1,6 +1,4 @@
-using System.Net;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Actors.Broker;
 using Actors.Broker.Security;
 using Actors.Testing;
@@ -112,19 +110,8 @@ public sealed partial class KafkaBenchmark
     /// clients' CA file (the same certificate).</summary>
     private static async Task<(string Keystore, string Ca)> WriteCertificateAsync(TempDirectory folder)
     {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=actors-bench-listener", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        names.AddDnsName("localhost");
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
-        var pem = certificate.ExportCertificatePem();
-        var ca = folder.File("ca.pem");
-        var keystore = folder.File("listener.pem");
-        await File.WriteAllTextAsync(ca, pem);
-        await File.WriteAllTextAsync(keystore, pem + "\n" + key.ExportPkcs8PrivateKeyPem());
+        var (keystore, ca) = (folder.File("listener.pem"), folder.File("ca.pem"));
+        await SelfSignedCertificates.WritePemAsync("actors-bench-listener", validDays: 7, keystore, ca);
         return (keystore, ca);
     }
 

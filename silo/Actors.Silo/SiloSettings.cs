@@ -211,6 +211,7 @@ internal sealed class SiloSettings
         {
             case GrainStorageProvider.Sqlite:
                 silo.AddSqliteGrainStorage("Default", o => o.DatabasePath = GrainStorageDatabasePath ?? Path.Combine(data, "grains.db"));
+                silo.Services.AddKeyedSingleton<IGrainStateETags>("Default", (services, key) => new SqliteGrainStateETags(services.GetRequiredKeyedService<IGrainStorage>(key)));
                 break;
             case GrainStorageProvider.AzureBlob:
                 var blobs = new BlobServiceClient(GrainStorageConnectionString);

@@ -266,12 +266,12 @@ internal static class ChaosRun
             };
             faultLog.Add(line);
             log($"{line} [{clock.Elapsed.TotalSeconds:0} s]");
-            var restart = false;
+            int? restartedSince = null;
             if (kind == FaultKind.Kill)
             {
                 victim.Kill();
                 victim.Restart();
-                restart = true;
+                restartedSince = starts;
             }
             else if (kind == FaultKind.Partition)
             {
@@ -291,23 +291,8 @@ internal static class ChaosRun
                 victim.Thaw();
             }
 
-            await UntilAsync($"{victim.Name} to be Active and every partition's ISR to hold all three silos after fault {i} ({line})", options.HealthyWithin, cluster.Tails, async () =>
-            {
-                if (!victim.Running)
-                {
-                    // Declared dead while stopped or cut off, it exits once it learns it; it comes back as a new incarnation.
-                    log($"fault {i}: {victim.Name} exited (declared dead while stopped or cut off); restart");
-                    victim.Restart();
-                    restart = true;
-                }
-
-                if (restart && victim.Logged($"Silo {victim.Name} started at").Length <= starts)
-                {
-                    return (false, $"{victim.Name} restarted, not yet Active");
-                }
-
-                return await HealthAsync(cluster, Topic, options.Partitions, recorder);
-            });
+            await UntilBackInIsrAsync(cluster, victim, Topic, options.Partitions, log, options.HealthyWithin,
+                fault: line, samePorts: true, restartedSince: restartedSince, recorder: recorder);
         }
 
         log($"faults done [{clock.Elapsed.TotalSeconds:0} s]; stopping the workload");

@@ -58,27 +58,46 @@ internal static class ChaosSupport
         return (states.All(s => s.Leader is not null && s.Isr.Length == 3), Describe(states));
     }
 
-    /// <summary>Waits until <paramref name="silo"/> is back in the ISR of every partition of <paramref name="topic"/>,
-    /// starting it again if it has exited (a silo declared dead while stopped or cut off exits once it can tell).</summary>
-    public static Task UntilBackInIsrAsync(ProcessCluster cluster, BrokerProcess silo, string topic, int partitions, Action<string> log, TimeSpan timeout)
+    /// <summary>Waits until <paramref name="silo"/> is Active and back in the ISR of every partition of
+    /// <paramref name="topic"/>, starting it again if it has exited (a silo declared dead while stopped or cut off exits
+    /// once it can tell).</summary>
+    /// <param name="fault">The fault the silo comes back from (e.g. "fault 3: SIGKILL s2"), for the restart's log line and a timeout's message.</param>
+    /// <param name="samePorts">Restart on the ports of the silo's last start (<see cref="BrokerProcess.Restart"/>), not on new ones.</param>
+    /// <param name="restartedSince">When the caller has already restarted the silo: how many start lines it had logged
+    /// before that restart (it counts as back only once it logs a new one).</param>
+    /// <param name="recorder">Records every partition state seen in the history.</param>
+    public static Task UntilBackInIsrAsync(
+        ProcessCluster cluster, BrokerProcess silo, string topic, int partitions, Action<string> log, TimeSpan timeout,
+        string? fault = null, bool samePorts = false, int? restartedSince = null, HistoryRecorder? recorder = null)
     {
-        var starts = silo.Logged($"Silo {silo.Name} started at").Length;
-        var restarted = false;
-        return UntilAsync($"{silo.Name} (restarted if it exited) to be back in every ISR of {topic}", timeout, cluster.Tails, async () =>
+        var startLine = $"Silo {silo.Name} started at";
+        var starts = restartedSince ?? silo.Logged(startLine).Length;
+        var restarted = restartedSince is not null;
+        var after = fault is null ? string.Empty : $" after {fault}";
+        return UntilAsync($"{silo.Name} (restarted if it exited) to be Active and back in every ISR of {topic}{after}", timeout, cluster.Tails, async () =>
         {
             if (!silo.Running)
             {
-                log($"{silo.Name} exited; restart");
-                silo.Start();
+                // Declared dead while stopped or cut off, it exits once it learns it; it comes back as a new incarnation.
+                log($"{(fault is null ? string.Empty : fault + ": ")}{silo.Name} exited (declared dead while stopped or cut off); restart");
+                if (samePorts)
+                {
+                    silo.Restart();
+                }
+                else
+                {
+                    silo.Start();
+                }
+
                 restarted = true;
             }
 
-            if (restarted && silo.Logged($"Silo {silo.Name} started at").Length <= starts)
+            if (restarted && silo.Logged(startLine).Length <= starts)
             {
                 return (false, $"{silo.Name} restarted, not yet Active");
             }
 
-            return await HealthAsync(cluster, topic, partitions);
+            return await HealthAsync(cluster, topic, partitions, recorder);
         });
     }
 

@@ -5,9 +5,9 @@ using System.Security.Cryptography.X509Certificates;
 namespace Actors.Testing;
 
 /// <summary>
-/// Self-signed server certificates for 127.0.0.1 and localhost, made in process, for TLS listeners in tests and
+/// Self-signed server certificates for 127.0.0.1 and localhost, made in process, for the TLS listeners of tests and
 /// benchmarks: an RSA 2048 key, CN=<c>commonName</c>, the two names as subject alternative names, not a CA, valid
-/// from a day ago. Linked into the test projects and the bench that start TLS listeners.
+/// from a day ago for <c>validDays</c> days.
 /// </summary>
 internal static class SelfSignedCertificates
 {
@@ -17,7 +17,7 @@ internal static class SelfSignedCertificates
         using var key = RSA.Create(2048);
         using var ephemeral = CreateSelfSigned(key, commonName, validDays);
 
-        // Through PKCS#12 so the key is not ephemeral: SslStream needs a persisted key on some platforms.
+        // Through PKCS#12, so the key is not an ephemeral one (SslStream on Windows cannot serve with an ephemeral key).
         return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
     }
 

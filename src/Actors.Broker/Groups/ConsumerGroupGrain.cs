@@ -126,6 +126,10 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
     private bool registered;
     private string persistedMembership = string.Empty;
 
+    /// <summary>True while this activation's state is what storage accepted under <c>state.Etag</c> (false from the
+    /// start of a write until it is stored: a failed write leaves a change here that storage never got).</summary>
+    private bool stateStored = true;
+
     /// <summary>The name of the group's persistent state, and the grain storage it is kept in.</summary>
     private const string StateName = "group";
     private const string StorageName = "Default";
@@ -175,7 +179,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
             // A group with offsets but neither members nor an empty-since time (written before members were
             // persisted): its offsets begin to age now, else they would never expire.
             state.State.EmptySinceMs = NowMs;
-            await state.WriteStateAsync(cancellationToken);
+            await PersistAsync(cancellationToken);
         }
 
         // Offsets that expired while no activation was running are gone before the first call reads them.
@@ -266,18 +270,18 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
             state.State.EmptySinceMs = now;
         }
 
-        await state.WriteStateAsync();
+        await PersistAsync();
         await RegisterAsync();
         return new OffsetCommitResponse();
     }
 
     public async Task<TopicPartitionOffset[]> FetchOffsetsAsync(TopicPartition[]? partitions)
     {
-        // Answer from storage, not from this activation's copy: while cluster membership changes, a second activation
-        // of the group can live for a moment and accept commits this one never saw (a stale read made committed
-        // offsets go back under faults). Every accepted commit is stored before it is answered, so the stored
-        // offsets are the latest. The stored record is read into a copy: this activation's own state is not touched.
-        var record = await StoredRecordAsync();
+        // Answer from what storage holds, not from whatever this activation holds: while cluster membership changes,
+        // a second activation of the group can live for a moment and accept commits this one never saw (a stale read
+        // made committed offsets go back under faults). Every accepted commit is stored before it is answered, so the
+        // stored offsets are the latest.
+        var record = await CurrentRecordAsync();
 
         // A read sees the offsets as of now, not as of the last expiry tick (this read-only turn leaves the removal to it).
         var now = NowMs;
@@ -289,11 +293,21 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
             : new TopicPartitionOffset(tp, -1, -1, null)).ToArray();
     }
 
-    /// <summary>The group's record as stored now (this activation's copy when nothing is stored yet or the storage
-    /// provider cannot be found).</summary>
-    private async Task<ConsumerGroupRecord> StoredRecordAsync()
+    /// <summary>The group's record as stored now. This activation's own state when it is current: its last write
+    /// was stored and the stored ETag is still the one that write (or the activation's read) got, so no other
+    /// activation has written since; that costs an ETag read (<see cref="IGrainStateETags"/>), not a read of the
+    /// record. Otherwise the stored record, read into a copy (this activation's own state is not touched; its next
+    /// write fails on the ETag and Orleans deactivates it). This activation's state also when nothing is stored yet
+    /// or the storage provider cannot be found.</summary>
+    private async Task<ConsumerGroupRecord> CurrentRecordAsync()
     {
         if (ServiceProvider.GetKeyedService<IGrainStorage>(StorageName) is not { } storage)
+        {
+            return state.State;
+        }
+
+        if (stateStored && ServiceProvider.GetKeyedService<IGrainStateETags>(StorageName) is { } etags
+            && string.Equals(await etags.ReadETagAsync(StateName, this.GetGrainId(), CancellationToken.None), state.Etag, StringComparison.Ordinal))
         {
             return state.State;
         }
@@ -301,6 +315,14 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
         var stored = new GrainState<ConsumerGroupRecord>();
         await storage.ReadStateAsync(StateName, this.GetGrainId(), stored);
         return stored.RecordExists && stored.State is { } record ? record : state.State;
+    }
+
+    /// <summary>Writes this activation's state to storage; until the write returns, the state counts as not stored.</summary>
+    private async Task PersistAsync(CancellationToken cancellationToken = default)
+    {
+        stateStored = false;
+        await state.WriteStateAsync(cancellationToken);
+        stateStored = true;
     }
 
     public async Task<ConsumerGroupDescription> DescribeAsync()
@@ -423,8 +445,10 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
             throw new BrokerException(ErrorCode.GroupIdNotFound, $"Group '{this.GetPrimaryKeyString()}' does not exist.");
         }
 
+        stateStored = false;
         await state.ClearStateAsync();
         state.State = new ConsumerGroupRecord();
+        stateStored = true;
         classic.Reset();
         persistedClassicVersion = classic.Version;
         await GrainFactory.GetGrain<IGroupDirectoryGrain>(BrokerGrainKeys.GroupDirectory).UnregisterAsync(this.GetPrimaryKeyString());
@@ -558,7 +582,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
 
         if (removed > 0)
         {
-            await state.WriteStateAsync();
+            await PersistAsync();
         }
 
         return errors;
@@ -633,7 +657,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
         ScheduleWakeUp(now);
         if (write)
         {
-            await state.WriteStateAsync();
+            await PersistAsync();
             persistedClassicVersion = version;
         }
 
@@ -694,7 +718,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
 
         if (state.State.RemoveExpiredOffsets(!HasMembers, now, RetentionMs) > 0)
         {
-            await state.WriteStateAsync();
+            await PersistAsync();
         }
     }
 
@@ -712,7 +736,7 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
         }
 
         state.State.Membership = coordinator.IsEmpty ? null : coordinator.Snapshot();
-        await state.WriteStateAsync();
+        await PersistAsync();
         persistedMembership = key;
     }
 

@@ -87,6 +87,18 @@ public sealed class SqliteGrainStorage : IGrainStorage
         grainState.State = data is null ? CreateInstance<T>() : serializer.Deserialize<T>(new BinaryData(data)) ?? CreateInstance<T>();
     }
 
+    /// <summary>The ETag stored for (<paramref name="stateName"/>, <paramref name="grainId"/>), or null when no row
+    /// exists: what a <see cref="ReadStateAsync{T}(string, GrainId, IGrainState{T}, CancellationToken)"/> would set
+    /// as <see cref="IGrainState{T}.ETag"/>, without reading or deserializing the state. A caller holding that ETag
+    /// from its own last read or write knows nobody has written since.</summary>
+    public async Task<string?> ReadETagAsync(string stateName, GrainId grainId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stateName);
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await database.ReadAsync(
+            (connection, transaction) => StoredETag(connection, transaction, stateName, grainId), cancellationToken).ConfigureAwait(false);
+    }
+
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         WriteStateAsync(stateName, grainId, grainState, CancellationToken.None);
 

@@ -33,4 +33,37 @@ public sealed class StaleGroupActivationTests
         Assert.Equal(9, (await group.FetchOffsetsAsync([tp])).Single().Offset);
         Assert.Equal(9, (await group.FetchOffsetsAsync(null)).Single().Offset);
     }
+
+    [Fact]
+    public async Task A_fetch_from_a_current_activation_reads_only_the_stored_etag_and_a_stale_one_reads_the_record()
+    {
+        await using var c = await BrokerCluster.StartAsync(silos: 1);
+        await c.Controller.CreateTopicAsync(new CreateTopicRequest { Name = "events", NumPartitions = 1, ReplicationFactor = 1 });
+        var group = c.Client.GetGrain<IConsumerGroupGrain>("one-activation");
+        var tp = new TopicPartition("events", 0);
+        var commit = await group.CommitOffsetsAsync(new OffsetCommitRequest { MemberId = string.Empty, MemberEpoch = -1, Offsets = [new TopicPartitionOffset(tp, 5, -1, null)] });
+        Assert.Equal(ErrorCode.None, commit.Error);
+
+        // Nobody else wrote since the activation's own commit: each fetch reads the stored ETag, never the record.
+        var fullReads = c.Metadata.FullReads("group");
+        var etagReads = c.Metadata.ETagReads("group");
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(5, (await group.FetchOffsetsAsync([tp])).Single().Offset);
+        }
+
+        Assert.Equal(fullReads, c.Metadata.FullReads("group"));
+        Assert.Equal(etagReads + 5, c.Metadata.ETagReads("group"));
+
+        // Another activation's write changes the stored ETag: the next fetch reads the record and answers its offset.
+        var storage = c.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>("Default");
+        var other = new GrainState<ConsumerGroupRecord>();
+        await storage.ReadStateAsync("group", group.GetGrainId(), other);
+        Assert.NotNull(other.State);
+        other.State.Offsets.Single(o => o.Partition == 0).Offset = 9;
+        await storage.WriteStateAsync("group", group.GetGrainId(), other);
+        fullReads = c.Metadata.FullReads("group");
+        Assert.Equal(9, (await group.FetchOffsetsAsync([tp])).Single().Offset);
+        Assert.Equal(fullReads + 1, c.Metadata.FullReads("group"));
+    }
 }

@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using Actors.Broker.Controller;
+using Actors.Broker.Hosting;
+using Actors.Orleans.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.Storage;
@@ -50,6 +53,14 @@ internal sealed class ControllerStorageProbe
     private StorageGate? nextRead;
     private StorageGate? nextWrite;
     private Exception? nextWriteFailure;
+    private readonly ConcurrentDictionary<string, int> fullReads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> etagReads = new(StringComparer.Ordinal);
+
+    /// <summary>How many whole-record reads of state <paramref name="stateName"/> (any grain) reached storage.</summary>
+    public int FullReads(string stateName) => fullReads.GetValueOrDefault(stateName);
+
+    /// <summary>How many ETag-only reads (<see cref="IGrainStateETags"/>) of state <paramref name="stateName"/> reached storage.</summary>
+    public int ETagReads(string stateName) => etagReads.GetValueOrDefault(stateName);
 
     /// <summary>Every controller record written so far, oldest first.</summary>
     public IReadOnlyList<PersistedControllerState> History
@@ -91,6 +102,9 @@ internal sealed class ControllerStorageProbe
         var factory = inner.KeyedImplementationFactory
             ?? throw new InvalidOperationException($"Grain storage '{storageName}' is not registered with a factory.");
         silo.Services.AddKeyedSingleton<IGrainStorage>(storageName, (services, key) => new Storage((IGrainStorage)factory(services, key), this));
+
+        // The ETag-only reads of the SQLite storage underneath, as the silo host registers them.
+        silo.Services.AddKeyedSingleton<IGrainStateETags>(storageName, (services, key) => (Storage)services.GetRequiredKeyedService<IGrainStorage>(key));
     }
 
     private void Record(string? etag, ControllerState state)
@@ -108,13 +122,22 @@ internal sealed class ControllerStorageProbe
     private static bool IsController<T>(string stateName) =>
         typeof(T) == typeof(ControllerState) && string.Equals(stateName, "controller", StringComparison.Ordinal);
 
-    private sealed class Storage(IGrainStorage inner, ControllerStorageProbe probe) : IGrainStorage
+    private sealed class Storage(IGrainStorage inner, ControllerStorageProbe probe) : IGrainStorage, IGrainStateETags
     {
+        public Task<string?> ReadETagAsync(string stateName, GrainId grainId, CancellationToken cancellationToken)
+        {
+            probe.etagReads.AddOrUpdate(stateName, 1, (_, n) => n + 1);
+            return inner is SqliteGrainStorage sqlite
+                ? sqlite.ReadETagAsync(stateName, grainId, cancellationToken)
+                : throw new InvalidOperationException($"The probed grain storage is a {inner.GetType().Name}; only the SQLite storage reads ETags alone.");
+        }
+
         public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
             ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
 
         public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
         {
+            probe.fullReads.AddOrUpdate(stateName, 1, (_, n) => n + 1);
             var gate = IsController<T>(stateName) ? Interlocked.Exchange(ref probe.nextRead, null) : null;
             if (gate is { AfterStorage: false })
             {

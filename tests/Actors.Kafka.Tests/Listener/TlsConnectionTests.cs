@@ -1,10 +1,8 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Security;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Actors.Kafka.Listener;
 using Actors.Kafka.Security;
+using Actors.Testing;
 using BrokerMetadataResponse = Actors.Broker.MetadataResponse;
 using TopicMetadata = Actors.Broker.TopicMetadata;
 
@@ -20,7 +18,7 @@ public sealed class TlsConnectionTests
     [Fact]
     public async Task Pipelined_answers_of_every_size_arrive_whole_and_in_order_over_tls()
     {
-        using var certificate = SelfSigned();
+        using var certificate = SelfSignedCertificates.Create("actors-test-tls", validDays: 1);
         var security = new ListenerSecurity("SSL", "SSL", true, false, [], certificate);
         // Each Metadata answer names back the topics asked for (unknown ones), so its size follows the request's.
         var handler = KafkaConnectionTests.Handler(request => Task.FromResult(new BrokerMetadataResponse
@@ -83,17 +81,5 @@ public sealed class TlsConnectionTests
         var payload = new byte[BinaryPrimitives.ReadInt32BigEndian(prefix)];
         await stream.ReadExactlyAsync(payload).AsTask().WaitAsync(Deadline);
         return payload;
-    }
-
-    private static X509Certificate2 SelfSigned()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=actors-test-tls", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        names.AddDnsName("localhost");
-        request.CertificateExtensions.Add(names.Build());
-        using var ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
     }
 }

@@ -202,4 +202,32 @@ public sealed class SqliteProviderTests : IDisposable
         Assert.Equal(41, read.State!.Value);
         Assert.Equal(written.ETag, read.ETag);
     }
+
+    [Fact]
+    public async Task An_etag_read_gives_the_etag_a_full_read_gives_without_the_state()
+    {
+        var path = directory.File("grains.db");
+        var storage = (SqliteGrainStorage)hosts.Build("c1", silo => silo.AddSqliteGrainStorageAsDefault(options => options.DatabasePath = path)).GetRequiredKeyedService<IGrainStorage>("Default");
+        var grain = GrainId.Create("account", "8");
+        Assert.Null(await storage.ReadETagAsync("counter", grain, CancellationToken.None));
+
+        var mine = new GrainState<CounterState>(new CounterState { Value = 1 }, null!);
+        await storage.WriteStateAsync("counter", grain, mine, CancellationToken.None);
+        Assert.Equal(mine.ETag, await storage.ReadETagAsync("counter", grain, CancellationToken.None));
+
+        // Another writer (a second activation) moves the stored ETag on; a full read agrees with the ETag read.
+        var other = new GrainState<CounterState>();
+        await storage.ReadStateAsync("counter", grain, other, CancellationToken.None);
+        other.State!.Value = 2;
+        await storage.WriteStateAsync("counter", grain, other, CancellationToken.None);
+        var stored = await storage.ReadETagAsync("counter", grain, CancellationToken.None);
+        Assert.NotEqual(mine.ETag, stored);
+        var read = new GrainState<CounterState>();
+        await storage.ReadStateAsync("counter", grain, read, CancellationToken.None);
+        Assert.Equal(read.ETag, stored);
+
+        // A clear keeps the row with a fresh ETag, which the ETag read reports too.
+        await storage.ClearStateAsync("counter", grain, read, CancellationToken.None);
+        Assert.Equal(read.ETag, await storage.ReadETagAsync("counter", grain, CancellationToken.None));
+    }
 }

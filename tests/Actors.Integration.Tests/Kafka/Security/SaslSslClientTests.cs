@@ -45,17 +45,7 @@ public sealed class SaslSslSiloFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=actors-test-listener", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        names.AddDnsName("localhost");
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        var certificatePem = certificate.ExportCertificatePem();
-        await File.WriteAllTextAsync(CaLocation, certificatePem);
-        await File.WriteAllTextAsync(folder.File("listener.pem"), certificatePem + "\n" + key.ExportPkcs8PrivateKeyPem());
+        await SelfSignedCertificates.WritePemAsync("actors-test-listener", validDays: 30, folder.File("listener.pem"), CaLocation);
         await WriteClientCertificatesAsync();
 
         cluster = await ProcessCluster.StartAsync(1, _ => { }, environment: new Dictionary<string, string>
