@@ -114,11 +114,13 @@ internal static class Program
         // --latency true: each record's own handler notes the time from its Produce call to its delivery report.
         var latencies = o.Text("--latency", "false") == "true" ? new long[records] : null;
         clock.Restart();
+        var cpu = CpuSeconds();
         var sent = latencies is null
             ? Send(producer, topic, message, Handler, records, TimeSpan.FromSeconds(seconds), clock)
             : SendTimed(producer, topic, message, Handler, latencies, TimeSpan.FromSeconds(seconds), clock);
         var left = producer.Flush(TimeSpan.FromSeconds(60));
         var elapsed = clock.Elapsed.TotalSeconds;
+        cpu = CpuSeconds() - cpu;
         var rate = delivered / elapsed;
         var latency = string.Empty;
         if (latencies is not null && sent > 0)
@@ -129,7 +131,7 @@ internal static class Program
         }
 
         Result(
-            $"mode=produce records_per_s={rate:F0} mb_per_s={rate * value.Length / 1e6:F1} delivered={delivered} errors={errors} sent={sent} seconds={elapsed:F3} unflushed={left}{latency}",
+            $"mode=produce records_per_s={rate:F0} mb_per_s={rate * value.Length / 1e6:F1} delivered={delivered} errors={errors} sent={sent} seconds={elapsed:F3} unflushed={left}{latency} cpu_s={cpu:F2} cpu_us_per_record={cpu * 1e6 / Math.Max(1, delivered):F2}",
             $"warmup_delivered={warmDelivered} warmup_errors={warmErrors} warmup_sent={warmed} total_delivered={warmDelivered + delivered}{stats?.Summary()}");
         if (errors > 0 || left > 0)
         {
@@ -213,6 +215,7 @@ internal static class Program
         long read = 0;
         long bytes = 0;
         var clock = Stopwatch.StartNew();
+        var cpu = CpuSeconds();
         var lastProgress = clock.Elapsed;
         consumer.Assign(Partitions(o));
         while (read < records && clock.Elapsed - lastProgress < timeout)
@@ -227,8 +230,9 @@ internal static class Program
         }
 
         var elapsed = clock.Elapsed.TotalSeconds;
+        cpu = CpuSeconds() - cpu;
         consumer.Close();
-        Result($"mode=consume records_per_s={read / elapsed:F0} mb_per_s={bytes / elapsed / 1e6:F1} read={read} expected={records} seconds={elapsed:F3}");
+        Result($"mode=consume records_per_s={read / elapsed:F0} mb_per_s={bytes / elapsed / 1e6:F1} read={read} expected={records} seconds={elapsed:F3} cpu_s={cpu:F2} cpu_us_per_record={cpu * 1e6 / Math.Max(1, read):F2}");
         if (read < records)
         {
             Console.Error.WriteLine($"consume: {read} of {records} records read; nothing new for {timeout.TotalSeconds:F0} s");
@@ -410,6 +414,13 @@ internal static class Program
         }
 
         return config;
+    }
+
+    /// <summary>CPU time (user and system, every thread) this process has used, in seconds.</summary>
+    private static double CpuSeconds()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.TotalSeconds;
     }
 
     private static void Result(params string[] parts) => Console.Out.WriteLine($"result {string.Join(' ', parts)}");

@@ -33,6 +33,27 @@ internal sealed class BenchCluster : IAsyncDisposable
     public static async Task<BenchCluster> StartAsync(string name, int silos, IReadOnlyDictionary<string, string>? environment = null) =>
         new(await ProcessCluster.StartAsync(silos, _ => { }, environment: environment), name);
 
+    /// <summary>CPU time (user and system) the silo processes have used so far, in seconds; read before and after a
+    /// client run, the difference is the cluster's share of the work (the client's own is on its result line).</summary>
+    public double SiloCpuSeconds()
+    {
+        double total = 0;
+        foreach (var silo in Processes.Silos)
+        {
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(silo.Pid);
+                total += process.TotalProcessorTime.TotalSeconds;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                // Not running (killed by a fault): it adds nothing.
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>Creates <paramref name="topic"/> (one partition) and waits until all <paramref name="rf"/> replicas are in sync.</summary>
     public async Task CreateTopicAsync(string topic, short rf)
     {

@@ -69,7 +69,7 @@ public sealed partial class KafkaBenchmark
                 var k = await KafkaClientProcess.RunAsync(
                     ["produce", "--bootstrap", side.Bootstrap, "--topic", side == plain ? "plain" : "tls", "--acks", acks, "--idempotence", acks == "all" ? o.Idempotence : "false",
                      "--records", Inv($"{o.Records}"), "--seconds", Inv($"{o.Seconds}"), "--warmup-seconds", Inv($"{(run == 1 ? o.WarmUp.TotalSeconds : 1)}"), "--size", Inv($"{RecordSize}"), .. side.Config],
-                    cluster.Processes.Tails, ct);
+                    cluster.Processes.Tails, ct, cluster.SiloCpuSeconds);
                 produced[side].Add(k.Number("records_per_s"));
                 if (side == plain)
                 {
@@ -91,7 +91,7 @@ public sealed partial class KafkaBenchmark
             {
                 var k = await KafkaClientProcess.RunAsync(
                     ["consume", "--bootstrap", side.Bootstrap, "--topic", "plain", "--records", Inv($"{records}"), .. side.Config],
-                    cluster.Processes.Tails, ct);
+                    cluster.Processes.Tails, ct, cluster.SiloCpuSeconds);
                 consumed[side].Add(k.Number("records_per_s"));
                 Console.WriteLine(Inv($"  run {run} consume {side.Name}: {k.Line}"));
             }

@@ -127,7 +127,7 @@ public sealed partial class KafkaBenchmark : IBenchmarkSuite
             Task<KafkaClientProcess.Result> ProduceAsync(string topic, string idempotence) => KafkaClientProcess.RunAsync(
                 ["produce", "--bootstrap", cluster.Bootstrap, "--topic", topic, "--acks", acks, "--idempotence", acks == "all" ? idempotence : "false", "--records", Inv($"{o.Records}"),
                  "--seconds", Inv($"{o.Seconds}"), "--warmup-seconds", Inv($"{(run == 1 ? o.WarmUp.TotalSeconds : 1)}"), "--size", Inv($"{RecordSize}")],
-                cluster.Processes.Tails, ct);
+                cluster.Processes.Tails, ct, cluster.SiloCpuSeconds);
         }
 
         var value = Median(kafka);
@@ -159,7 +159,7 @@ public sealed partial class KafkaBenchmark : IBenchmarkSuite
             direct.Add(d.Rate);
             var k = await KafkaClientProcess.RunAsync(
                 ["consume", "--bootstrap", cluster.Bootstrap, "--topic", "kafka", "--records", Inv($"{records}")],
-                cluster.Processes.Tails, ct);
+                cluster.Processes.Tails, ct, cluster.SiloCpuSeconds);
             kafka.Add(k.Number("records_per_s"));
             Console.WriteLine(Inv($"  run {run} consume: direct fetch {d.Rate:F0} records/s ({d.Records} records), kafka {k.Line}"));
         }
@@ -186,7 +186,7 @@ public sealed partial class KafkaBenchmark : IBenchmarkSuite
             var k = await KafkaClientProcess.RunAsync(
                 ["latency", "--bootstrap", cluster.Bootstrap, "--topic", topic, "--acks", acks, "--idempotence", acks == "all" ? o.Idempotence : "false", "--rate", Inv($"{rate:F0}"),
                  "--seconds", Inv($"{o.LatencySeconds}"), "--size", Inv($"{RecordSize}"), "--fetch-wait-ms", Inv($"{o.FetchWaitMs}")],
-                cluster.Processes.Tails, ct);
+                cluster.Processes.Tails, ct, cluster.SiloCpuSeconds);
             kp50.Add(k.Number("p50_ms"));
             kp99.Add(k.Number("p99_ms"));
             kmax.Add(k.Number("max_ms"));

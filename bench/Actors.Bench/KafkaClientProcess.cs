@@ -10,8 +10,12 @@ internal static class KafkaClientProcess
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
-    public static async Task<Result> RunAsync(string[] args, Func<string> silos, CancellationToken ct)
+    /// <param name="siloCpu">The silos' CPU seconds so far (<see cref="BenchCluster.SiloCpuSeconds"/>): when given, the
+    /// result line also says what the silos spent while the client ran, in all and per record delivered or read
+    /// (the client's warm-up included, so a little more than the timed part).</param>
+    public static async Task<Result> RunAsync(string[] args, Func<string> silos, CancellationToken ct, Func<double>? siloCpu = null)
     {
+        var siloCpuBefore = siloCpu?.Invoke() ?? 0;
         var client = Path.Combine(AppContext.BaseDirectory, "Actors.Bench.KafkaClient.dll");
         if (!File.Exists(client))
         {
@@ -77,7 +81,15 @@ internal static class KafkaClientProcess
             throw new InvalidOperationException($"The Kafka client ({string.Join(' ', args)}) exited with {process.ExitCode}: {line}{Environment.NewLine}{string.Join(Environment.NewLine, errors)}{Environment.NewLine}{silos()}");
         }
 
-        return new Result(line["result ".Length..]);
+        var result = line["result ".Length..];
+        if (siloCpu is not null)
+        {
+            var spent = siloCpu() - siloCpuBefore;
+            var records = new Result(result).NumberOr("delivered", new Result(result).NumberOr("read", 0));
+            result += string.Create(CultureInfo.InvariantCulture, $" silo_cpu_s={spent:F2} silo_cpu_us_per_record={spent * 1e6 / Math.Max(1, records):F2}");
+        }
+
+        return new Result(result);
     }
 
     public sealed class Result(string line)
@@ -91,5 +103,8 @@ internal static class KafkaClientProcess
             values.TryGetValue(key, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
                 ? d
                 : throw new InvalidOperationException($"The Kafka client printed no number {key}: {Line}");
+
+        public double NumberOr(string key, double fallback) =>
+            values.TryGetValue(key, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : fallback;
     }
 }
