@@ -50,6 +50,19 @@ internal sealed class ClusterMetadata(IGrainFactory grains, bool allowAutoCreate
         return found.Description;
     }
 
+    /// <summary>The cached description when it is younger than metadata.max.age.ms (no call, no allocation).</summary>
+    public bool TryCached(string topic, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TopicDescription? description)
+    {
+        if (topics.TryGetValue(topic, out var cached) && DateTime.UtcNow - cached.FetchedAt < maxAge)
+        {
+            description = cached.Topic;
+            return true;
+        }
+
+        description = null;
+        return false;
+    }
+
     /// <summary>The leader epoch the cache knows for a partition, or -1.</summary>
     public int LeaderEpoch(string topic, int partition) =>
         topics.TryGetValue(topic, out var t) && partition < t.Topic.Partitions.Length ? t.Topic.Partitions[partition].LeaderEpoch : -1;

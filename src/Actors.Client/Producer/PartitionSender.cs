@@ -73,7 +73,12 @@ internal sealed class PartitionSender : IDisposable
     private readonly BufferMemory buffer;
     private readonly CancellationToken stopping;
     private readonly Task loop;
+
+    /// <summary>The most bytes a new batch's buffer is sized for up front (a larger batch.size grows as it fills).</summary>
+    private const int MaxPresize = 1 << 20;
+
     private Batch? open;
+    private int lastCount = 16;
     private bool flushing;
     private int pending;
 
@@ -103,16 +108,8 @@ internal sealed class PartitionSender : IDisposable
     public int Pending => Volatile.Read(ref pending);
 
     /// <summary>True while a batch is open for appends (the sticky partitioner stays on this partition until a new one opens).</summary>
-    public bool HasOpenBatch
-    {
-        get
-        {
-            lock (gate)
-            {
-                return open is not null;
-            }
-        }
-    }
+    /// <remarks>Read without the lock: the partitioner only uses it as a hint.</remarks>
+    public bool HasOpenBatch => Volatile.Read(ref open) is not null;
 
     public Task Completion => loop;
 
@@ -144,6 +141,7 @@ internal sealed class PartitionSender : IDisposable
 
             if (open is not null && open.Builder.Count > 0 && open.Builder.SizeInBytes + reserved > settings.BatchSize)
             {
+                lastCount = open.Completions.Count;
                 ready.Enqueue(open);
                 open = null;
                 wake = true;
@@ -151,7 +149,8 @@ internal sealed class PartitionSender : IDisposable
 
             if (open is null)
             {
-                open = new Batch(DateTime.UtcNow, settings.DeliveryTimeoutMs);
+                // Sized for a full batch and as many records as the last one held, so appends do not grow it.
+                open = new Batch(DateTime.UtcNow, settings.DeliveryTimeoutMs, Math.Min(settings.BatchSize, MaxPresize) + 128, lastCount);
                 wake = true;
             }
 
@@ -162,6 +161,7 @@ internal sealed class PartitionSender : IDisposable
             Interlocked.Increment(ref pending);
             if (open.Builder.SizeInBytes >= settings.BatchSize)
             {
+                lastCount = open.Completions.Count;
                 ready.Enqueue(open);
                 open = null;
                 wake = true;
@@ -717,17 +717,17 @@ internal sealed class PartitionSender : IDisposable
 
     private sealed record Outcome(Batch Batch, int Attempt, OutcomeKind Kind, Exception? Error, long BaseOffset = -1, long AppendTime = -1);
 
-    private sealed class Batch(DateTime created, int deliveryTimeoutMs)
+    private sealed class Batch(DateTime created, int deliveryTimeoutMs, int bytes, int records)
     {
         public DateTime Created { get; } = created;
 
         public DateTime Deadline { get; } = created + TimeSpan.FromMilliseconds(deliveryTimeoutMs);
 
-        public RecordBatchBuilder Builder { get; } = new(1024);
+        public RecordBatchBuilder Builder { get; } = new(bytes);
 
-        public List<RecordCompletion> Completions { get; } = [];
+        public List<RecordCompletion> Completions { get; } = new(records);
 
-        public List<long> Timestamps { get; } = [];
+        public List<long> Timestamps { get; } = new(records);
 
         public long Reserved { get; set; }
 
@@ -758,5 +758,7 @@ internal sealed class PartitionSender : IDisposable
         public long BaseOffset { get; set; } = -1;
 
         public long AppendTime { get; set; } = -1;
+
+
     }
 }
