@@ -34,6 +34,9 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly SemaphoreSlim admission = new(1, 1);
     private int disposed;
 
+    // The completion of the last delivery handler given to Produce (most applications pass the same one every time).
+    private Delivery? lastDelivery;
+
     // Produce calls under way (serializing, or waiting for metadata or buffer.memory): Flush waits for them too.
     private int entering;
 
@@ -80,7 +83,7 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     /// <inheritdoc/>
     public async Task<DeliveryResult<TKey, TValue>> ProduceAsync(TopicPartition topicPartition, Message<TKey, TValue> message, CancellationToken cancellationToken = default)
     {
-        var delivery = new Delivery(message, null, new TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var delivery = new Delivery(null, new TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously));
         await EnqueueAsync(topicPartition, message, delivery, cancellationToken).ConfigureAwait(false);
         return await delivery.Done!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -92,8 +95,18 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     /// <inheritdoc/>
     public void Produce(TopicPartition topicPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null)
     {
-        // Without a handler there is nothing to report: every such record shares one completion that does nothing.
-        var delivery = deliveryHandler is null ? Delivery.Silent : new Delivery(message, deliveryHandler, null);
+        // One completion per delivery handler, shared by the records produced with it (the message travels with each
+        // record); without a handler there is nothing to report.
+        var delivery = Delivery.Silent;
+        if (deliveryHandler is not null)
+        {
+            delivery = lastDelivery;
+            if (delivery is null || !ReferenceEquals(delivery.Handler, deliveryHandler))
+            {
+                lastDelivery = delivery = new Delivery(deliveryHandler, null);
+            }
+        }
+
         if (keySerializer is not null && valueSerializer is not null)
         {
             // The usual case (synchronous serializers, room in buffer.memory, the topic's metadata cached) runs with
@@ -387,13 +400,7 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
         }
 
         var sender = state.Get(partition) ?? state.Add(partition, senders.GetOrAdd((topic, partition), k => new PartitionSender(k.Topic, k.Partition, settings, metadata, identity, buffer, stopping.Token)));
-        if (!ReferenceEquals(delivery, Delivery.Silent))
-        {
-            delivery.Topic = topic;
-            delivery.Partition = partition;
-        }
-
-        sender.Append(timestamp, record.Key, record.Value, record.Headers, record.Size, delivery);
+        sender.Append(timestamp, record.Key, record.Value, record.Headers, record.Size, delivery, message);
     }
 
     /// <summary>One topic's senders by partition and its sticky partition (read and written under the admission
@@ -422,35 +429,35 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
         }
     }
 
-    /// <summary>One record's delivery: its report to the handler (Produce) or its task (ProduceAsync).</summary>
-    private sealed class Delivery(Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? handler, TaskCompletionSource<DeliveryResult<TKey, TValue>>? done) : RecordCompletion
+    /// <summary>Delivery of records: reports to a handler (Produce; one object per handler, shared by its records) or a
+    /// task (ProduceAsync; one per call). The record's message comes with each completion.</summary>
+    private sealed class Delivery(Action<DeliveryReport<TKey, TValue>>? handler, TaskCompletionSource<DeliveryResult<TKey, TValue>>? done) : RecordCompletion
     {
         private static readonly Error NoError = new(ErrorCode.NoError);
 
         /// <summary>The completion of records produced without a delivery handler.</summary>
-        public static readonly Delivery Silent = new(null!, null, null);
+        public static readonly Delivery Silent = new(null, null);
 
         public TaskCompletionSource<DeliveryResult<TKey, TValue>>? Done => done;
 
-        public string Topic { get; set; } = string.Empty;
+        public Action<DeliveryReport<TKey, TValue>>? Handler => handler;
 
-        public int Partition { get; set; }
-
-        public override void Complete(long offset, long timestamp, Exception? error)
+        public override void Complete(string topic, int partition, object? state, long offset, long timestamp, Exception? error)
         {
             if (handler is null && done is null)
             {
                 return;
             }
 
+            var message = (Message<TKey, TValue>)state!;
             if (error is null && message.Timestamp.Type == TimestampType.NotAvailable)
             {
                 message.Timestamp = new Timestamp(timestamp, TimestampType.CreateTime);
             }
 
-            var where = new TopicPartitionOffset(Topic, new Partition(Partition), offset < 0 ? Offset.Unset : new Offset(offset));
+            var where = new TopicPartitionOffset(topic, new Partition(partition), offset < 0 ? Offset.Unset : new Offset(offset));
             var status = error is null ? PersistenceStatus.Persisted : PersistenceStatus.NotPersisted;
-            var failure = error is null ? null : ActorsException.From(error, $"Produce to {Topic}-{Partition}");
+            var failure = error is null ? null : ActorsException.From(error, $"Produce to {topic}-{partition}");
             if (done is not null)
             {
                 var result = new DeliveryResult<TKey, TValue> { Message = message, TopicPartitionOffset = where, Status = status };
