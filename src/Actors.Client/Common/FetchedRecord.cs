@@ -2,8 +2,8 @@ using Actors.Log.Records;
 
 namespace Actors.Client;
 
-/// <summary>One record read from a fetch, copied out of the batch.</summary>
-internal sealed record FetchedRecord(long Offset, long Timestamp, TimestampType TimestampType, byte[]? Key, byte[]? Value, (string Key, byte[]? Value)[] Headers, int LeaderEpoch);
+/// <summary>One record read from a fetch, copied out of the batch (a value: the consumer's queue holds them inline).</summary>
+internal readonly record struct FetchedRecord(long Offset, long Timestamp, TimestampType TimestampType, byte[]? Key, byte[]? Value, (string Key, byte[]? Value)[] Headers, int LeaderEpoch);
 
 /// <summary>Reads the records of fetched batches (compressed or not), skipping control batches and records before the
 /// fetch offset.</summary>

@@ -488,7 +488,8 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
     private ConsumeResult<TKey, TValue>? TakeNext()
     {
         BrokerTopicPartition from = default!;
-        FetchedRecord? taken = null;
+        FetchedRecord taken = default;
+        var found = false;
         lock (gate)
         {
             var partitions = order ??= [.. assigned.Values];
@@ -522,14 +523,14 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
                     }
 
                     StartFetch(fetch);
-                    (from, taken) = (fetch.TopicPartition, next);
+                    (from, taken, found) = (fetch.TopicPartition, next, true);
                     break;
                 }
             }
         }
 
         // Deserialized outside the lock, so fetches that come back meanwhile are not held up.
-        return taken is null ? null : ToResult(from, taken);
+        return found ? ToResult(from, taken) : null;
     }
 
     /// <summary>Keeps one fetch in flight per readable partition while fewer records wait than max.poll.records or
@@ -738,7 +739,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
     }
 
-    private ConsumeResult<TKey, TValue> ToResult(BrokerTopicPartition tp, FetchedRecord r)
+    private ConsumeResult<TKey, TValue> ToResult(BrokerTopicPartition tp, in FetchedRecord r)
     {
         var headers = new Headers();
         foreach (var (headerKey, headerValue) in r.Headers)

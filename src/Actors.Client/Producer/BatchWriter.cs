@@ -13,7 +13,8 @@ namespace Actors.Client;
 /// <remarks>Not thread-safe (the partition sender appends under its lock and seals from its loop).</remarks>
 internal sealed class BatchWriter(int capacity)
 {
-    private byte[] buffer = new byte[Math.Max(HeaderSize + 64, capacity)];
+    // Not zeroed: every byte sent is written first (records as added, the header at Seal).
+    private byte[] buffer = GC.AllocateUninitializedArray<byte>(Math.Max(HeaderSize + 64, capacity));
     private int length = HeaderSize;
     private int count;
     private long baseTimestamp = -1;
