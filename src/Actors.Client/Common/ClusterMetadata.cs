@@ -10,7 +10,7 @@ namespace Actors.Client;
 /// <remarks>Thread-safe: the cache is a concurrent map of immutable descriptions.</remarks>
 internal sealed class ClusterMetadata(IGrainFactory grains, bool allowAutoCreate, TimeSpan maxAge)
 {
-    private readonly ConcurrentDictionary<string, (TopicDescription Topic, DateTime FetchedAt)> topics = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (TopicDescription Topic, DateTime FetchedAt, long FetchedAtTicks)> topics = new(StringComparer.Ordinal);
 
     public IGrainFactory Grains => grains;
 
@@ -46,8 +46,22 @@ internal sealed class ClusterMetadata(IGrainFactory grains, bool allowAutoCreate
             throw ActorsException.From(found?.Error ?? BrokerErrorCode.UnknownTopicOrPartition, found?.ErrorMessage, $"Metadata of topic '{topic}'");
         }
 
-        topics[topic] = (found.Description, DateTime.UtcNow);
+        topics[topic] = (found.Description, DateTime.UtcNow, Environment.TickCount64);
         return found.Description;
+    }
+
+    /// <summary>The cached description when it is younger than metadata.max.age.ms (no call, no allocation).</summary>
+    public bool TryCached(string topic, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TopicDescription? description)
+    {
+        // The coarse tick count is enough to age the cache, and far cheaper than the wall clock once per record.
+        if (topics.TryGetValue(topic, out var cached) && Environment.TickCount64 - cached.FetchedAtTicks < (long)maxAge.TotalMilliseconds)
+        {
+            description = cached.Topic;
+            return true;
+        }
+
+        description = null;
+        return false;
     }
 
     /// <summary>The leader epoch the cache knows for a partition, or -1.</summary>

@@ -2,13 +2,15 @@ using Actors.Log.Records;
 
 namespace Actors.Client;
 
-/// <summary>One record read from a fetch, copied out of the batch.</summary>
-internal sealed record FetchedRecord(long Offset, long Timestamp, TimestampType TimestampType, byte[]? Key, byte[]? Value, (string Key, byte[]? Value)[] Headers, int LeaderEpoch);
+/// <summary>One record read from a fetch, copied out of the batch (a value: the consumer's queue holds them inline).</summary>
+internal readonly record struct FetchedRecord(long Offset, long Timestamp, TimestampType TimestampType, byte[]? Key, byte[]? Value, (string Key, byte[]? Value)[] Headers, int LeaderEpoch);
 
 /// <summary>Reads the records of fetched batches (compressed or not), skipping control batches and records before the
 /// fetch offset.</summary>
 internal static class FetchedRecords
 {
+    private static readonly (string Key, byte[]? Value)[] NoHeaders = [];
+
     public static List<FetchedRecord> Read(ReadOnlySpan<byte> records, long fromOffset) => Read(records, fromOffset, out _);
 
     /// <param name="records">Whole batches back to back (a trailing partial batch is ignored).</param>
@@ -28,8 +30,8 @@ internal static class FetchedRecords
                 continue;
             }
 
-            var bytes = RecordCodec.Uncompressed(batch.Bytes, batch.Compression);
-            var plain = new RecordBatch(bytes);
+            // An uncompressed batch is read where it lies; a compressed one from its decompressed copy.
+            var plain = batch.Compression == CompressionType.None ? batch : new RecordBatch(RecordCodec.Uncompressed(batch.Bytes, batch.Compression));
             var type = plain.TimestampType;
             var appendTime = plain.MaxTimestamp;
             var epoch = plain.PartitionLeaderEpoch;
@@ -40,7 +42,7 @@ internal static class FetchedRecords
                     continue;
                 }
 
-                var headers = new (string, byte[]?)[record.HeaderCount];
+                var headers = record.HeaderCount == 0 ? NoHeaders : new (string, byte[]?)[record.HeaderCount];
                 var i = 0;
                 foreach (var h in record.Headers)
                 {

@@ -8,7 +8,7 @@ using static Actors.Log.Records.RecordBatchLayout;
 namespace Actors.Client;
 
 /// <summary>
-/// Record batches in and out of the log's format: batches are built by the log's <see cref="RecordBatchBuilder"/> and
+/// Record batches in and out of the log's format: batches are built by <see cref="BatchWriter"/> and
 /// read by its <see cref="RecordBatch"/>; this class adds the compression Kafka clients use on the records section
 /// (gzip, snappy with Kafka's xerial framing, lz4 frames, zstd), which the broker stores as it gets it.
 /// </summary>
@@ -26,18 +26,19 @@ internal static class RecordCodec
         _ => CompressionType.None,
     };
 
-    /// <summary>The batch of <paramref name="builder"/>, its records compressed with <paramref name="compression"/>.</summary>
-    public static byte[] Build(RecordBatchBuilder builder, CompressionType compression)
+    /// <summary>The sealed batch of <paramref name="writer"/>, its records compressed with <paramref name="compression"/>
+    /// (uncompressed: the writer's own buffer, no copy).</summary>
+    public static ReadOnlyMemory<byte> Build(BatchWriter writer, CompressionType compression)
     {
-        var plain = builder.Build();
+        var plain = writer.Seal();
         if (compression == CompressionType.None)
         {
             return plain;
         }
 
-        var packed = Compress(compression, plain.AsSpan(HeaderSize));
+        var packed = Compress(compression, plain.Span[HeaderSize..]);
         var batch = new byte[HeaderSize + packed.Length];
-        plain.AsSpan(0, HeaderSize).CopyTo(batch);
+        plain.Span[..HeaderSize].CopyTo(batch);
         packed.CopyTo(batch.AsSpan(HeaderSize));
         BinaryPrimitives.WriteInt32BigEndian(batch.AsSpan(BatchLengthOffset), batch.Length - LogOverhead);
         var attributes = (short)((BinaryPrimitives.ReadInt16BigEndian(batch.AsSpan(AttributesOffset)) & ~0x07) | (int)compression);

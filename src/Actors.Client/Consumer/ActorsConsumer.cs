@@ -95,12 +95,40 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
     public ConsumeResult<TKey, TValue>? Consume(int millisecondsTimeout) => Consume(TimeSpan.FromMilliseconds(millisecondsTimeout));
 
     /// <summary>The next record, or null when none arrives within <paramref name="timeout"/>.</summary>
-    public ConsumeResult<TKey, TValue>? Consume(TimeSpan timeout) => ConsumeAsync(timeout, CancellationToken.None).GetAwaiter().GetResult();
+    public ConsumeResult<TKey, TValue>? Consume(TimeSpan timeout) =>
+        TryConsumeReady() ?? ConsumeAsync(timeout, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <summary>The next record, waiting until one arrives.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public ConsumeResult<TKey, TValue> Consume(CancellationToken cancellationToken = default) =>
-        ConsumeAsync(Timeout.InfiniteTimeSpan, cancellationToken).GetAwaiter().GetResult()!;
+    public ConsumeResult<TKey, TValue> Consume(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return TryConsumeReady() ?? ConsumeAsync(Timeout.InfiniteTimeSpan, cancellationToken).GetAwaiter().GetResult()!;
+    }
+
+    /// <summary>A record already fetched, when Consume has nothing else to do first (no rebalance to apply, no
+    /// position to look up, no auto-commit due): the common case, with no task or state machine. Null otherwise.</summary>
+    private ConsumeResult<TKey, TValue>? TryConsumeReady()
+    {
+        ThrowIfClosed();
+        if (membership is { Changed: true } || (settings.EnableAutoCommit && !string.IsNullOrEmpty(settings.GroupId) && DateTime.UtcNow >= nextAutoCommit))
+        {
+            return null;
+        }
+
+        lock (gate)
+        {
+            foreach (var f in assigned.Values)
+            {
+                if (f.Position < 0 && f.Error is null)
+                {
+                    return null;
+                }
+            }
+        }
+
+        return TakeNext();
+    }
 
     /// <summary>Records as they arrive, until <paramref name="cancellationToken"/> is cancelled.</summary>
     public async IAsyncEnumerable<ConsumeResult<TKey, TValue>> ConsumeAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -459,6 +487,9 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     private ConsumeResult<TKey, TValue>? TakeNext()
     {
+        BrokerTopicPartition from = default!;
+        FetchedRecord taken = default;
+        var found = false;
         lock (gate)
         {
             var partitions = order ??= [.. assigned.Values];
@@ -492,12 +523,14 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
                     }
 
                     StartFetch(fetch);
-                    return ToResult(fetch.TopicPartition, next);
+                    (from, taken, found) = (fetch.TopicPartition, next, true);
+                    break;
                 }
             }
-
-            return null;
         }
+
+        // Deserialized outside the lock, so fetches that come back meanwhile are not held up.
+        return found ? ToResult(from, taken) : null;
     }
 
     /// <summary>Keeps one fetch in flight per readable partition while fewer records wait than max.poll.records or
@@ -505,7 +538,8 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
     /// last one, and at most about two fetches' worth (max.partition.fetch.bytes each) are held per partition.</summary>
     private void StartFetch(PartitionFetch fetch)
     {
-        if (closed || fetch.InFlight || fetch.Paused || fetch.Position < 0 || fetch.Buffered.Count >= Math.Max(settings.MaxPollRecords, fetch.LastFetchCount) || DateTime.UtcNow < fetch.RetryAt)
+        if (closed || fetch.InFlight || fetch.Paused || fetch.Position < 0 || fetch.Buffered.Count >= Math.Max(settings.MaxPollRecords, fetch.LastFetchCount)
+            || (fetch.RetryAt != default && DateTime.UtcNow < fetch.RetryAt))
         {
             return;
         }
@@ -532,6 +566,21 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
         catch (Exception e)
         {
             failure = e;
+        }
+
+        // Records are decoded before taking the lock, so Consume keeps serving the ones already buffered meanwhile.
+        List<FetchedRecord>? records = null;
+        var next = from;
+        if (failure is null && answer!.Error == BrokerErrorCode.None)
+        {
+            try
+            {
+                records = FetchedRecords.Read(answer.Records.Span, from, out next);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
         }
 
         lock (gate)
@@ -565,8 +614,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
             {
                 fetch.HighWatermark = answer.HighWatermark;
                 fetch.LogStartOffset = answer.LogStartOffset;
-                var records = FetchedRecords.Read(answer.Records.Span, from, out var next);
-                foreach (var r in records)
+                foreach (var r in records!)
                 {
                     fetch.Buffered.Enqueue(r);
                 }
@@ -585,6 +633,17 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
         PartitionFetch[] unknown;
         lock (gate)
         {
+            var any = false;
+            foreach (var f in assigned.Values)
+            {
+                any |= f.Position < 0 && f.Error is null;
+            }
+
+            if (!any)
+            {
+                return;
+            }
+
             unknown = assigned.Values.Where(f => f.Position < 0 && f.Error is null).ToArray();
         }
 
@@ -680,7 +739,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
     }
 
-    private ConsumeResult<TKey, TValue> ToResult(BrokerTopicPartition tp, FetchedRecord r)
+    private ConsumeResult<TKey, TValue> ToResult(BrokerTopicPartition tp, in FetchedRecord r)
     {
         var headers = new Headers();
         foreach (var (headerKey, headerValue) in r.Headers)
@@ -712,7 +771,7 @@ public sealed class ActorsConsumer<TKey, TValue> : IConsumer<TKey, TValue>
 
         return new ConsumeResult<TKey, TValue>
         {
-            TopicPartitionOffset = new TopicPartitionOffset(ToConfluent(tp), new Offset(r.Offset)),
+            TopicPartitionOffset = new TopicPartitionOffset(tp.Topic, new Partition(tp.Partition), new Offset(r.Offset)),
             Message = new Message<TKey, TValue>
             {
                 Key = key,

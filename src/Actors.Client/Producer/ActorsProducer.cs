@@ -3,6 +3,7 @@ using Actors.Broker.Partitioning;
 using Actors.Log.Records;
 using Confluent.Kafka;
 using TimestampType = Confluent.Kafka.TimestampType;
+using TopicDescription = Actors.Broker.TopicDescription;
 
 namespace Actors.Client;
 
@@ -24,7 +25,7 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly IAsyncSerializer<TKey>? asyncKeySerializer;
     private readonly IAsyncSerializer<TValue>? asyncValueSerializer;
     private readonly ConcurrentDictionary<(string Topic, int Partition), PartitionSender> senders = new();
-    private readonly ConcurrentDictionary<string, int> sticky = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TopicSenders> topics = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource stopping = new();
 
     // Records enter the partition queues one at a time, in the order their calls got here (SemaphoreSlim serves
@@ -32,6 +33,9 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     // waits for metadata or for room in buffer.memory.
     private readonly SemaphoreSlim admission = new(1, 1);
     private int disposed;
+
+    // The completion of the last delivery handler given to Produce (most applications pass the same one every time).
+    private Delivery? lastDelivery;
 
     // Produce calls under way (serializing, or waiting for metadata or buffer.memory): Flush waits for them too.
     private int entering;
@@ -79,7 +83,7 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     /// <inheritdoc/>
     public async Task<DeliveryResult<TKey, TValue>> ProduceAsync(TopicPartition topicPartition, Message<TKey, TValue> message, CancellationToken cancellationToken = default)
     {
-        var delivery = new Delivery(message, null, new TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var delivery = new Delivery(null, new TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously));
         await EnqueueAsync(topicPartition, message, delivery, cancellationToken).ConfigureAwait(false);
         return await delivery.Done!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -91,10 +95,44 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
     /// <inheritdoc/>
     public void Produce(TopicPartition topicPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null)
     {
-        var entering = EnqueueAsync(topicPartition, message, new Delivery(message, deliveryHandler, null), CancellationToken.None);
-        if (!entering.IsCompletedSuccessfully)
+        // One completion per delivery handler, shared by the records produced with it (the message travels with each
+        // record); without a handler there is nothing to report.
+        var delivery = Delivery.Silent;
+        if (deliveryHandler is not null)
         {
-            entering.AsTask().GetAwaiter().GetResult();
+            delivery = lastDelivery;
+            if (delivery is null || !ReferenceEquals(delivery.Handler, deliveryHandler))
+            {
+                lastDelivery = delivery = new Delivery(deliveryHandler, null);
+            }
+        }
+
+        if (keySerializer is not null && valueSerializer is not null)
+        {
+            // The usual case (synchronous serializers, room in buffer.memory, the topic's metadata cached) runs with
+            // no state machine, task or closure: serialize, reserve and append on the caller's thread.
+            Interlocked.Increment(ref entering);
+            try
+            {
+                var record = Prepare(topicPartition, message);
+                if (TryEnterNow(topicPartition, message, record, delivery))
+                {
+                    return;
+                }
+
+                EnterAsync(topicPartition, message, record, delivery, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                return;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref entering);
+            }
+        }
+
+        var entered = EnqueueAsync(topicPartition, message, delivery, CancellationToken.None);
+        if (!entered.IsCompletedSuccessfully)
+        {
+            entered.AsTask().GetAwaiter().GetResult();
         }
     }
 
@@ -213,7 +251,14 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
         Interlocked.Increment(ref entering);
         try
         {
-            await EnterAsync(target, message, delivery, cancellationToken).ConfigureAwait(false);
+            ArgumentNullException.ThrowIfNull(target);
+            ArgumentNullException.ThrowIfNull(message);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+            var topic = target.Topic;
+            var keyBytes = await SerializeAsync(keySerializer, asyncKeySerializer, message.Key, new SerializationContext(MessageComponentType.Key, topic, message.Headers)).ConfigureAwait(false);
+            var valueBytes = await SerializeAsync(valueSerializer, asyncValueSerializer, message.Value, new SerializationContext(MessageComponentType.Value, topic, message.Headers)).ConfigureAwait(false);
+            var record = Measure(topic, message, keyBytes, valueBytes);
+            await EnterAsync(target, message, record, delivery, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -221,15 +266,37 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
         }
     }
 
-    private async ValueTask EnterAsync(TopicPartition target, Message<TKey, TValue> message, Delivery delivery, CancellationToken cancellationToken)
+    /// <summary>A record serialized and measured, not yet admitted.</summary>
+    private readonly record struct Prepared(byte[]? Key, byte[]? Value, RecordHeader[]? Headers, int Size);
+
+    /// <summary>Serializes with the synchronous serializers and checks the size.</summary>
+    private Prepared Prepare(TopicPartition target, Message<TKey, TValue> message)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(message);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
         var topic = target.Topic;
-        var keyBytes = await SerializeAsync(keySerializer, asyncKeySerializer, message.Key, new SerializationContext(MessageComponentType.Key, topic, message.Headers)).ConfigureAwait(false);
-        var valueBytes = await SerializeAsync(valueSerializer, asyncValueSerializer, message.Value, new SerializationContext(MessageComponentType.Value, topic, message.Headers)).ConfigureAwait(false);
-        var headers = message.Headers?.Select(h => new RecordHeader(h.Key, h.GetValueBytes())).ToArray();
+        var keyBytes = Serialize(keySerializer!, message.Key, new SerializationContext(MessageComponentType.Key, topic, message.Headers));
+        var valueBytes = Serialize(valueSerializer!, message.Value, new SerializationContext(MessageComponentType.Value, topic, message.Headers));
+        return Measure(topic, message, keyBytes, valueBytes);
+    }
+
+    private Prepared Measure(string topic, Message<TKey, TValue> message, byte[]? keyBytes, byte[]? valueBytes)
+    {
+        RecordHeader[]? headers = null;
+        if (message.Headers is { Count: > 0 } given)
+        {
+            headers = new RecordHeader[given.Count];
+            for (var i = 0; i < headers.Length; i++)
+            {
+                headers[i] = new RecordHeader(given[i].Key, given[i].GetValueBytes());
+            }
+        }
+        else if (message.Headers is not null)
+        {
+            headers = [];
+        }
+
         var size = PartitionSender.Estimate(keyBytes, valueBytes, headers);
         if (size > settings.MaxRequestSize || size > settings.BufferMemory)
         {
@@ -237,11 +304,50 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
                 $"A record of about {size} bytes for topic '{topic}' is larger than max.request.size ({settings.MaxRequestSize}) or buffer.memory ({settings.BufferMemory}); send a smaller record or raise those settings.");
         }
 
+        return new Prepared(keyBytes, valueBytes, headers, size);
+    }
+
+    /// <summary>Admits the record at once when nobody waits before it, buffer.memory has room and the topic's
+    /// metadata is cached; false (nothing taken) otherwise.</summary>
+    private bool TryEnterNow(TopicPartition target, Message<TKey, TValue> message, in Prepared record, Delivery delivery)
+    {
+        if (!admission.Wait(0))
+        {
+            return false;
+        }
+
+        try
+        {
+            if (!metadata.TryCached(target.Topic, out var description) || !buffer.TryReserve(record.Size))
+            {
+                return false;
+            }
+
+            try
+            {
+                Place(target, message, record, description, delivery);
+            }
+            catch
+            {
+                buffer.Release(record.Size);
+                throw;
+            }
+
+            return true;
+        }
+        finally
+        {
+            admission.Release();
+        }
+    }
+
+    private async ValueTask EnterAsync(TopicPartition target, Message<TKey, TValue> message, Prepared record, Delivery delivery, CancellationToken cancellationToken)
+    {
         var maxBlock = TimeSpan.FromMilliseconds(settings.MaxBlockMs);
         await admission.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await buffer.ReserveAsync(size, maxBlock, cancellationToken).ConfigureAwait(false);
+            await buffer.ReserveAsync(record.Size, maxBlock, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -251,37 +357,12 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
 
         try
         {
-            var timestamp = message.Timestamp.Type == TimestampType.NotAvailable
-                ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()
-                : message.Timestamp.UnixTimestampMs;
-            var description = await metadata.TopicAsync(topic).ConfigureAwait(false);
-            var count = description.Partitions.Length;
-            int partition;
-            if (!target.Partition.IsSpecial)
-            {
-                partition = target.Partition.Value;
-                if (partition < 0 || partition >= count)
-                {
-                    throw new ActorsException(BrokerErrorCode.UnknownTopicOrPartition, $"Topic '{topic}' has {count} partitions; partition {partition} does not exist.");
-                }
-            }
-            else if (keyBytes is not null)
-            {
-                partition = Murmur2Partitioner.Partition(keyBytes, count);
-            }
-            else
-            {
-                partition = StickyPartition(topic, count);
-            }
-
-            var sender = senders.GetOrAdd((topic, partition), k => new PartitionSender(k.Topic, k.Partition, settings, metadata, identity, buffer, stopping.Token));
-            delivery.Topic = topic;
-            delivery.Partition = partition;
-            sender.Append(timestamp, keyBytes, valueBytes, headers, size, delivery);
+            var description = await metadata.TopicAsync(target.Topic).ConfigureAwait(false);
+            Place(target, message, record, description, delivery);
         }
         catch
         {
-            buffer.Release(size);
+            buffer.Release(record.Size);
             throw;
         }
         finally
@@ -290,32 +371,93 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
         }
     }
 
-    /// <summary>One record's delivery: its report to the handler (Produce) or its task (ProduceAsync).</summary>
-    private sealed class Delivery(Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? handler, TaskCompletionSource<DeliveryResult<TKey, TValue>>? done) : RecordCompletion
+    /// <summary>Picks the partition and appends the record to its sender (under the admission semaphore, with the
+    /// record's bytes reserved in buffer.memory).</summary>
+    private void Place(TopicPartition target, Message<TKey, TValue> message, in Prepared record, TopicDescription description, Delivery delivery)
+    {
+        var topic = target.Topic;
+        var timestamp = message.Timestamp.Type == TimestampType.NotAvailable
+            ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()
+            : message.Timestamp.UnixTimestampMs;
+        var count = description.Partitions.Length;
+        var state = topics.TryGetValue(topic, out var known) ? known : topics.GetOrAdd(topic, static t => new TopicSenders());
+        int partition;
+        if (!target.Partition.IsSpecial)
+        {
+            partition = target.Partition.Value;
+            if (partition < 0 || partition >= count)
+            {
+                throw new ActorsException(BrokerErrorCode.UnknownTopicOrPartition, $"Topic '{topic}' has {count} partitions; partition {partition} does not exist.");
+            }
+        }
+        else if (record.Key is not null)
+        {
+            partition = Murmur2Partitioner.Partition(record.Key, count);
+        }
+        else
+        {
+            partition = StickyPartition(state, count);
+        }
+
+        var sender = state.Get(partition) ?? state.Add(partition, senders.GetOrAdd((topic, partition), k => new PartitionSender(k.Topic, k.Partition, settings, metadata, identity, buffer, stopping.Token)));
+        sender.Append(timestamp, record.Key, record.Value, record.Headers, record.Size, delivery, message);
+    }
+
+    /// <summary>One topic's senders by partition and its sticky partition (read and written under the admission
+    /// semaphore, so records placed one after another see each other's choice).</summary>
+    private sealed class TopicSenders
+    {
+        private PartitionSender?[] byPartition = [];
+
+        public int Sticky { get; set; } = -1;
+
+        public PartitionSender? Get(int partition)
+        {
+            var all = byPartition;
+            return partition < all.Length ? all[partition] : null;
+        }
+
+        public PartitionSender Add(int partition, PartitionSender sender)
+        {
+            if (partition >= byPartition.Length)
+            {
+                Array.Resize(ref byPartition, partition + 1);
+            }
+
+            byPartition[partition] = sender;
+            return sender;
+        }
+    }
+
+    /// <summary>Delivery of records: reports to a handler (Produce; one object per handler, shared by its records) or a
+    /// task (ProduceAsync; one per call). The record's message comes with each completion.</summary>
+    private sealed class Delivery(Action<DeliveryReport<TKey, TValue>>? handler, TaskCompletionSource<DeliveryResult<TKey, TValue>>? done) : RecordCompletion
     {
         private static readonly Error NoError = new(ErrorCode.NoError);
 
+        /// <summary>The completion of records produced without a delivery handler.</summary>
+        public static readonly Delivery Silent = new(null, null);
+
         public TaskCompletionSource<DeliveryResult<TKey, TValue>>? Done => done;
 
-        public string Topic { get; set; } = string.Empty;
+        public Action<DeliveryReport<TKey, TValue>>? Handler => handler;
 
-        public int Partition { get; set; }
-
-        public override void Complete(long offset, long timestamp, Exception? error)
+        public override void Complete(string topic, int partition, object? state, long offset, long timestamp, Exception? error)
         {
             if (handler is null && done is null)
             {
                 return;
             }
 
+            var message = (Message<TKey, TValue>)state!;
             if (error is null && message.Timestamp.Type == TimestampType.NotAvailable)
             {
                 message.Timestamp = new Timestamp(timestamp, TimestampType.CreateTime);
             }
 
-            var where = new TopicPartitionOffset(Topic, new Partition(Partition), offset < 0 ? Offset.Unset : new Offset(offset));
+            var where = new TopicPartitionOffset(topic, new Partition(partition), offset < 0 ? Offset.Unset : new Offset(offset));
             var status = error is null ? PersistenceStatus.Persisted : PersistenceStatus.NotPersisted;
-            var failure = error is null ? null : ActorsException.From(error, $"Produce to {Topic}-{Partition}");
+            var failure = error is null ? null : ActorsException.From(error, $"Produce to {topic}-{partition}");
             if (done is not null)
             {
                 var result = new DeliveryResult<TKey, TValue> { Message = message, TopicPartitionOffset = where, Status = status };
@@ -335,11 +477,11 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
         }
     }
 
-    private int StickyPartition(string topic, int count)
+    private static int StickyPartition(TopicSenders state, int count)
     {
         // Kafka's sticky partitioner: stay on one partition while its batch is open; pick another when a new batch starts.
-        if (sticky.TryGetValue(topic, out var current) && current < count
-            && senders.TryGetValue((topic, current), out var sender) && sender.HasOpenBatch)
+        var current = state.Sticky;
+        if (current >= 0 && current < count && state.Get(current) is { HasOpenBatch: true })
         {
             return current;
         }
@@ -350,8 +492,21 @@ public sealed class ActorsProducer<TKey, TValue> : IProducer<TKey, TValue>
             next = (next + 1) % count;
         }
 
-        sticky[topic] = next;
+        state.Sticky = next;
         return next;
+    }
+
+    private static byte[]? Serialize<T>(ISerializer<T> serializer, T data, SerializationContext context)
+    {
+        try
+        {
+            return serializer.Serialize(data, context);
+        }
+        catch (Exception e) when (e is not ActorsException)
+        {
+            var code = context.Component == MessageComponentType.Key ? ErrorCode.Local_KeySerialization : ErrorCode.Local_ValueSerialization;
+            throw new ActorsException(code, $"The {context.Component.ToString().ToLowerInvariant()} serializer failed for topic '{context.Topic}': {e.Message}", inner: e);
+        }
     }
 
     private static async ValueTask<byte[]?> SerializeAsync<T>(ISerializer<T>? sync, IAsyncSerializer<T>? async, T data, SerializationContext context)

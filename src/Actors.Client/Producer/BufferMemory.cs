@@ -24,6 +24,21 @@ internal sealed class BufferMemory(long capacity)
         }
     }
 
+    /// <summary>Reserves <paramref name="bytes"/> if they fit now; false (nothing taken) otherwise.</summary>
+    public bool TryReserve(long bytes)
+    {
+        lock (gate)
+        {
+            if (used + bytes <= capacity)
+            {
+                used += bytes;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Reserves <paramref name="bytes"/>, waiting up to <paramref name="maxBlock"/>.</summary>
     /// <exception cref="ActorsException">Still full after max.block.ms (Local_QueueFull).</exception>
     public async ValueTask ReserveAsync(long bytes, TimeSpan maxBlock, CancellationToken cancellation)

@@ -5,11 +5,11 @@ using Orleans.Runtime;
 
 namespace Actors.Client;
 
-/// <summary>What the sender tells for each record once its batch is written or has failed (one object per record, so
-/// the hot path allocates no closures).</summary>
+/// <summary>What the sender tells for each record once its batch is written or has failed. One completion may serve
+/// many records (the producer shares one per delivery handler); <c>state</c> is the record's own (its message).</summary>
 internal abstract class RecordCompletion
 {
-    public abstract void Complete(long offset, long timestamp, Exception? error);
+    public abstract void Complete(string topic, int partition, object? state, long offset, long timestamp, Exception? error);
 }
 
 /// <summary>One produce call as the sender's transport hook sees it (tests delay or drop calls through it).</summary>
@@ -73,7 +73,12 @@ internal sealed class PartitionSender : IDisposable
     private readonly BufferMemory buffer;
     private readonly CancellationToken stopping;
     private readonly Task loop;
+
+    /// <summary>The most bytes a new batch's buffer is sized for up front (a larger batch.size grows as it fills).</summary>
+    private const int MaxPresize = 1 << 20;
+
     private Batch? open;
+    private int lastCount = 16;
     private bool flushing;
     private int pending;
 
@@ -103,16 +108,8 @@ internal sealed class PartitionSender : IDisposable
     public int Pending => Volatile.Read(ref pending);
 
     /// <summary>True while a batch is open for appends (the sticky partitioner stays on this partition until a new one opens).</summary>
-    public bool HasOpenBatch
-    {
-        get
-        {
-            lock (gate)
-            {
-                return open is not null;
-            }
-        }
-    }
+    /// <remarks>Read without the lock: the partitioner only uses it as a hint.</remarks>
+    public bool HasOpenBatch => Volatile.Read(ref open) is not null;
 
     public Task Completion => loop;
 
@@ -132,7 +129,7 @@ internal sealed class PartitionSender : IDisposable
     }
 
     /// <summary>Adds a record whose <paramref name="reserved"/> bytes are already taken from buffer.memory.</summary>
-    public void Append(long timestamp, byte[]? key, byte[]? value, IReadOnlyList<RecordHeader>? headers, int reserved, RecordCompletion done)
+    public void Append(long timestamp, byte[]? key, byte[]? value, IReadOnlyList<RecordHeader>? headers, int reserved, RecordCompletion done, object? state)
     {
         var wake = false;
         lock (gate)
@@ -144,6 +141,7 @@ internal sealed class PartitionSender : IDisposable
 
             if (open is not null && open.Builder.Count > 0 && open.Builder.SizeInBytes + reserved > settings.BatchSize)
             {
+                lastCount = open.Completions.Count;
                 ready.Enqueue(open);
                 open = null;
                 wake = true;
@@ -151,17 +149,19 @@ internal sealed class PartitionSender : IDisposable
 
             if (open is null)
             {
-                open = new Batch(DateTime.UtcNow, settings.DeliveryTimeoutMs);
+                // Sized for a full batch and as many records as the last one held, so appends do not grow it.
+                open = new Batch(DateTime.UtcNow, settings.DeliveryTimeoutMs, Math.Min(settings.BatchSize, MaxPresize) + 128, lastCount);
                 wake = true;
             }
 
             open.Builder.Add(timestamp, key, value, headers);
-            open.Completions.Add(done);
+            open.Completions.Add(new Waiting(done, state));
             open.Timestamps.Add(timestamp);
             open.Reserved += reserved;
             Interlocked.Increment(ref pending);
             if (open.Builder.SizeInBytes >= settings.BatchSize)
             {
+                lastCount = open.Completions.Count;
                 ready.Enqueue(open);
                 open = null;
                 wake = true;
@@ -474,11 +474,11 @@ internal sealed class PartitionSender : IDisposable
         b.State = BatchState.Sending;
         b.SentBehind = behind;
         var attempt = b.Attempts++;
-        _ = AttemptAsync(b, attempt, b.Bytes!);
+        _ = AttemptAsync(b, attempt, b.Bytes);
     }
 
     /// <summary>One call to the partition; its outcome goes back to the loop.</summary>
-    private async Task AttemptAsync(Batch batch, int attempt, byte[] bytes)
+    private async Task AttemptAsync(Batch batch, int attempt, ReadOnlyMemory<byte> bytes)
     {
         Outcome outcome;
         try
@@ -675,7 +675,8 @@ internal sealed class PartitionSender : IDisposable
             var timestamp = appendTime >= 0 ? appendTime : batch.Timestamps[i];
             try
             {
-                batch.Completions[i].Complete(offset, timestamp, error);
+                var (done, state) = batch.Completions[i];
+                done.Complete(topic, partition, state, offset, timestamp, error);
             }
             catch (Exception)
             {
@@ -715,19 +716,22 @@ internal sealed class PartitionSender : IDisposable
         Failed,
     }
 
+    /// <summary>A record waiting for its batch's outcome: whom to tell, and the record's own state.</summary>
+    private readonly record struct Waiting(RecordCompletion Done, object? State);
+
     private sealed record Outcome(Batch Batch, int Attempt, OutcomeKind Kind, Exception? Error, long BaseOffset = -1, long AppendTime = -1);
 
-    private sealed class Batch(DateTime created, int deliveryTimeoutMs)
+    private sealed class Batch(DateTime created, int deliveryTimeoutMs, int bytes, int records)
     {
         public DateTime Created { get; } = created;
 
         public DateTime Deadline { get; } = created + TimeSpan.FromMilliseconds(deliveryTimeoutMs);
 
-        public RecordBatchBuilder Builder { get; } = new(1024);
+        public BatchWriter Builder { get; } = new(bytes);
 
-        public List<RecordCompletion> Completions { get; } = [];
+        public List<Waiting> Completions { get; } = new(records);
 
-        public List<long> Timestamps { get; } = [];
+        public List<long> Timestamps { get; } = new(records);
 
         public long Reserved { get; set; }
 
@@ -739,7 +743,7 @@ internal sealed class PartitionSender : IDisposable
         /// <summary>The producer-id generation its sequence numbers belong to (0 while it has none).</summary>
         public int Generation { get; set; }
 
-        public byte[]? Bytes { get; set; }
+        public ReadOnlyMemory<byte> Bytes { get; set; }
 
         public int Attempts { get; set; }
 
@@ -758,5 +762,7 @@ internal sealed class PartitionSender : IDisposable
         public long BaseOffset { get; set; } = -1;
 
         public long AppendTime { get; set; } = -1;
+
+
     }
 }
