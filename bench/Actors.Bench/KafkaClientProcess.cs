@@ -85,8 +85,13 @@ internal static class KafkaClientProcess
         if (siloCpu is not null)
         {
             var spent = siloCpu() - siloCpuBefore;
-            var records = new Result(result).NumberOr("delivered", new Result(result).NumberOr("read", 0));
-            result += string.Create(CultureInfo.InvariantCulture, $" silo_cpu_s={spent:F2} silo_cpu_us_per_record={spent * 1e6 / Math.Max(1, records):F2}");
+            var counted = new Result(result);
+            var records = counted.NumberOr("delivered", counted.NumberOr("read", counted.NumberOr("received", 0)));
+            result += string.Create(CultureInfo.InvariantCulture, $" silo_cpu_s={spent:F2}");
+            if (records > 0)
+            {
+                result += string.Create(CultureInfo.InvariantCulture, $" silo_cpu_us_per_record={spent * 1e6 / records:F2}");
+            }
         }
 
         return new Result(result);
