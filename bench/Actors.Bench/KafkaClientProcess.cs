@@ -30,17 +30,6 @@ internal static class KafkaClientProcess
             info.ArgumentList.Add(arg);
         }
 
-        // librdkafka copies every record into its own malloc'd message: with glibc's defaults the freed memory goes back
-        // to the kernel and is faulted in again, a page fault every few records (a third of the client's system time at
-        // 500,000 records/s). Kept instead, as a JVM client keeps its heap; ACTORS_BENCH_CLIENT_MALLOC=default turns
-        // this off.
-        if (Environment.GetEnvironmentVariable("ACTORS_BENCH_CLIENT_MALLOC") != "default")
-        {
-            info.Environment["MALLOC_TOP_PAD_"] = "268435456";
-            info.Environment["MALLOC_TRIM_THRESHOLD_"] = "1073741824";
-            info.Environment["MALLOC_MMAP_THRESHOLD_"] = "1048576";
-        }
-
         // ACTORS_BENCH_CLIENT_ARGS: more options for every client run (space-separated), e.g. "--stats true" for the
         // producer's round-trip and queueing figures, or "--config socket.nagle.disable=true".
         foreach (var arg in (Environment.GetEnvironmentVariable("ACTORS_BENCH_CLIENT_ARGS") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries))
