@@ -56,6 +56,24 @@ internal static class Program
         }.With(o);
     }
 
+    /// <summary>The producer of <paramref name="o"/>; with <c>--stats true</c>, librdkafka's statistics each second into
+    /// <paramref name="stats"/>, whose last window (request round trip, queueing, batch sizes) goes on the result line:
+    /// where a produce's time goes, in the client's queue or on the wire.</summary>
+    private static IProducer<Null, byte[]> BuildProducer(Options o, out ProducerStats? stats)
+    {
+        var config = ProducerConfig(o);
+        var builder = new ProducerBuilder<Null, byte[]>(config);
+        var observed = o.Text("--stats", "false") == "true" ? new ProducerStats() : null;
+        if (observed is not null)
+        {
+            config.StatisticsIntervalMs = 1000;
+            builder.SetStatisticsHandler((_, json) => observed.Observe(json));
+        }
+
+        stats = observed;
+        return builder.Build();
+    }
+
     private static int Produce(Options o)
     {
         var topic = o.Text("--topic", "bench");
@@ -81,18 +99,7 @@ internal static class Program
             }
         }
 
-        // --stats true: librdkafka's statistics each second; the last window's request round trip, queueing and batch
-        // sizes are printed with the result (where a produce's time goes: in the client's queue or on the wire).
-        var stats = o.Text("--stats", "false") == "true" ? new ProducerStats() : null;
-        var config = ProducerConfig(o);
-        var builder = new ProducerBuilder<Null, byte[]>(config);
-        if (stats is not null)
-        {
-            config.StatisticsIntervalMs = 1000;
-            builder.SetStatisticsHandler((_, json) => stats.Observe(json));
-        }
-
-        using var producer = builder.Build();
+        using var producer = BuildProducer(o, out var stats);
 
         // Warm-up: connections, metadata, the producer id, and the silo's code paths; delivered, not counted.
         var clock = Stopwatch.StartNew();
@@ -293,18 +300,7 @@ internal static class Program
             }
         }
 
-        // --stats true: librdkafka's statistics each second; the last window's request round trip, queueing and batch
-        // sizes are printed with the result (where a produce's time goes: in the client's queue or on the wire).
-        var stats = o.Text("--stats", "false") == "true" ? new ProducerStats() : null;
-        var config = ProducerConfig(o);
-        var builder = new ProducerBuilder<Null, byte[]>(config);
-        if (stats is not null)
-        {
-            config.StatisticsIntervalMs = 1000;
-            builder.SetStatisticsHandler((_, json) => stats.Observe(json));
-        }
-
-        using var producer = builder.Build();
+        using var producer = BuildProducer(o, out var stats);
         var value = new byte[size];
         var message = new Message<Null, byte[]> { Value = value };
 
@@ -365,7 +361,7 @@ internal static class Program
         var slow = Slow(sentAts, latencies, n, clockStart);
         Array.Sort(latencies, 0, n);
         double Ms(double q) => n == 0 ? double.NaN : latencies[Math.Min(n - 1, (int)(q * n))] * 1000.0 / Stopwatch.Frequency;
-        Result($"mode=latency p50_ms={Ms(0.50):F2} p99_ms={Ms(0.99):F2} p999_ms={Ms(0.999):F2} max_ms={Ms(1.0):F2} rate={rate:F0} achieved_rate={sent / sendSeconds:F0} sent={sent} received={n} errors={errors} {slow}");
+        Result($"mode=latency p50_ms={Ms(0.50):F2} p99_ms={Ms(0.99):F2} p999_ms={Ms(0.999):F2} max_ms={Ms(1.0):F2} rate={rate:F0} achieved_rate={sent / sendSeconds:F0} sent={sent} received={n} errors={errors} {slow}{stats?.Summary()}");
         if (errors > 0 || n < sent)
         {
             Console.Error.WriteLine($"latency: {errors} records failed, {n} of {sent} received; first error: {firstError}");
