@@ -39,16 +39,29 @@ internal sealed class Cluster(string bootstrapServers, IReadOnlyDictionary<strin
 
     /// <summary>The cluster's metadata (brokers and topics), or a <see cref="CliException"/> naming the bootstrap
     /// servers when no broker answers within <see cref="ReachTimeout"/>.</summary>
+    /// <remarks>A broker can drop a connection while the cluster notices a silo gone (the request could not be served:
+    /// the client is to ask again, maybe another broker), and librdkafka's metadata call gives up on the first such
+    /// failure; so it is asked again, after a short pause, until <see cref="ReachTimeout"/> is spent.</remarks>
     public Metadata Metadata(IAdminClient admin)
     {
         ArgumentNullException.ThrowIfNull(admin);
-        try
+        var deadline = DateTime.UtcNow + ReachTimeout;
+        while (true)
         {
-            return admin.GetMetadata(ReachTimeout);
-        }
-        catch (KafkaException e)
-        {
-            throw Unreachable(e);
+            try
+            {
+                var remaining = deadline - DateTime.UtcNow;
+                return admin.GetMetadata(remaining > TimeSpan.FromMilliseconds(100) ? remaining : TimeSpan.FromMilliseconds(100));
+            }
+            catch (KafkaException e)
+            {
+                if (deadline - DateTime.UtcNow < TimeSpan.FromMilliseconds(300))
+                {
+                    throw Unreachable(e);
+                }
+
+                Thread.Sleep(200);
+            }
         }
     }
 
