@@ -94,7 +94,7 @@ internal static class KafkaClientProcess
         public string Line { get; } = line;
 
         public double Number(string key) =>
-            values.TryGetValue(key, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            NumberOr(key, double.NaN) is var d && !double.IsNaN(d)
                 ? d
                 : throw new InvalidOperationException($"The Kafka client printed no number {key}: {Line}");
 

@@ -45,17 +45,17 @@ internal sealed class Cluster(string bootstrapServers, IReadOnlyDictionary<strin
     public Metadata Metadata(IAdminClient admin)
     {
         ArgumentNullException.ThrowIfNull(admin);
-        var deadline = DateTime.UtcNow + ReachTimeout;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             try
             {
-                var remaining = deadline - DateTime.UtcNow;
+                var remaining = ReachTimeout - clock.Elapsed;
                 return admin.GetMetadata(remaining > TimeSpan.FromMilliseconds(100) ? remaining : TimeSpan.FromMilliseconds(100));
             }
             catch (KafkaException e)
             {
-                if (deadline - DateTime.UtcNow < TimeSpan.FromMilliseconds(300))
+                if (ReachTimeout - clock.Elapsed < TimeSpan.FromMilliseconds(300))
                 {
                     throw Unreachable(e);
                 }
