@@ -12,7 +12,9 @@ namespace Actors.Bench.KafkaClient;
 /// <c>Produce(topic, message, handler)</c> API, then Flush; records/s counts delivered records over the time to the end of the flush.</item>
 /// <item><c>consume</c>: assigns partitions 0..P-1 from the beginning and reads <c>--records</c> records.</item>
 /// <item><c>latency</c>: a producer at a fixed <c>--rate</c> and a consumer in this process (one clock), each record carrying
-/// its send time; p50/p99/max from the producer's Produce call to the consumer's Consume return.</item>
+/// its send time; p50/p99/max from the producer's Produce call to the consumer's Consume return, of the records sent
+/// in <c>--seconds</c> after <c>--warmup-seconds</c> at the same rate (the fresh process's first records pay for its
+/// code being compiled and its connections warming, as every throughput run's warm-up does).</item>
 /// </list>
 /// <c>--config key=value</c> (repeatable) passes any librdkafka setting to the producer and consumer (a SASL_SSL
 /// listener: security.protocol, sasl.mechanism, sasl.username, sasl.password, ssl.ca.location).
@@ -254,8 +256,13 @@ internal static class Program
         var topic = o.Text("--topic", "latency");
         var rate = o.Double("--rate", 100_000);
         var seconds = o.Double("--seconds", 10);
+        var warmUpSeconds = o.Double("--warmup-seconds", 0);
         var size = Math.Max(o.Int("--size", 100), sizeof(long));
         var expected = (long)(rate * seconds);
+        var warmUp = (long)(rate * warmUpSeconds);
+
+        // Records stamped before this are the warm-up's: read, not measured (set once the warm-up's records are sent).
+        var measuredFrom = long.MaxValue;
         var latencies = new long[expected + 1];
         var sentAts = new long[expected + 1];
         long received = 0;
@@ -280,7 +287,7 @@ internal static class Program
                 {
                     probeSeen.Set();
                 }
-                else if (received < latencies.Length)
+                else if (sentAt >= Volatile.Read(ref measuredFrom) && received < latencies.Length)
                 {
                     sentAts[received] = sentAt;
                     latencies[received++] = now - sentAt;
@@ -318,13 +325,16 @@ internal static class Program
             probeSeen.Wait(TimeSpan.FromMilliseconds(200));
         }
 
-        // Fixed rate: every pass sends the records due by now, each stamped as it is handed to Produce.
+        // Fixed rate: every pass sends the records due by now, each stamped as it is handed to Produce; the warm-up's
+        // records first, then the measured ones.
         long sent = 0;
+        var total = warmUp + expected;
         var clockStart = Stopwatch.GetTimestamp();
         var clock = Stopwatch.StartNew();
-        while (sent < expected)
+        var measureStart = TimeSpan.Zero;
+        while (sent < total)
         {
-            var due = Math.Min(expected, (long)(clock.Elapsed.TotalSeconds * rate));
+            var due = Math.Min(total, (long)(clock.Elapsed.TotalSeconds * rate));
             if (sent >= due)
             {
                 Thread.Sleep(1);
@@ -333,6 +343,13 @@ internal static class Program
 
             while (sent < due)
             {
+                if (sent == warmUp && measuredFrom == long.MaxValue)
+                {
+                    measureStart = clock.Elapsed;
+                    clockStart = Stopwatch.GetTimestamp();
+                    Volatile.Write(ref measuredFrom, clockStart);
+                }
+
                 BinaryPrimitives.WriteInt64LittleEndian(value, Stopwatch.GetTimestamp());
                 try
                 {
@@ -346,7 +363,8 @@ internal static class Program
             }
         }
 
-        var sendSeconds = clock.Elapsed.TotalSeconds;
+        var sendSeconds = (clock.Elapsed - measureStart).TotalSeconds;
+        sent -= warmUp;
         producer.Flush(TimeSpan.FromSeconds(60));
         var deadline = Stopwatch.StartNew();
         while (Volatile.Read(ref received) < sent && deadline.Elapsed < TimeSpan.FromSeconds(30))
@@ -358,10 +376,10 @@ internal static class Program
         reader.Join();
         consumer.Close();
         var n = (int)Math.Min(received, latencies.Length);
-        var slow = Slow(sentAts, latencies, n, clockStart);
+        var slow = Slow(sentAts, latencies, n, clockStart, o.Double("--slow-ms", 100));
         Array.Sort(latencies, 0, n);
         double Ms(double q) => n == 0 ? double.NaN : latencies[Math.Min(n - 1, (int)(q * n))] * 1000.0 / Stopwatch.Frequency;
-        Result($"mode=latency p50_ms={Ms(0.50):F2} p99_ms={Ms(0.99):F2} p999_ms={Ms(0.999):F2} max_ms={Ms(1.0):F2} rate={rate:F0} achieved_rate={sent / sendSeconds:F0} sent={sent} received={n} errors={errors} {slow}{stats?.Summary()}");
+        Result($"mode=latency p50_ms={Ms(0.50):F2} p99_ms={Ms(0.99):F2} p999_ms={Ms(0.999):F2} max_ms={Ms(1.0):F2} rate={rate:F0} achieved_rate={sent / sendSeconds:F0} warmup_seconds={warmUpSeconds:F1} sent={sent} received={n} errors={errors} {slow}{stats?.Summary()}");
         if (errors > 0 || n < sent)
         {
             Console.Error.WriteLine($"latency: {errors} records failed, {n} of {sent} received; first error: {firstError}");
@@ -371,11 +389,13 @@ internal static class Program
         return 0;
     }
 
-    /// <summary>Where the slow records were: how many took over 100 ms, and the 100 ms send windows holding the
-    /// slowest (send time in seconds from the start of the run, and the worst latency in the window).</summary>
-    private static string Slow(long[] sentAts, long[] latencies, int n, long start)
+    /// <summary>Where the slow records were: how many took over <paramref name="slowMs"/> (<c>--slow-ms</c>, 100), and
+    /// the 100 ms send windows holding the slowest (send time in seconds from the start of the run, and the worst latency
+    /// in the window).</summary>
+    private static string Slow(long[] sentAts, long[] latencies, int n, long start, double slowMs)
     {
-        var threshold = Stopwatch.Frequency / 10;
+        var threshold = (long)(Stopwatch.Frequency * slowMs / 1000);
+        var window = Stopwatch.Frequency / 10;
         var windows = new Dictionary<long, long>();
         var count = 0;
         for (var i = 0; i < n; i++)
@@ -383,14 +403,14 @@ internal static class Program
             if (latencies[i] > threshold)
             {
                 count++;
-                var window = (sentAts[i] - start) / threshold;
-                windows[window] = Math.Max(windows.GetValueOrDefault(window), latencies[i]);
+                var w = (sentAts[i] - start) / window;
+                windows[w] = Math.Max(windows.GetValueOrDefault(w), latencies[i]);
             }
         }
 
-        var worst = windows.OrderByDescending(w => w.Value).Take(8).OrderBy(w => w.Key)
+        var worst = windows.OrderByDescending(w => w.Value).Take(16).OrderBy(w => w.Key)
             .Select(w => $"{w.Key / 10.0:F1}s:{w.Value * 1000.0 / Stopwatch.Frequency:F0}ms");
-        return $"over_100ms={count} slow_windows={string.Join(',', worst)}";
+        return FormattableString.Invariant($"over_{slowMs:F0}ms={count} slow_windows={string.Join(',', worst)}");
     }
 
     /// <summary>Adds each <c>--config key=value</c> (any librdkafka setting, e.g. security.protocol=SASL_SSL,

@@ -10,7 +10,8 @@ namespace Actors.Bench;
 /// (bench/Actors.Bench.KafkaClient), as Kafka's producer-perf-test and consumer-perf-test: linger.ms 5, batch.size 16384,
 /// 100-byte records, one partition. (1) 1 silo, RF 1, acks=1; (2) 3 silos, RF 3, acks=all (idempotent),
 /// min.insync.replicas 2; (3) a consumer reads that topic back from the beginning; (4) end-to-end latency, produce call to
-/// consume, at half the rate measured in (2). Each figure is printed beside the direct-to-grain figure of the same setup
+/// consume, on each setup's silos at half the rate measured there (after a warm-up at that rate: the client process is
+/// new). Each figure is printed beside the direct-to-grain figure of the same setup
 /// measured in the same run on the same silos (<c>limit</c>; the <c>broker</c> suite's measurement), with the target for
 /// this 2-core machine (printed, not asserted). Runs alternate direct and Kafka; medians are reported. Where
 /// redis-server or nats-server is installed, the peers script runs after and the ratios to its figures are printed.
@@ -55,7 +56,7 @@ public sealed partial class KafkaBenchmark : IBenchmarkSuite
             return;
         }
 
-        Console.WriteLine(Inv($"kafka: {o.Runs} run(s), alternating direct-to-grain and Kafka; Kafka produce {o.Records} records of {RecordSize} bytes (or {o.Seconds} s), linger.ms=5 batch.size=16384, 1 partition; direct {o.DirectSeconds} s with {o.Inflight} requests in flight; latency {o.LatencySeconds} s at half the RF 3 rate"));
+        Console.WriteLine(Inv($"kafka: {o.Runs} run(s), alternating direct-to-grain and Kafka; Kafka produce {o.Records} records of {RecordSize} bytes (or {o.Seconds} s), linger.ms=5 batch.size=16384, 1 partition; direct {o.DirectSeconds} s with {o.Inflight} requests in flight; latency {o.LatencySeconds} s (after {o.WarmUp.TotalSeconds} s) at half each setup's rate"));
         Console.WriteLine(Inv($"targets (2 cores, not asserted): rf1-acks1 >= {ProduceRf1Target:F0} records/s; rf3-acksall >= {ProduceRf3Target:F0} records/s; consume >= {ConsumeTarget:F0} records/s; e2e-p99 < {P99TargetMs:F0} ms at half load"));
 
         if (Double(args, "--latency-rate", 0) is var fixedRate && fixedRate > 0)
@@ -64,7 +65,7 @@ public sealed partial class KafkaBenchmark : IBenchmarkSuite
             await using var only = await BenchCluster.StartAsync("latency", 3);
             await only.CreateTopicAsync("direct", 3);
             var direct = await only.LeaderGrainAsync("direct");
-            await LatencyAsync(only, direct, fixedRate, "all", o, cancellationToken);
+            await LatencyAsync(only, direct, "rf3-acksall", fixedRate, "all", o, cancellationToken);
             if (args.Contains("--silo-logs"))
             {
                 Console.WriteLine(only.Processes.Tails());
@@ -143,8 +144,10 @@ public sealed partial class KafkaBenchmark : IBenchmarkSuite
         if (thenConsume)
         {
             await ConsumeAsync(cluster, grain, inKafkaTopic, o, ct);
-            await LatencyAsync(cluster, grain, rate: value / 2, acks, o, ct);
         }
+
+        // End to end at half the rate this setup just measured, on the same silos.
+        await LatencyAsync(cluster, grain, name, rate: value / 2, acks, o, ct);
 
         return value;
     }
@@ -169,7 +172,7 @@ public sealed partial class KafkaBenchmark : IBenchmarkSuite
         Console.WriteLine(Inv($"kafka consume value={consume:F0} unit=records/s limit={limit:F0} ratio={consume / limit:F3} target={ConsumeTarget:F0} mb_per_s={consume * RecordSize / 1e6:F1} records={records} min={kafka.Min():F0} max={kafka.Max():F0} runs={kafka.Count}"));
     }
 
-    private static async Task LatencyAsync(BenchCluster cluster, IPartitionGrain grain, double rate, string acks, Settings o, CancellationToken ct)
+    private static async Task LatencyAsync(BenchCluster cluster, IPartitionGrain grain, string setup, double rate, string acks, Settings o, CancellationToken ct)
     {
         var (p50, p99, max, kp50, kp99, kmax) = (new List<double>(), new List<double>(), new List<double>(), new List<double>(), new List<double>(), new List<double>());
         var rf = (short)cluster.Processes.Silos.Count;
@@ -181,21 +184,22 @@ public sealed partial class KafkaBenchmark : IBenchmarkSuite
             max.Add(d.Max);
 
             // A new topic per run: the client's consumer reads from the beginning, so it sees only this run's records.
-            var topic = Inv($"latency-{run}");
+            var topic = Inv($"latency-{setup}-{run}");
             await cluster.CreateTopicAsync(topic, rf);
             var k = await KafkaClientProcess.RunAsync(
                 ["latency", "--bootstrap", cluster.Bootstrap, "--topic", topic, "--acks", acks, "--idempotence", acks == "all" ? o.Idempotence : "false", "--rate", Inv($"{rate:F0}"),
-                 "--seconds", Inv($"{o.LatencySeconds}"), "--size", Inv($"{RecordSize}"), "--fetch-wait-ms", Inv($"{o.FetchWaitMs}")],
+                 "--seconds", Inv($"{o.LatencySeconds}"), "--warmup-seconds", Inv($"{o.WarmUp.TotalSeconds}"), "--size", Inv($"{RecordSize}"),
+                 "--fetch-wait-ms", Inv($"{o.FetchWaitMs}")],
                 cluster.Processes.Tails, ct, cluster.SiloCpuSeconds);
             kp50.Add(k.Number("p50_ms"));
             kp99.Add(k.Number("p99_ms"));
             kmax.Add(k.Number("max_ms"));
-            Console.WriteLine(Inv($"  run {run} latency at {rate:F0} records/s: direct p50={d.P50:F2} p99={d.P99:F2} max={d.Max:F2} ms ({d.Received} records), kafka {k.Line}"));
+            Console.WriteLine(Inv($"  run {run} {setup} latency at {rate:F0} records/s: direct p50={d.P50:F2} p99={d.P99:F2} max={d.Max:F2} ms ({d.Received} records), kafka {k.Line}"));
         }
 
         var (v50, l50, v99, l99) = (Median(kp50), Median(p50), Median(kp99), Median(p99));
-        Console.WriteLine(Inv($"kafka e2e-p50 value={v50:F2} unit=ms limit={l50:F2} ratio={v50 / l50:F3} rate={rate:F0} runs={kp50.Count}"));
-        Console.WriteLine(Inv($"kafka e2e-p99 value={v99:F2} unit=ms limit={l99:F2} ratio={v99 / l99:F3} target=<{P99TargetMs:F0} rate={rate:F0} max={Median(kmax):F2} direct_max={Median(max):F2} runs={kp99.Count}"));
+        Console.WriteLine(Inv($"kafka e2e-{setup}-p50 value={v50:F2} unit=ms limit={l50:F2} ratio={v50 / l50:F3} rate={rate:F0} runs={kp50.Count}"));
+        Console.WriteLine(Inv($"kafka e2e-{setup}-p99 value={v99:F2} unit=ms limit={l99:F2} ratio={v99 / l99:F3} target=<{P99TargetMs:F0} rate={rate:F0} max={Median(kmax):F2} direct_max={Median(max):F2} runs={kp99.Count}"));
     }
 
     private static async Task PeersAsync(string[] args, int runs, double produce, double consume, CancellationToken ct)

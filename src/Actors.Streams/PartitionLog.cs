@@ -14,7 +14,7 @@ internal sealed class PartitionLog(IGrainFactory grains, string topic, int parti
 
     public int Partition => partition;
 
-    private IPartitionGrain Grain => grains.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(topicPartition));
+    private IPartitionGrain Grain => field ??= grains.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(topicPartition));
 
     /// <summary>The records from <paramref name="from"/> (at most about <paramref name="maxBytes"/>), decoded, and the
     /// offset to read next. A position before the log's start moves to the start (those events were deleted by

@@ -199,7 +199,11 @@ public sealed class ConsumerGroupGrain : Grain, IConsumerGroupGrain, IClassicGro
         ArgumentNullException.ThrowIfNull(request);
         var wasEmpty = coordinator.IsEmpty;
         var topics = coordinator.SubscribedTopics.Concat(request.SubscribedTopicNames ?? []).Distinct(StringComparer.Ordinal).ToArray();
-        var counts = await PartitionCountsAsync(topics);
+
+        // A leave (epoch -1, or -2 for a static member) needs no partition counts, so it does not wait on the
+        // controller: were that call to fail, the leave would be lost (a closing client sends it once and does not
+        // retry), and the member's partitions would stay assigned to it until its session timed out.
+        var counts = request.MemberEpoch is -1 or -2 ? partitionCounts : await PartitionCountsAsync(topics);
         if (classic.HasMembers)
         {
             // Kafka (online migration disabled): a classic group with members is not a consumer group.

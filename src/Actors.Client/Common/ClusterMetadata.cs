@@ -16,8 +16,11 @@ internal sealed class ClusterMetadata(IGrainFactory grains, bool allowAutoCreate
 
     public IControllerGrain Controller => grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
 
-    public IPartitionGrain Partition(string topic, int partition) =>
-        grains.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(new BrokerTopicPartition(topic, partition)));
+    // Made on first use (two threads may each make one: either serves).
+    private PartitionGrains Partitions => field ??= new(grains);
+
+    /// <summary>The leader grain of one partition (its reference made once: every batch sent and fetch asks for it).</summary>
+    public IPartitionGrain Partition(string topic, int partition) => Partitions.Get(new BrokerTopicPartition(topic, partition));
 
     public IConsumerGroupGrain Group(string groupId) => grains.GetGrain<IConsumerGroupGrain>(groupId);
 

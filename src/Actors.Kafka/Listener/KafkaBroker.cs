@@ -54,9 +54,11 @@ public sealed record KafkaBroker(
     /// <summary>The controller grain.</summary>
     public IControllerGrain Controller => Grains.GetGrain<IControllerGrain>(BrokerGrainKeys.Controller);
 
-    /// <summary>The leader grain of one partition.</summary>
+    private PartitionGrains? partitions;
+
+    /// <summary>The leader grain of one partition (its reference made once: produce and fetch ask for it per request).</summary>
     public IPartitionGrain Partition(string topic, int partition) =>
-        Grains.GetGrain<IPartitionGrain>(BrokerGrainKeys.Partition(new TopicPartition(topic, partition)));
+        LazyInitializer.EnsureInitialized(ref partitions, () => new PartitionGrains(Grains)).Get(new TopicPartition(topic, partition));
 
     /// <summary>The grain of one consumer group.</summary>
     public IConsumerGroupGrain Group(string groupId) => Grains.GetGrain<IConsumerGroupGrain>(groupId);

@@ -215,6 +215,13 @@ internal sealed partial class GroupApis(KafkaBroker broker)
             response.HeartbeatIntervalMs = answer.HeartbeatIntervalMs;
             if (error == ErrorCode.None)
             {
+                if (answer.Assignment.Any(tp => cluster.Topic(tp.Topic) is null))
+                {
+                    // A topic created since the snapshot: look again rather than leave its partitions out of the
+                    // assignment (the member would get them only a heartbeat later).
+                    cluster = await broker.Cluster.GetAsync(fresh: true).ConfigureAwait(false);
+                }
+
                 response.Assignment = new ConsumerGroupHeartbeatResponseData.AssignmentItem
                 {
                     TopicPartitions = ByTopicId(cluster, answer.Assignment)
