@@ -439,7 +439,10 @@ internal static class Program
         return self.TotalProcessorTime.TotalSeconds;
     }
 
-    private static void Result(params string[] parts) => Console.Out.WriteLine($"result {string.Join(' ', parts)}");
+    /// <summary>The result line, with this process's garbage collections (gen0, gen1, gen2) and its gen0 budget
+    /// (DOTNET_GCgen0size, set by the benchmark; "default" when not).</summary>
+    private static void Result(params string[] parts) => Console.Out.WriteLine(
+        $"result {string.Join(' ', parts)} client_gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} client_gen0_budget={Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "default"}");
 
     private sealed class Options(string[] args)
     {
