@@ -281,7 +281,19 @@ internal static class Program
         {
             while (!stop.IsCancellationRequested)
             {
-                var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                ConsumeResult<Ignore, byte[]>? r;
+                try
+                {
+                    r = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                }
+                catch (ConsumeException e) when (!e.Error.IsFatal)
+                {
+                    // A topic created a moment ago may be unknown to a silo's listener for a moment (its metadata view
+                    // is refreshed, as a Kafka broker's is): the consumer asks again.
+                    Console.Error.WriteLine($"latency: consume: {e.Error.Code}: {e.Error.Reason}; asking again");
+                    continue;
+                }
+
                 if (r?.Message?.Value is not { } v)
                 {
                     continue;
